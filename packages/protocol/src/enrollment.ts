@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { ZDeviceId, ZIsoDate } from "./common.js";
+
+/** Ed25519 public key as a JWK; private parts are refused so a key never travels by mistake. */
+export const ZEd25519PublicJwk = z.strictObject({
+  kty: z.literal("OKP"),
+  crv: z.literal("Ed25519"),
+  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "x must be a 32-byte base64url key"),
+  kid: z.string().max(100).optional(),
+  alg: z.literal("EdDSA").optional(),
+  use: z.literal("sig").optional(),
+});
+export type TEd25519PublicJwk = z.infer<typeof ZEd25519PublicJwk>;
+
+export const ZCreateEnrollmentTokenRequestV1 = z.object({
+  ttlSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600),
+  note: z.string().max(500).optional(),
+});
+export const ZCreateEnrollmentTokenResponseV1 = z.object({ id: z.string(), token: z.string(), expiresAt: ZIsoDate });
+
+export const ZEnrollRequestV1 = z.object({
+  token: z.string().min(16).max(200),
+  publicKeyJwk: ZEd25519PublicJwk,
+  hostname: z.string().min(1).max(255),
+  agentVersion: z.string().max(50),
+});
+export type TEnrollRequestV1 = z.infer<typeof ZEnrollRequestV1>;
+
+export const ZEnrollResponseV1 = z.object({
+  deviceId: ZDeviceId,
+  subjectPrefix: z.string(),
+  /** the NATS URL agents should use; null means "use your configured one" */
+  natsUrl: z.string().nullable(),
+  /** verifies commands and catalog updates the server signs */
+  serverPublicKeyJwk: ZEd25519PublicJwk,
+  heartbeatIntervalSec: z.number().int().positive(),
+});
+export type TEnrollResponseV1 = z.infer<typeof ZEnrollResponseV1>;

@@ -1,0 +1,148 @@
+import { CompactSign, compactVerify, decodeProtectedHeader, importJWK, exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose";
+import { decodeReport, formatIssues, MAX_REPORT_BYTES, type TReportV1 } from "./reports.js";
+import { ZCommandV1, type TCommandV1 } from "./commands.js";
+import type { ReportKind } from "./subjects.js";
+
+export const REPORT_JWS_TYP = "fleet-report+jws";
+export const COMMAND_JWS_TYP = "fleet-command+jws";
+
+/** Why an incoming report was refused; the server counts rejections by this label. */
+export const RejectReason = {
+  Oversized: "oversized",
+  Malformed: "malformed",
+  Unsigned: "unsigned",
+  UnknownDevice: "unknown_device",
+  BadSignature: "bad_signature",
+  DeviceMismatch: "device_mismatch",
+  SubjectMismatch: "subject_mismatch",
+  SchemaInvalid: "schema_invalid",
+  Replayed: "replayed",
+} as const;
+export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
+
+export type OpenResult<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; detail: string };
+
+type VerifyKey = CryptoKey | Uint8Array;
+type SignKey = CryptoKey;
+
+export async function generateSigningKeyPair(): Promise<{ publicJwk: JWK; privateJwk: JWK }> {
+  const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  return { publicJwk: await exportJWK(publicKey), privateJwk: await exportJWK(privateKey) };
+}
+
+export async function importPublicJwk(jwk: JWK): Promise<CryptoKey> {
+  return (await importJWK({ ...jwk, alg: "EdDSA" }, "EdDSA")) as CryptoKey;
+}
+export async function importPrivateJwk(jwk: JWK): Promise<CryptoKey> {
+  return (await importJWK({ ...jwk, alg: "EdDSA" }, "EdDSA")) as CryptoKey;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Sign a report as a compact JWS whose `kid` is the device id. */
+export async function signReport(report: TReportV1, privateKey: SignKey): Promise<string> {
+  return new CompactSign(encoder.encode(JSON.stringify(report)))
+    .setProtectedHeader({ alg: "EdDSA", kid: report.deviceId, typ: REPORT_JWS_TYP })
+    .sign(privateKey);
+}
+
+export interface OpenReportOptions {
+  /** device id and kind taken from the NATS subject the message arrived on */
+  subject: { deviceId: string; kind: ReportKind };
+  /** the registered public key of a device, or null if there is no such (active) device */
+  resolveKey: (deviceId: string) => Promise<VerifyKey | null>;
+}
+
+/**
+ * Check a raw report the way the server must before trusting any of it: size, signature
+ * by the key of the device the subject names, and then the schema. Never throws.
+ */
+export async function openReport(data: Uint8Array, opts: OpenReportOptions): Promise<OpenResult<TReportV1>> {
+  if (data.byteLength > MAX_REPORT_BYTES) {
+    return reject("oversized", `${data.byteLength} bytes exceeds ${MAX_REPORT_BYTES}`);
+  }
+  let text: string;
+  try {
+    text = decoder.decode(data);
+  } catch {
+    return reject("malformed", "not UTF-8");
+  }
+  const jws = text.trim();
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/.test(jws)) {
+    return looksLikeJson(jws) ? reject("unsigned", "report is not a signed JWS") : reject("malformed", "not a compact JWS");
+  }
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jws);
+  } catch {
+    return reject("malformed", "unreadable JWS header");
+  }
+  if (header.alg !== "EdDSA" || header.typ !== REPORT_JWS_TYP || typeof header.kid !== "string") {
+    return reject("malformed", "JWS header must have alg EdDSA, typ fleet-report+jws and a kid");
+  }
+  if (header.kid !== opts.subject.deviceId) {
+    return reject("device_mismatch", `signed as ${header.kid} but published on ${opts.subject.deviceId}'s subject`);
+  }
+  const key = await opts.resolveKey(header.kid);
+  if (!key) return reject("unknown_device", `no active device ${header.kid}`);
+  let payload: Uint8Array;
+  try {
+    ({ payload } = await compactVerify(jws, key, { algorithms: ["EdDSA"] }));
+  } catch {
+    return reject("bad_signature", `signature does not verify with ${header.kid}'s key`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(payload));
+  } catch {
+    return reject("malformed", "payload is not JSON");
+  }
+  const decoded = decodeReport(json);
+  if (!decoded.ok) return reject("schema_invalid", decoded.reason);
+  if (decoded.value.deviceId !== header.kid) {
+    return reject("device_mismatch", `payload names ${decoded.value.deviceId} but is signed by ${header.kid}`);
+  }
+  if (decoded.value.kind !== opts.subject.kind) {
+    return reject("subject_mismatch", `a ${decoded.value.kind} report on the ${opts.subject.kind} subject`);
+  }
+  return { ok: true, value: decoded.value };
+}
+
+/** Sign a server -> device command with the server's key. */
+export async function signCommand(command: TCommandV1, privateKey: SignKey): Promise<string> {
+  return new CompactSign(encoder.encode(JSON.stringify(command)))
+    .setProtectedHeader({ alg: "EdDSA", typ: COMMAND_JWS_TYP })
+    .sign(privateKey);
+}
+
+/** Verify a command with the server's public key and check it is addressed to this device. */
+export async function openCommand(data: Uint8Array, serverKey: VerifyKey, deviceId: string): Promise<OpenResult<TCommandV1>> {
+  let payload: Uint8Array;
+  try {
+    const jws = decoder.decode(data).trim();
+    const header = decodeProtectedHeader(jws);
+    if (header.typ !== COMMAND_JWS_TYP) return reject("malformed", "not a fleet command");
+    ({ payload } = await compactVerify(jws, serverKey, { algorithms: ["EdDSA"] }));
+  } catch {
+    return reject("bad_signature", "command is not signed by the server");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(payload));
+  } catch {
+    return reject("malformed", "payload is not JSON");
+  }
+  const parsed = ZCommandV1.safeParse(json);
+  if (!parsed.success) return reject("schema_invalid", formatIssues(parsed.error));
+  if (parsed.data.deviceId !== deviceId) return reject("device_mismatch", `command for ${parsed.data.deviceId}`);
+  return { ok: true, value: parsed.data };
+}
+
+function reject(reason: RejectReason, detail: string): { ok: false; reason: RejectReason; detail: string } {
+  return { ok: false, reason, detail };
+}
+
+function looksLikeJson(s: string): boolean {
+  return s.startsWith("{") || s.startsWith("[");
+}

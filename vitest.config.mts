@@ -1,0 +1,32 @@
+import { defineConfig } from "vitest/config";
+
+// One root config, one project per workspace: `pnpm test` runs them all, `--project <name>` one.
+// The "source" condition makes workspace packages resolve to their TypeScript source in tests.
+const sourceResolve = { conditions: ["source", "import", "module", "node", "default"] };
+const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
+  resolve: sourceResolve,
+  ssr: { resolve: { conditions: ["source", "import", "node", "default"], externalConditions: ["source"] } },
+  test: {
+    name,
+    root: dir,
+    include: ["**/*.spec.ts", "**/*.test.ts"],
+    exclude: ["**/node_modules/**", "**/dist/**", "**/.next/**"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    ...extra,
+  },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      project("protocol", "packages/protocol"),
+      project("catalog", "packages/catalog"),
+      project("db", "prisma"),
+      project("server", "apps/server"),
+      project("agent", "apps/agent"),
+      project("console", "apps/console"),
+      project("e2e", "test", { fileParallelism: false }),
+    ],
+  },
+});
