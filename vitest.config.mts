@@ -22,6 +22,7 @@ export default defineConfig({
     projects: [
       project("protocol", "packages/protocol"),
       project("catalog", "packages/catalog"),
+      project("test-utils", "packages/test-utils"),
       project("db", "prisma"),
       project("server", "apps/server"),
       project("agent", "apps/agent"),

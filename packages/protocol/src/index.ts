@@ -11,3 +11,4 @@ export * from "./enrollment.js";
 export * from "./errors.js";
 export * from "./reports.js";
 export * from "./signing.js";
+export * from "./api.js";
