@@ -12,3 +12,4 @@ export * from "./errors.js";
 export * from "./reports.js";
 export * from "./signing.js";
 export * from "./api.js";
+export * from "./examples.js";
