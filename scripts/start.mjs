@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// One-command local start on embedded defaults: PostgreSQL (DATABASE_URL or embedded), NATS (NATS_URL or a
+// nats-server from PATH), migrations, server, console and one enrolled local agent. Ctrl-C stops everything.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const dataDir = path.resolve(process.env.FLEET_DATA_DIR ?? path.join(root, ".fleet"));
+const children = [];
+const cleanups = [];
+let stopping = false;
+
+const log = (msg) => console.log(`[fleet] ${msg}`);
+const fail = (msg) => {
+  console.error(`[fleet] error: ${msg}`);
+  void shutdown(1);
+};
+
+async function main() {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+
+  if (process.env.FLEET_SKIP_BUILD !== "1") {
+    log("building (cached after the first run)…");
+    const b = spawnSync("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"], { cwd: root, stdio: "inherit", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1", NEXT_TELEMETRY_DISABLED: "1" } });
+    if (b.status !== 0) return fail("build failed");
+  }
+
+  const db = await import(pathToFileURL(path.join(root, "prisma/dist/index.js")).href);
+  const databaseUrl = process.env.DATABASE_URL ?? (await startEmbeddedPostgres(db));
+  log("applying migrations…");
+  await db.applyMigrations(databaseUrl);
+
+  const natsUrl = process.env.NATS_URL ?? (await startNats());
+  const adminToken = readOrCreateSecret(path.join(dataDir, "admin-token"));
+
+  const serverPort = Number(process.env.PORT ?? (await portOr(4100)));
+  const serverUrl = `http://127.0.0.1:${serverPort}`;
+  const serverEnv = {
+    DATABASE_URL: databaseUrl,
+    NATS_URL: natsUrl,
+    PORT: String(serverPort),
+    HOST: "127.0.0.1",
+    FLEET_ADMIN_TOKEN: adminToken,
+    FLEET_SERVER_KEY_FILE: path.join(dataDir, "server-key.json"),
+  };
+  run("server", process.execPath, [path.join(root, "apps/server/dist/main.js")], serverEnv);
+  await waitHttp(`${serverUrl}/health`, "server");
+
+  const consolePort = Number(process.env.CONSOLE_PORT ?? (await portOr(3000)));
+  run("console", process.execPath, [path.join(root, "apps/console/node_modules/next/dist/bin/next"), "start", "-p", String(consolePort), "-H", "127.0.0.1"], {
+    FLEET_SERVER_URL: serverUrl,
+    FLEET_ADMIN_TOKEN: adminToken,
+    NEXT_TELEMETRY_DISABLED: "1",
+  }, path.join(root, "apps/console"));
+
+  const agentHome = path.join(dataDir, "agent");
+  const modelsDir = path.resolve(process.env.FLEET_MODELS_DIR ?? path.join(agentHome, "models"));
+  seedModels(modelsDir);
+  const agentCli = path.join(root, "apps/agent/dist/cli/main.js");
+  const agentEnv = { FLEET_AGENT_HOME: agentHome, FLEET_MODELS_DIR: modelsDir };
+  if (!fs.existsSync(path.join(agentHome, "state.json"))) {
+    log("enrolling the local agent…");
+    const token = await createEnrollmentToken(serverUrl, adminToken);
+    const r = spawnSync(process.execPath, [agentCli, "enroll", "--server", serverUrl, "--token", token, "--home", agentHome], { stdio: "inherit", env: { ...process.env, ...agentEnv } });
+    if (r.status !== 0) return fail("agent enrollment failed");
+  }
+  run("agent", process.execPath, [agentCli, "run", "--home", agentHome, "--models-dir", modelsDir], agentEnv);
+  await waitHttp(`http://127.0.0.1:${consolePort}/`, "console");
+
+  console.log(`
+  Fleetwise is running (data in ${path.relative(process.cwd(), dataDir) || "."}):
+    console       http://127.0.0.1:${consolePort}
+    server API    ${serverUrl}/api/v1   (docs: ${serverUrl}/api/docs, metrics: ${serverUrl}/metrics)
+    admin token   ${path.join(dataDir, "admin-token")}
+    NATS          ${natsUrl}
+    database      ${databaseUrl.replace(/:[^:@/]+@/, ":***@")}
+    agent home    ${agentHome} (models: ${modelsDir})
+  Ctrl-C stops everything.
+`);
+}
+
+async function startEmbeddedPostgres(db) {
+  const port = await portOr(54329);
+  log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in ${path.join(dataDir, "pg")})…`);
+  const pg = await db.startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port });
+  cleanups.push(() => pg.stop());
+  return pg.url;
+}
+
+async function startNats() {
+  const which = spawnSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" });
+  if (which.status !== 0) {
+    throw new Error("nats-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install nats-server`; others: https://docs.nats.io) or set NATS_URL to a NATS server with JetStream.");
+  }
+  const port = await portOr(14222);
+  const storeDir = path.join(dataDir, "nats");
+  fs.mkdirSync(storeDir, { recursive: true });
+  log(`starting nats-server with JetStream on 127.0.0.1:${port}…`);
+  run("nats", which.stdout.trim(), ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {});
+  await waitPort(port, "nats-server");
+  return `nats://127.0.0.1:${port}`;
+}
+
+function seedModels(modelsDir) {
+  fs.mkdirSync(modelsDir, { recursive: true });
+  if (process.env.FLEET_MODELS_DIR) return;
+  const hasModel = fs.readdirSync(modelsDir).some((f) => f.endsWith(".gguf"));
+  const seed = path.resolve(root, "../shared/models/llama-2-tiny-random.gguf");
+  if (!hasModel && fs.existsSync(seed)) {
+    fs.copyFileSync(seed, path.join(modelsDir, path.basename(seed)));
+    log(`seeded ${modelsDir} with ${path.basename(seed)}`);
+  }
+}
+
+async function createEnrollmentToken(serverUrl, adminToken) {
+  const res = await fetch(`${serverUrl}/api/v1/enrollment-tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ ttlSeconds: 600, note: "local agent (pnpm start)" }),
+  });
+  if (!res.ok) throw new Error(`creating an enrollment token failed: ${res.status} ${await res.text()}`);
+  return (await res.json()).token;
+}
+
+function readOrCreateSecret(file) {
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  const secret = randomBytes(32).toString("base64url");
+  fs.writeFileSync(file, secret + "\n", { mode: 0o600 });
+  return secret;
+}
+
+function run(name, cmd, args, env, cwd = root) {
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const prefix = (line) => `${name.padEnd(7)}| ${line}`;
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = "";
+    stream.on("data", (d) => {
+      buf += d;
+      const lines = buf.split("\n");
+      buf = lines.pop();
+      for (const l of lines) if (l.trim()) console.log(prefix(l));
+    });
+  }
+  child.on("exit", (code, signal) => {
+    if (!stopping) fail(`${name} exited (${signal ?? code})`);
+  });
+  children.push({ name, child });
+  return child;
+}
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  log("stopping…");
+  for (const { child } of [...children].reverse()) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      await new Promise((r) => {
+        const t = setTimeout(() => (child.kill("SIGKILL"), r()), 8000);
+        child.once("exit", () => (clearTimeout(t), r()));
+      });
+    }
+  }
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+  process.exit(code);
+}
+
+async function portOr(preferred) {
+  const free = (port) =>
+    new Promise((resolve) => {
+      const s = net.createServer().once("error", () => resolve(false)).listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+    });
+  if (await free(preferred)) return preferred;
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitPort(port, what, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((r) => net.connect(port, "127.0.0.1").once("connect", function () { this.destroy(); r(true); }).once("error", () => r(false)));
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not listen on ${port}`);
+}
+
+async function waitHttp(url, what, timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not answer at ${url}`);
+}
+
+main().catch((e) => fail(e instanceof Error ? e.message : String(e)));
