@@ -1,0 +1,5 @@
+export * from "./kvCacheBytes.js";
+export * from "./computeBufferBytes.js";
+export * from "./planMemoryFit.js";
+export * from "./chooseThreads.js";
+export * from "./formatGiB.js";
