@@ -1,0 +1,43 @@
+import { ConsoleConfigError } from "./env";
+import { InvalidResponseError, NotFoundError, ServerError, ServerUnreachableError } from "./api-errors";
+
+export interface ErrorDescription {
+  title: string;
+  message: string;
+  hint: string | null;
+}
+
+/** Turn a failed server call into words for an error panel; unknown errors are rethrown to the error boundary. */
+export function describeError(e: unknown): ErrorDescription {
+  if (e instanceof ServerUnreachableError) {
+    return {
+      title: "Fleetwise server unreachable",
+      message: `The console could not reach the server at ${e.url}.`,
+      hint: "Check that fleet-server is running and that FLEET_SERVER_URL points at it.",
+    };
+  }
+  if (e instanceof ConsoleConfigError) {
+    return { title: "Console is not configured", message: e.message, hint: "Set the variables in the console's environment and restart it." };
+  }
+  if (e instanceof ServerError && e.status === 401) {
+    return {
+      title: "The server refused the console's token",
+      message: e.message,
+      hint: "FLEET_ADMIN_TOKEN in the console's environment must equal the server's FLEET_ADMIN_TOKEN.",
+    };
+  }
+  if (e instanceof ServerError) {
+    return { title: `The server answered ${e.status} (${e.code})`, message: e.message, hint: null };
+  }
+  if (e instanceof NotFoundError) {
+    return { title: "Not found", message: e.message, hint: null };
+  }
+  if (e instanceof InvalidResponseError) {
+    return {
+      title: "Unexpected answer from the server",
+      message: e.message,
+      hint: "The server and console may run different protocol versions.",
+    };
+  }
+  throw e;
+}

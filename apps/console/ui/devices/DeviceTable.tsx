@@ -1,0 +1,78 @@
+import Link from "next/link";
+import type { TDeviceSummaryV1 } from "@fleet/protocol";
+import { formatBytes, formatDateTime, formatRelativeTime, shortSha } from "../../lib/format/index";
+import { StatusBadge } from "../common/StatusBadge";
+
+/** The fleet at a glance: one row per device. `now` is passed in so every row uses the same clock. */
+export function DeviceTable({ devices, now }: { devices: TDeviceSummaryV1[]; now: Date }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption className="sr-only">Enrolled devices</caption>
+        <thead>
+          <tr>
+            <th scope="col">Hostname</th>
+            <th scope="col">Status</th>
+            <th scope="col">CPU</th>
+            <th scope="col" className="num">RAM</th>
+            <th scope="col">GPUs</th>
+            <th scope="col">OS</th>
+            <th scope="col">Models</th>
+            <th scope="col">Last seen</th>
+          </tr>
+        </thead>
+        <tbody>
+          {devices.map((d) => (
+            <tr key={d.id}>
+              <td>
+                <Link href={`/devices/${encodeURIComponent(d.id)}`}>{d.hostname}</Link>
+                <div className="muted mono">{d.id}</div>
+              </td>
+              <td>
+                <StatusBadge status={d.status} />
+              </td>
+              <td>
+                {d.cpu ?? "—"}
+                {d.cpuCores !== null ? <div className="muted">{d.cpuCores} cores</div> : null}
+              </td>
+              <td className="num">{formatBytes(d.ramTotalBytes)}</td>
+              <td>
+                {d.gpus.length === 0 ? (
+                  <span className="muted">none</span>
+                ) : (
+                  <ul>
+                    {d.gpus.map((g, i) => (
+                      <li key={i}>
+                        {g.vendor} {g.model} <span className="muted">· {formatBytes(g.vramBytes)}</span>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </td>
+              <td>{d.os ?? "—"}</td>
+              <td>
+                {d.models.length === 0 ? (
+                  <span className="muted">none</span>
+                ) : (
+                  <ul>
+                    {d.models.map((m) => (
+                      <li key={`${m.sha256}-${m.fileName}`} title={`${m.fileName}\nsha256 ${m.sha256}`}>
+                        <code>{shortSha(m.sha256)}</code> {m.architecture ?? "unknown arch"}
+                        {m.quantization ? ` · ${m.quantization}` : ""}
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </td>
+              <td>
+                <time dateTime={d.lastSeenAt ?? undefined} title={formatDateTime(d.lastSeenAt)}>
+                  {formatRelativeTime(d.lastSeenAt, now)}
+                </time>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
