@@ -26,3 +26,5 @@ export const ZPostureV1 = z.object({
   localApi: ZLocalApiExposureV1,
 });
 export type TPostureV1 = z.infer<typeof ZPostureV1>;
+export type TLocalApiExposureV1 = z.infer<typeof ZLocalApiExposureV1>;
+export type TOutboundEndpointV1 = z.infer<typeof ZOutboundEndpointV1>;
