@@ -5,7 +5,9 @@ import { defineConfig } from "vitest/config";
 const sourceResolve = { conditions: ["source", "import", "module", "node", "default"] };
 const project = (name: string, dir: string, extra: Record<string, unknown> = {}) => ({
   resolve: sourceResolve,
-  ssr: { resolve: { conditions: ["source", "import", "node", "default"], externalConditions: ["source"] } },
+  // No "import" here: Node applies these conditions to require() inside CommonJS dependencies too, so pg's
+  // require("pg-pool") got the ESM build ("Class extends value [object Module]"). Node adds import/require itself.
+  ssr: { resolve: { conditions: ["source", "node", "default"], externalConditions: ["source"] } },
   test: {
     name,
     root: dir,
