@@ -1,0 +1,120 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { connection } from "next/server";
+import { ZDeviceId, type TDeviceDetailV1 } from "@fleet/protocol";
+import { getBenchmarks, getDevice, getRuntimeMetrics } from "../../../lib/api";
+import { NotFoundError } from "../../../lib/api-errors";
+import { describeError } from "../../../lib/describeError";
+import { formatBytes, formatDateTime, formatRelativeTime } from "../../../lib/format/index";
+import { ApiErrorPanel } from "../../../ui/common/ApiErrorPanel";
+import { StatusBadge } from "../../../ui/common/StatusBadge";
+import { BenchmarksTable } from "../../../ui/device/BenchmarksTable";
+import { InventoryHistory } from "../../../ui/device/InventoryHistory";
+import { InventoryPanel } from "../../../ui/device/InventoryPanel";
+import { ModelsPanel } from "../../../ui/device/ModelsPanel";
+import { PosturePanel } from "../../../ui/device/PosturePanel";
+import { RuntimePanel } from "../../../ui/device/RuntimePanel";
+import { requestBenchmarkAction } from "./actions";
+import { RunBenchmarkForm } from "./page-client";
+
+type Params = Promise<{ id: string }>;
+
+export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
+  const { id } = await params;
+  return { title: `Device ${decodeURIComponent(id)}` };
+}
+
+function Summary({ detail, now }: { detail: TDeviceDetailV1; now: Date }) {
+  const d = detail.device;
+  const hb = detail.heartbeat;
+  return (
+    <section className="panel" aria-label="Summary">
+      <dl className="facts">
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={d.status} />
+        </dd>
+        <dt>Last seen</dt>
+        <dd>
+          {formatRelativeTime(d.lastSeenAt, now)} <span className="muted">({formatDateTime(d.lastSeenAt)})</span>
+        </dd>
+        <dt>Enrolled</dt>
+        <dd>{formatDateTime(d.enrolledAt)}</dd>
+        <dt>Agent</dt>
+        <dd>{d.agentVersion ?? "—"}</dd>
+        <dt>Runtime</dt>
+        <dd>
+          {hb ? (
+            <>
+              {hb.runtimeState}
+              {hb.activeModel ? ` · ${hb.activeModel}` : ""} <span className="muted">· queue {hb.queueDepth} · heartbeat {formatRelativeTime(hb.receivedAt, now)}</span>
+            </>
+          ) : (
+            "no heartbeat yet"
+          )}
+        </dd>
+        <dt>Hardware</dt>
+        <dd>
+          {d.cpu ?? "—"} · {formatBytes(d.ramTotalBytes)} RAM
+          {d.gpus.map((g, i) => (
+            <span key={i}>
+              {" "}
+              · {g.vendor} {g.model} ({formatBytes(g.vramBytes)})
+            </span>
+          ))}
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+export default async function DevicePage({ params }: { params: Params }) {
+  await connection();
+  const { id: rawId } = await params;
+  const id = ZDeviceId.safeParse(decodeURIComponent(rawId));
+  if (!id.success) notFound();
+
+  // Independent calls: one failing section must not blank the others.
+  const [detailR, metricsR, benchR] = await Promise.allSettled([getDevice(id.data), getRuntimeMetrics(id.data), getBenchmarks(id.data)]);
+  if (detailR.status === "rejected") {
+    if (detailR.reason instanceof NotFoundError) notFound();
+    return (
+      <>
+        <p className="breadcrumb">
+          <Link href="/">← Fleet inventory</Link>
+        </p>
+        <h1>{id.data}</h1>
+        <ApiErrorPanel error={describeError(detailR.reason)} />
+      </>
+    );
+  }
+  const detail = detailR.value;
+  const now = new Date();
+  const modelChoices = detail.models.map((m) => ({ id: m.fileName, label: `${m.fileName} (${m.sha256.slice(0, 8)})` }));
+
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link href="/">← Fleet inventory</Link>
+      </p>
+      <h1>{detail.device.hostname}</h1>
+      <p className="subtitle mono">{detail.device.id}</p>
+      <Summary detail={detail} now={now} />
+      <InventoryPanel snapshot={detail.inventory} />
+      <ModelsPanel models={detail.models} />
+      <div className="grid">
+        <PosturePanel posture={detail.posture} />
+        <InventoryHistory history={detail.inventoryHistory} />
+      </div>
+      <div style={{ height: 20 }} />
+      {metricsR.status === "fulfilled" ? <RuntimePanel metrics={metricsR.value} /> : <ApiErrorPanel error={describeError(metricsR.reason)} />}
+      <section className="panel" aria-labelledby="bench-title">
+        <h2 id="bench-title">Benchmarks</h2>
+        <RunBenchmarkForm action={requestBenchmarkAction.bind(null, detail.device.id)} models={modelChoices} />
+        <h3>Results</h3>
+        {benchR.status === "fulfilled" ? <BenchmarksTable items={benchR.value.items} /> : <ApiErrorPanel error={describeError(benchR.reason)} />}
+      </section>
+    </>
+  );
+}

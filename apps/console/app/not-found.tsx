@@ -1,0 +1,12 @@
+import Link from "next/link";
+
+export default function NotFound() {
+  return (
+    <section className="panel empty">
+      <h1>Page not found</h1>
+      <p>
+        <Link href="/">Back to the fleet inventory</Link>
+      </p>
+    </section>
+  );
+}
