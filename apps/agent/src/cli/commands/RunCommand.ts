@@ -1,0 +1,24 @@
+import { Command } from "commander";
+import { createLogger } from "../../logger.js";
+import { AgentService } from "../../reporting/AgentService.js";
+import { readState } from "../../state/stateFile.js";
+import type { CliIo } from "../CliIo.js";
+import { configFromFlags, withCommonOptions, type CommonFlags } from "../commonOptions.js";
+
+/** `fleet-agent run`: the long-running service. JSON logs on stdout; SIGINT/SIGTERM stop it gracefully. */
+export function runCommand(io: CliIo): Command {
+  return withCommonOptions(new Command("run"))
+    .description("run the agent service (reports, heartbeats, commands)")
+    .action(async (flags: CommonFlags) => {
+      const config = await configFromFlags(flags, io);
+      const logger = createLogger({ level: config.logLevel });
+      const state = await readState(config.home);
+      // The runtime helper constructs the local inference runtime here and passes it as `runtime`.
+      const service = new AgentService({ config, state, logger });
+      await service.start();
+      const signal = await (io.stopSignal ?? new Promise<string>(() => {}));
+      logger.info({ signal }, "stopping");
+      await service.stop();
+      logger.flush();
+    });
+}

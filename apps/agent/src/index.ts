@@ -1,0 +1,20 @@
+/** Public API of the Fleetwise agent, for the CLI, e2e tests and the start script. */
+export { AgentService, type AgentServiceOptions } from "./reporting/AgentService.js";
+export { loadAgentConfig, type LoadAgentConfigOptions } from "./config/loadAgentConfig.js";
+export { ZAgentConfig, type AgentConfig, type AgentConfigInput } from "./config/ZAgentConfig.js";
+export { defaultHome } from "./config/defaultHome.js";
+export { enroll, type EnrollOptions } from "./enrollment/enroll.js";
+export { readState, writeState, stateFilePath, rotateLocalApiToken, newLocalApiToken } from "./state/stateFile.js";
+export { ZAgentState, type AgentState } from "./state/ZAgentState.js";
+export { collectInventory, InventoryCollector } from "./inventory/collectInventory.js";
+export { scanModels, HASH_CACHE_FILE, type ScanModelsResult } from "./models/scanModels.js";
+export { hashModel } from "./models/hashModel.js";
+export { readGgufMetadata, quantizationLabel, GgufReadError } from "./models/readGgufMetadata.js";
+export { DiskQueue, type QueuedMessage, type QueueLimits } from "./queue/DiskQueue.js";
+export { ReportSigner } from "./reporting/ReportSigner.js";
+export { buildPosture } from "./posture/buildPosture.js";
+export { createLogger, silentLogger, type Logger } from "./logger.js";
+export { AGENT_VERSION } from "./version.js";
+export * from "./errors.js";
+export type { RuntimeHooks, RuntimeState, BenchmarkCommand } from "./runtime/RuntimeHooks.js";
+export { ZRuntimeConfig, type RuntimeConfig } from "./runtime/config.js";

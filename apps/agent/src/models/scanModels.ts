@@ -1,0 +1,74 @@
+import path from "node:path";
+import type { TInstalledModelV1, TModelsReportV1 } from "@fleet/protocol";
+import { describeError } from "../util/describeError.js";
+import { findModelFiles } from "./findModelFiles.js";
+import { hashModel } from "./hashModel.js";
+import { HashCache } from "./HashCache.js";
+import { readGgufMetadata } from "./readGgufMetadata.js";
+
+export const HASH_CACHE_FILE = "hash-cache.json";
+
+export interface ScanModelsOptions {
+  /** where the hash cache lives; usually <home>/hash-cache.json. Without it every file is hashed. */
+  cacheFile?: string;
+}
+
+export interface ScanModelsResult {
+  report: TModelsReportV1;
+  /** how many files were read and hashed in this scan (0 on an unchanged rescan) */
+  hashed: number;
+  cached: number;
+}
+
+/**
+ * List the GGUF models in `modelsDir` with their sha256 and header metadata. A file whose header cannot be read
+ * is still listed, with gguf null and the reason in `error`. Unchanged files come from the hash cache.
+ */
+export async function scanModels(modelsDir: string, opts: ScanModelsOptions = {}): Promise<ScanModelsResult> {
+  const cache = opts.cacheFile ? new HashCache(opts.cacheFile) : null;
+  await cache?.load();
+  const files = await findModelFiles(modelsDir);
+  const models: TInstalledModelV1[] = [];
+  let hashed = 0;
+  let cached = 0;
+  const seen = new Set<string>();
+  for (const f of files) {
+    const key = { size: f.stat.size, mtimeMs: f.stat.mtimeMs, ino: f.stat.ino };
+    seen.add(f.path);
+    let entry = cache?.get(f.path, key) ?? null;
+    if (entry) {
+      cached++;
+    } else {
+      let sha256: string;
+      try {
+        sha256 = await hashModel(f.path);
+      } catch {
+        continue; // vanished or unreadable between listing and hashing: it will show up on the next scan if it is back
+      }
+      hashed++;
+      let gguf = null;
+      let error: string | null = null;
+      try {
+        gguf = await readGgufMetadata(f.path);
+      } catch (err) {
+        error = describeError(err).slice(0, 2000);
+      }
+      entry = { ...key, sha256, gguf, error };
+      cache?.set(f.path, entry);
+    }
+    models.push({
+      path: f.path,
+      fileName: path.basename(f.path),
+      sizeBytes: f.stat.size,
+      mtimeMs: f.stat.mtimeMs,
+      sha256: entry.sha256,
+      gguf: entry.gguf,
+      error: entry.error,
+    });
+  }
+  if (cache) {
+    cache.retainOnly(seen);
+    await cache.save();
+  }
+  return { report: { modelsDir: path.resolve(modelsDir), models }, hashed, cached };
+}

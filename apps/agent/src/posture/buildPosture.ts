@@ -1,0 +1,46 @@
+import { REPORT_KINDS, type TLocalApiExposureV1, type TPostureV1 } from "@fleet/protocol";
+import type { RuntimeHooks } from "../runtime/RuntimeHooks.js";
+
+export interface PostureInputs {
+  serverUrl: string;
+  natsUrl: string;
+  runtime?: RuntimeHooks;
+}
+
+const LOCAL_API_OFF: TLocalApiExposureV1 = {
+  enabled: false,
+  bindAddress: "127.0.0.1",
+  port: 0,
+  loopbackOnly: true,
+  authRequired: true,
+  corsAllowedOrigins: [],
+};
+
+/**
+ * The privacy posture: every outbound endpoint this agent uses and what travels on it. The agent has no remote
+ * inference fallback and no prompt telemetry, so those are constants here, not settings an admin could flip.
+ */
+export function buildPosture(inputs: PostureInputs): TPostureV1 {
+  return {
+    outbound: [
+      { purpose: "control-plane", url: stripCredentials(inputs.serverUrl), carries: ["enrollment"] },
+      { purpose: "messaging", url: stripCredentials(inputs.natsUrl), carries: [...REPORT_KINDS.map((k) => `report:${k}`), "commands-in"] },
+    ],
+    telemetry: "metrics-only",
+    remoteFallback: { enabled: false, url: null },
+    promptsLeaveDevice: false,
+    localApi: inputs.runtime ? inputs.runtime.localApiExposure() : LOCAL_API_OFF,
+  };
+}
+
+/** A URL may carry user:password; the posture discloses where data goes, never the secret. */
+function stripCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString().slice(0, 2048);
+  } catch {
+    return url.slice(0, 2048);
+  }
+}

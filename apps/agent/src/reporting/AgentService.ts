@@ -1,0 +1,249 @@
+import path from "node:path";
+import { subjects, type ReportBody, type ReportKind, type TCommandV1, type TDeviceEventV1 } from "@fleet/protocol";
+import { CommandListener } from "../commands/CommandListener.js";
+import type { AgentConfig } from "../config/ZAgentConfig.js";
+import { DEFAULT_HEARTBEAT_INTERVAL_SEC } from "../config/ZAgentConfig.js";
+import { ConfigError } from "../errors.js";
+import { InventoryCollector } from "../inventory/collectInventory.js";
+import { silentLogger, type Logger } from "../logger.js";
+import { HASH_CACHE_FILE, scanModels } from "../models/scanModels.js";
+import { watchDir } from "../models/watchDir.js";
+import { buildPosture } from "../posture/buildPosture.js";
+import { DiskQueue } from "../queue/DiskQueue.js";
+import type { RuntimeHooks } from "../runtime/RuntimeHooks.js";
+import type { AgentState } from "../state/ZAgentState.js";
+import { describeError } from "../util/describeError.js";
+import { AGENT_VERSION } from "../version.js";
+import { fingerprint } from "./fingerprint.js";
+import { NatsLink } from "./NatsLink.js";
+import { QueuePublisher } from "./QueuePublisher.js";
+import { ReportSigner } from "./ReportSigner.js";
+
+export interface AgentServiceOptions {
+  config: AgentConfig;
+  state: AgentState;
+  logger?: Logger;
+  /** the local inference runtime; the service stops it in stop() */
+  runtime?: RuntimeHooks;
+  /** timings tests shorten; defaults suit production */
+  tuning?: { commandRetryMs?: number; natsRetryMs?: number; watchDebounceMs?: number; stopDrainMs?: number };
+}
+
+type SnapshotKind = "inventory" | "models" | "posture";
+
+/**
+ * The agent's reporting loop, usable in process: reports inventory, models and posture at start and whenever
+ * they change, heartbeats while connected, runtime metrics on the runtime's interval, and acts on signed
+ * commands. Everything it sends goes through the signed on-disk queue.
+ */
+export class AgentService {
+  private readonly log: Logger;
+  private readonly natsUrl: string;
+  private readonly prefix: string;
+  private queue: DiskQueue | null = null;
+  private signer: ReportSigner | null = null;
+  private link: NatsLink | null = null;
+  private publisher: QueuePublisher | null = null;
+  private commands: CommandListener | null = null;
+  private readonly inventory: InventoryCollector;
+  private readonly lastSent = new Map<SnapshotKind, string>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private watcher: { close(): void } | null = null;
+  private readonly pending = new Set<Promise<unknown>>();
+  private scanning: Promise<void> | null = null;
+  private rescanQueued = false;
+  private startedAt = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: AgentServiceOptions) {
+    this.log = (opts.logger ?? silentLogger()).child({ component: "AgentService", deviceId: opts.state.deviceId });
+    const natsUrl = opts.config.natsUrl ?? opts.state.natsUrl;
+    if (!natsUrl) throw new ConfigError("no NATS URL: the server gave none at enrollment and natsUrl is not configured", ["natsUrl: required"]);
+    this.natsUrl = natsUrl;
+    this.prefix = opts.config.subjectPrefix ?? opts.state.subjectPrefix;
+    this.inventory = new InventoryCollector(opts.config.modelsDir);
+  }
+
+  /** Open the queue, connect (in the background), send the first snapshots and start the timers. */
+  async start(): Promise<void> {
+    const { config, state } = this.opts;
+    const logger = this.opts.logger ?? silentLogger();
+    const tuning = this.opts.tuning ?? {};
+    this.startedAt = Date.now();
+    this.queue = await DiskQueue.open(path.join(config.home, "queue"), config.queue, logger);
+    this.signer = await ReportSigner.create(state, this.queue);
+    const subj = subjects(this.prefix);
+    this.link = new NatsLink({ url: this.natsUrl, name: `fleet-agent-${state.deviceId}`, logger, minRetryMs: tuning.natsRetryMs });
+    this.publisher = new QueuePublisher({ queue: this.queue, link: this.link, subjectFor: (k) => subj.report(state.deviceId, k), logger });
+    this.commands = new CommandListener({
+      link: this.link,
+      state,
+      subjectPrefix: this.prefix,
+      stream: config.commandsStream,
+      logger,
+      retryMs: tuning.commandRetryMs,
+      onCommand: (c) => this.handleCommand(c),
+      onRefused: (reason, detail) => this.sendEvent("warn", "command.refused", `refused a command: ${reason}`, { reason, detail }),
+    });
+    this.log.info({ queueDepth: this.queue.depth, natsUrl: this.natsUrl, prefix: this.prefix }, "agent starting");
+    this.link.onConnect(() => this.track(this.sendHeartbeat()));
+    this.link.start();
+    this.publisher.start();
+    this.commands.start();
+
+    await this.reportSnapshots(true);
+
+    const hbSec = config.heartbeatIntervalSec ?? state.heartbeatIntervalSec ?? DEFAULT_HEARTBEAT_INTERVAL_SEC;
+    this.every(hbSec, () => this.sendHeartbeat());
+    this.every(config.inventoryIntervalSec, () => this.reportInventory(false));
+    this.every(config.modelsRescanIntervalSec, () => this.rescanModels());
+    if (this.opts.runtime) this.every(config.runtime.metricsIntervalSec, () => this.sendMetrics());
+    this.watcher = watchDir(config.modelsDir, tuning.watchDebounceMs ?? 2000, () => this.track(this.rescanModels()));
+  }
+
+  /** Stop timers and listeners, deliver what can be delivered within a short drain, close NATS, stop the runtime. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.watcher?.close();
+    await this.commands?.stop();
+    await Promise.allSettled([...this.pending]);
+    await this.publisher?.stop(this.opts.tuning?.stopDrainMs ?? 2000);
+    await this.link?.stop();
+    await this.opts.runtime?.stop().catch((err) => this.log.error({ err: describeError(err) }, "runtime did not stop cleanly"));
+    this.log.info({ queueDepth: this.queue?.depth ?? 0 }, "agent stopped");
+  }
+
+  /** For status output and tests. */
+  status(): { connected: boolean; queueDepth: number; published: number; uptimeSec: number } {
+    return {
+      connected: this.link?.connected ?? false,
+      queueDepth: this.queue?.depth ?? 0,
+      published: this.publisher?.publishedCount ?? 0,
+      uptimeSec: this.startedAt ? (Date.now() - this.startedAt) / 1000 : 0,
+    };
+  }
+
+  /** Collect and send inventory, models and posture; with `force`, even when unchanged. */
+  async reportSnapshots(force: boolean): Promise<void> {
+    await Promise.all([this.reportInventory(force), this.reportModels(force), this.reportPosture(force)]);
+  }
+
+  private async reportInventory(force: boolean): Promise<void> {
+    try {
+      await this.sendIfChanged("inventory", await this.inventory.collect(), force);
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, "inventory collection failed");
+    }
+  }
+
+  private async reportModels(force: boolean): Promise<void> {
+    try {
+      const { report, hashed } = await scanModels(this.opts.config.modelsDir, { cacheFile: path.join(this.opts.config.home, HASH_CACHE_FILE) });
+      if (hashed) this.log.info({ hashed, models: report.models.length }, "hashed new or changed models");
+      await this.sendIfChanged("models", report, force);
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, "model scan failed");
+    }
+  }
+
+  private async reportPosture(force: boolean): Promise<void> {
+    try {
+      const serverUrl = this.opts.config.serverUrl ?? this.opts.state.serverUrl;
+      await this.sendIfChanged("posture", buildPosture({ serverUrl, natsUrl: this.natsUrl, runtime: this.opts.runtime }), force);
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, "posture report failed");
+    }
+  }
+
+  /** One scan at a time; a change during a scan queues exactly one more. */
+  private rescanModels(): Promise<void> {
+    if (this.scanning) {
+      this.rescanQueued = true;
+      return this.scanning;
+    }
+    this.scanning = (async () => {
+      do {
+        this.rescanQueued = false;
+        await this.reportModels(false);
+        // the models list feeds the posture only through the runtime, but a rescan is when a runtime switch shows
+        await this.reportPosture(false);
+      } while (this.rescanQueued && !this.stopped);
+    })().finally(() => (this.scanning = null));
+    return this.scanning;
+  }
+
+  private async sendIfChanged<K extends SnapshotKind>(kind: K, body: ReportBody<K>, force: boolean): Promise<void> {
+    const fp = fingerprint(kind, body);
+    if (!force && this.lastSent.get(kind) === fp) return;
+    await this.enqueue(kind, body);
+    this.lastSent.set(kind, fp);
+  }
+
+  private async sendHeartbeat(): Promise<void> {
+    // Liveness, not data: a heartbeat written during an outage would only say "was alive then".
+    if (!this.link?.connected || this.stopped) return;
+    const rt = this.opts.runtime?.status() ?? { state: "disabled" as const, activeModel: null };
+    await this.enqueue("heartbeat", {
+      agentVersion: AGENT_VERSION,
+      uptimeSec: (Date.now() - this.startedAt) / 1000,
+      queueDepth: this.queue?.depth ?? 0,
+      runtime: { state: rt.state, activeModel: rt.activeModel?.slice(0, 500) ?? null },
+      rssBytes: process.memoryUsage.rss(),
+    });
+  }
+
+  private async sendMetrics(): Promise<void> {
+    const metrics = this.opts.runtime?.takeMetrics();
+    if (metrics) await this.enqueue("metrics", metrics);
+  }
+
+  private async sendEvent(level: TDeviceEventV1["level"], kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+    await this.enqueue("events", { events: [{ at: new Date().toISOString(), level, kind, message: message.slice(0, 2000), data }] });
+  }
+
+  private async handleCommand(command: TCommandV1): Promise<void> {
+    const body = command.body;
+    this.log.info({ commandId: command.commandId, type: body.type }, "command received");
+    if (body.type === "report-now") {
+      await this.reportSnapshots(true);
+      return;
+    }
+    const runtime = this.opts.runtime;
+    if (!runtime) {
+      await this.sendEvent("warn", "command.benchmark.unavailable", "benchmark requested but the local runtime is not running", { commandId: command.commandId });
+      return;
+    }
+    // Not awaited: a benchmark takes minutes and must not hold up commands or reports.
+    this.track(
+      runtime
+        .runBenchmark(body, command.commandId)
+        .then((result) => this.enqueue("benchmark", result))
+        .catch((err) =>
+          this.sendEvent("error", "command.benchmark.failed", `benchmark failed: ${describeError(err)}`, { commandId: command.commandId }),
+        ),
+    );
+  }
+
+  private async enqueue<K extends ReportKind>(kind: K, body: ReportBody<K>): Promise<void> {
+    if (!this.signer) return;
+    try {
+      const m = await this.signer.enqueue(kind, body);
+      this.log.debug({ kind, seq: m.seq }, "report queued");
+    } catch (err) {
+      this.log.error({ kind, err: describeError(err) }, "report not queued");
+    }
+  }
+
+  private every(sec: number, fn: () => Promise<void>): void {
+    const t = setInterval(() => this.track(fn()), Math.max(50, sec * 1000));
+    this.timers.push(t);
+  }
+
+  private track(p: Promise<unknown>): void {
+    const guarded = p.catch((err) => this.log.error({ err: describeError(err) }, "background task failed"));
+    this.pending.add(guarded);
+    void guarded.finally(() => this.pending.delete(guarded));
+  }
+}

@@ -1,0 +1,29 @@
+import { generateSigningKeyPair, importPrivateJwk, importPublicJwk, type TEd25519PublicJwk } from "@fleet/protocol";
+import { newLocalApiToken } from "../state/stateFile.js";
+import type { AgentState } from "../state/ZAgentState.js";
+
+/** A device identity plus the server key pair that signs its commands, as enrollment would leave them. */
+export async function makeTestIdentity(over: Partial<AgentState> = {}) {
+  const device = await generateSigningKeyPair();
+  const server = await generateSigningKeyPair();
+  const pub = (j: typeof device.publicJwk) => ({ kty: "OKP", crv: "Ed25519", x: j.x }) as TEd25519PublicJwk;
+  const state: AgentState = {
+    v: 1,
+    deviceId: `dev-${Math.random().toString(36).slice(2, 10)}`,
+    privateJwk: { kty: "OKP", crv: "Ed25519", x: device.privateJwk.x!, d: device.privateJwk.d! },
+    publicJwk: pub(device.publicJwk),
+    serverPublicJwk: pub(server.publicJwk),
+    subjectPrefix: "fleet.v1",
+    natsUrl: null,
+    serverUrl: "http://127.0.0.1:9",
+    heartbeatIntervalSec: 30,
+    localApiToken: newLocalApiToken(),
+    enrolledAt: new Date().toISOString(),
+    ...over,
+  };
+  return {
+    state,
+    devicePublicKey: await importPublicJwk(device.publicJwk),
+    serverPrivateKey: await importPrivateJwk(server.privateJwk),
+  };
+}
