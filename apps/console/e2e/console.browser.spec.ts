@@ -1,0 +1,265 @@
+import { randomUUID } from "node:crypto";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type NatsConnection } from "nats";
+import { chromium, type Browser, type Page } from "playwright-core";
+import {
+  DEFAULT_SUBJECT_PREFIX,
+  generateSigningKeyPair,
+  importPrivateJwk,
+  signReport,
+  subjects,
+  ZCreateEnrollmentTokenResponseV1,
+  ZDeviceDetailV1,
+  ZEnrollResponseV1,
+  type ReportKind,
+  type TReportV1,
+} from "@fleet/protocol";
+import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
+import { freePort, startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
+import { createServer, parseEnv, type FleetServer } from "../../server/src/app.js";
+import { benchmarkBody, heartbeatBody, inventoryBody, metricsBody, modelsBody, postureBody, tinyModel } from "./fixtures.js";
+
+// One real-browser pass over the production build (`next build` + `next start`) against a real
+// in-process server, real PostgreSQL and a private nats-server, seeded only through the real API.
+
+const CONSOLE_DIR = path.resolve(import.meta.dirname, "..");
+const REPO = path.resolve(CONSOLE_DIR, "../..");
+const NEXT_BIN = path.join(CONSOLE_DIR, "node_modules/.bin/next");
+const ADMIN_TOKEN = `console-e2e-${randomUUID()}`;
+const HOSTNAME = `ws-console-${randomUUID().slice(0, 6)}`;
+const SHOTS = { fleet: "/tmp/console-fleet.png", device: "/tmp/console-device.png", down: "/tmp/console-down.png" };
+
+let nats: TestNatsServer;
+let db: TestDatabase;
+let server: FleetServer;
+let nc: NatsConnection;
+let consoleProc: ChildProcess | undefined;
+let consoleUrl: string;
+let browser: Browser;
+let deviceId: string;
+const tmp = mkdtempSync(path.join(os.tmpdir(), "fleet-console-e2e-"));
+
+async function admin(pathname: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${server.url}${pathname}`, {
+    method: init.method ?? "GET",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+function buildConsole(): void {
+  if (process.env.CONSOLE_E2E_SKIP_BUILD === "1") return;
+  // The console reads @fleet/protocol's dist at build time; build it, then the console, as CI would.
+  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+  for (const [cmd, args, cwd] of [
+    ["pnpm", ["exec", "tsc", "-p", "tsconfig.json"], path.join(REPO, "packages/protocol")],
+    [NEXT_BIN, ["build"], CONSOLE_DIR],
+  ] as const) {
+    const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 180_000 });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+async function startConsole(serverUrl: string): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = spawn(NEXT_BIN, ["start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: CONSOLE_DIR,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", FLEET_SERVER_URL: serverUrl, FLEET_ADMIN_TOKEN: ADMIN_TOKEN, NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  proc.stdout?.on("data", (d) => (output = (output + d).slice(-4000)));
+  proc.stderr?.on("data", (d) => (output = (output + d).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`next start exited ${proc.exitCode}: ${output}`);
+      return (await fetch(`${url}/favicon.ico`).catch(() => null)) !== null;
+    },
+    "next start to listen",
+    20_000,
+  );
+  return { url, proc };
+}
+
+async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null) return;
+  const gone = new Promise<void>((r) => proc.once("exit", () => r()));
+  proc.kill("SIGTERM");
+  const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+  await gone;
+  clearTimeout(t);
+}
+
+async function seedDevice(): Promise<string> {
+  const token = await admin("/api/v1/enrollment-tokens", { method: "POST", body: { ttlSeconds: 600, note: "console e2e" } });
+  expect(token.status).toBe(201);
+  const { token: enrollToken } = ZCreateEnrollmentTokenResponseV1.parse(token.json);
+
+  const keys = await generateSigningKeyPair();
+  const enrollRes = await fetch(`${server.url}/api/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: enrollToken, publicKeyJwk: keys.publicJwk, hostname: HOSTNAME, agentVersion: "0.1.0" }),
+  });
+  expect(enrollRes.status).toBe(201);
+  const enrolled = ZEnrollResponseV1.parse(await enrollRes.json());
+  const privateKey = await importPrivateJwk(keys.privateJwk);
+
+  const subj = subjects(enrolled.subjectPrefix);
+  const js = nc.jetstream();
+  let seq = 0;
+  const publish = async <K extends ReportKind>(kind: K, body: Extract<TReportV1, { kind: K }>["body"]) => {
+    const report = { v: 1, kind, deviceId: enrolled.deviceId, msgId: randomUUID(), seq: seq++, sentAt: new Date().toISOString(), body } as TReportV1;
+    await js.publish(subj.report(enrolled.deviceId, kind), new TextEncoder().encode(await signReport(report, privateKey)), { msgID: report.msgId });
+  };
+  await publish("inventory", inventoryBody(HOSTNAME));
+  await publish("models", modelsBody());
+  await publish("posture", postureBody(server.url, nats.url));
+  await publish("metrics", metricsBody());
+  await publish("benchmark", benchmarkBody());
+  await publish("heartbeat", heartbeatBody());
+
+  await waitFor(
+    async () => {
+      const r = await admin(`/api/v1/devices/${enrolled.deviceId}`);
+      const d = ZDeviceDetailV1.safeParse(r.json);
+      return d.success && d.data.device.status === "online" && d.data.models.length === 1 && d.data.inventory !== null && d.data.posture !== null;
+    },
+    "the server to store the seeded reports",
+    20_000,
+  );
+  return enrolled.deviceId;
+}
+
+async function visibleText(page: Page): Promise<string> {
+  return page.locator("main").innerText();
+}
+
+describe("console in a real browser against the real server", () => {
+  beforeAll(async () => {
+    buildConsole();
+    [nats, db] = await Promise.all([startNatsServer(), createTestDatabase()]);
+    server = await createServer(
+      parseEnv({
+        DATABASE_URL: db.url,
+        NATS_URL: nats.url,
+        PORT: "0",
+        FLEET_ADMIN_TOKEN: ADMIN_TOKEN,
+        FLEET_SUBJECT_PREFIX: DEFAULT_SUBJECT_PREFIX,
+        FLEET_SERVER_KEY_FILE: path.join(tmp, "server-key.json"),
+        LOG_LEVEL: "warn",
+      }),
+    );
+    nc = await connect({ servers: nats.url });
+    deviceId = await seedDevice();
+    const started = await startConsole(server.url);
+    consoleUrl = started.url;
+    consoleProc = started.proc;
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await stopProcess(consoleProc);
+    await nc?.close().catch(() => undefined);
+    await server?.close().catch(() => undefined);
+    await db?.drop().catch(() => undefined);
+    await nats?.dispose().catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("shows the fleet inventory and the device page with its model, then requests a benchmark", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const sha8 = tinyModel().sha256.slice(0, 8);
+    expect(sha8).toBe("81f226c6");
+
+    const res = await page.goto(`${consoleUrl}/`);
+    expect(res?.status()).toBe(200);
+    const row = page.locator("tbody tr", { hasText: HOSTNAME });
+    await row.waitFor();
+    const rowText = await row.innerText();
+    expect(rowText).toContain("Online");
+    expect(rowText).toContain(sha8);
+    expect(rowText).toContain("llama");
+    expect(rowText).toContain("Ryzen 7 PRO 7840U");
+    expect(rowText).toContain("32.0 GiB");
+    expect(rowText).toContain("RTX 4060 Laptop");
+    expect(rowText).toContain("8.0 GiB");
+    await page.screenshot({ path: SHOTS.fleet, fullPage: true });
+    // The admin token stays on the console's server: never in what the browser receives.
+    expect(await page.content()).not.toContain(ADMIN_TOKEN);
+
+    await row.getByRole("link", { name: HOSTNAME }).click();
+    await page.waitForURL(`**/devices/${deviceId}`);
+    await page.getByRole("heading", { name: HOSTNAME, level: 1 }).waitFor();
+    const text = await visibleText(page);
+    expect(text).toContain("Online");
+    expect(text).toContain(tinyModel().sha256);
+    expect(text).toContain("llama");
+    expect(text).toContain("F16");
+    expect(text).toContain("Ubuntu 24.04");
+    expect(text).toContain("127.0.0.1:8765");
+    expect(text).toMatch(/Prompts leave device\s*No/);
+    expect(await page.content()).not.toContain(ADMIN_TOKEN);
+
+    // Through the server action: the server answers 202 with a command id the page shows.
+    await page.getByRole("button", { name: "Run benchmark" }).click();
+    const notice = page.getByText("Benchmark requested");
+    await notice.waitFor({ timeout: 15_000 });
+    expect(await notice.innerText()).toMatch(/command [0-9a-f-]{36}/);
+    await page.screenshot({ path: SHOTS.device, fullPage: true });
+    await page.close();
+  });
+
+  it("shows runtime metrics and benchmark results with their settings", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${consoleUrl}/devices/${deviceId}`);
+    const runtime = page.locator("section", { has: page.getByRole("heading", { name: "Runtime metrics" }) });
+    const runtimeText = await runtime.innerText();
+    expect(runtimeText).toContain("41.5 ms"); // TTFT p50
+    expect(runtimeText).toContain("88.3 ms"); // TTFT p95
+    expect(runtimeText).toContain("140.0 MiB"); // peak RSS of the load
+    const bench = page.locator("section", { has: page.getByRole("heading", { name: "Benchmarks" }) });
+    await bench.getByText("Settings and hardware").first().click();
+    const benchText = await bench.innerText();
+    expect(benchText).toContain("5321.40 ± 41.20");
+    expect(benchText).toContain("812.70 ± 9.30");
+    expect(benchText).toContain("node-llama-cpp 3.22.1");
+    await page.close();
+  });
+
+  it("filters by search, answers 404 for an unknown device, and shows an error panel when the server is down", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${consoleUrl}/?q=no-such-host-${randomUUID().slice(0, 4)}`);
+    await page.getByText("No device matches these filters").waitFor();
+
+    await page.goto(`${consoleUrl}/?status=online&q=${encodeURIComponent(HOSTNAME)}`);
+    await page.locator("tbody tr", { hasText: HOSTNAME }).waitFor();
+
+    const missing = await page.goto(`${consoleUrl}/devices/no-such-device`);
+    expect(missing?.status()).toBe(404);
+    await page.getByRole("heading", { name: "Device not found" }).waitFor();
+
+    // A second console pointed at a port nobody listens on: a panel, not a crash.
+    const down = await startConsole(`http://127.0.0.1:${await freePort()}`);
+    try {
+      const r = await page.goto(`${down.url}/`);
+      expect(r?.status()).toBe(200);
+      await page.getByRole("alert").getByText("Fleetwise server unreachable").waitFor();
+      await page.screenshot({ path: SHOTS.down });
+    } finally {
+      await stopProcess(down.proc);
+    }
+    await page.close();
+  });
+});
