@@ -1,0 +1,276 @@
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import type { TBenchmarkResultV1, TDeviceEventV1, TLocalApiExposureV1, TMemoryPlanV1, TModelLoadV1, TRuntimeMetricsV1 } from "@fleet/protocol";
+import { ZMemoryPlanV1 } from "@fleet/protocol";
+import type { BenchmarkCommand, RuntimeHooks, RuntimeState } from "./RuntimeHooks.js";
+import type { RuntimeConfig } from "./config.js";
+import { InferenceHostClient } from "./InferenceHostClient.js";
+import { ZGenerationResult, ZHostBenchmark, ZHostInfo, ZLoadResult, type GenerationInput, type GenerationResult, type HostInfo, type Sampling } from "./host/hostProtocol.js";
+import { MetricsRecorder } from "./metrics/MetricsRecorder.js";
+import { RuntimeEvent } from "./RuntimeEvent.js";
+import { RuntimeError } from "./errors.js";
+import { findInstalledModel, listInstalledModels, type InstalledModelFile } from "./installedModels.js";
+import { buildBenchmarkResult, failedBenchmark } from "./buildBenchmarkResult.js";
+import { isLoopbackHost } from "../api/isLoopbackHost.js";
+
+export interface InferenceRuntimeOptions {
+  config: RuntimeConfig;
+  modelsDir: string;
+  logger: Logger;
+  /** model load outcomes and crashes, for the events report */
+  onEvent?(event: TDeviceEventV1): void;
+  /** false forces CPU (tests); default lets node-llama-cpp pick CUDA/Vulkan/Metal when present */
+  gpu?: boolean;
+  /** sha256 of an installed model when the agent already knows it (its hash cache); never computed here */
+  sha256Of?(path: string): string | null;
+}
+
+export type { GenerationInput };
+
+export interface TimedGeneration extends GenerationResult {
+  ttftMs: number | null;
+  tpotMs: number | null;
+}
+
+export type LoadOutcome = { ok: true; load: TModelLoadV1 } | { ok: false; code: string; reason: string; plan: TMemoryPlanV1 | null };
+
+const MAX_HOST_RESTARTS = 3;
+
+/** Owns the inference host process, which model serves, and what is measured. Implements RuntimeHooks. */
+export class InferenceRuntime implements RuntimeHooks {
+  private state: RuntimeState;
+  private active: InstalledModelFile | null = null;
+  private loadProgress = 0;
+  private currentLoad: string | null = null;
+  private readonly metrics = new MetricsRecorder();
+  private readonly host: InferenceHostClient;
+  private restarts: number[] = [];
+  private stopped = false;
+
+  constructor(private readonly opts: InferenceRuntimeOptions) {
+    this.state = opts.config.enabled ? "idle" : "disabled";
+    this.host = new InferenceHostClient({ logger: opts.logger, gpu: opts.gpu ?? true, onExit: (r) => void this.onHostExit(r) });
+  }
+
+  get config(): RuntimeConfig {
+    return this.opts.config;
+  }
+
+  async start(): Promise<void> {
+    if (!this.opts.config.enabled) return;
+    await this.host.start();
+  }
+
+  status(): { state: RuntimeState; activeModel: string | null; loadProgress: number } {
+    return { state: this.state, activeModel: this.active?.id ?? null, loadProgress: this.loadProgress };
+  }
+
+  takeMetrics(): TRuntimeMetricsV1 | null {
+    return this.metrics.take();
+  }
+
+  localApiExposure(): TLocalApiExposureV1 {
+    const api = this.opts.config.api;
+    return {
+      enabled: this.opts.config.enabled && api.enabled,
+      bindAddress: api.host,
+      port: api.port,
+      loopbackOnly: isLoopbackHost(api.host),
+      authRequired: true,
+      corsAllowedOrigins: api.corsOrigins,
+    };
+  }
+
+  installedModels(): Promise<InstalledModelFile[]> {
+    return listInstalledModels(this.opts.modelsDir);
+  }
+
+  private emit(level: TDeviceEventV1["level"], kind: RuntimeEvent, message: string, data?: Record<string, unknown>): void {
+    this.opts.logger[level]({ kind, ...data }, message);
+    this.opts.onEvent?.({ at: new Date().toISOString(), level, kind, message: message.slice(0, 2000), data });
+  }
+
+  private planRequest(model: InstalledModelFile) {
+    const c = this.opts.config;
+    return { modelPath: model.path, modelId: model.id, contextSize: c.contextSize, memoryBudgetBytes: c.memoryBudgetBytes, headroomBytes: c.headroomBytes };
+  }
+
+  /** The memory-fit plan for an installed model on this machine, without loading it. */
+  async plan(name: string): Promise<TMemoryPlanV1> {
+    const lookup = findInstalledModel(name, await this.installedModels());
+    if (!lookup.ok) throw new RuntimeError("model_not_found", `model ${JSON.stringify(name)} is not installed`);
+    return this.host.request({ type: "plan", req: this.planRequest(lookup.model) }, ZMemoryPlanV1).done;
+  }
+
+  /** Load the configured model, else the configured fallback; the model that worked before keeps serving otherwise. */
+  async loadConfigured(): Promise<boolean> {
+    const installed = await this.installedModels();
+    const wanted = this.opts.config.activeModel ?? installed[0]?.id ?? null;
+    const order = [wanted, this.opts.config.fallbackModel].filter((m): m is string => m !== null);
+    if (order.length === 0) {
+      this.emit("warn", RuntimeEvent.LoadFailed, `no model installed in ${this.opts.modelsDir}`);
+      return false;
+    }
+    for (const [i, name] of order.entries()) {
+      const outcome = await this.loadModel(name);
+      if (outcome.ok) {
+        if (i > 0) this.emit("warn", RuntimeEvent.FallbackServing, `serving fallback ${name} because ${order[0]} could not load`, { model: name });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Plan and load one model. On any failure the previously serving model (if any) keeps serving. */
+  async loadModel(name: string): Promise<LoadOutcome> {
+    const lookup = findInstalledModel(name, await this.installedModels());
+    if (!lookup.ok) {
+      const reason = `model ${JSON.stringify(name)} is ${lookup.reason === "path" ? "a path; name an installed model" : "not installed"}`;
+      this.emit("error", RuntimeEvent.LoadFailed, reason, { model: name });
+      return { ok: false, code: "model_not_found", reason, plan: null };
+    }
+    const model = lookup.model;
+    this.state = "loading";
+    this.loadProgress = 0;
+    const started = performance.now();
+    const req = this.host.request({ type: "load", req: { ...this.planRequest(model), threads: this.opts.config.threads } }, ZLoadResult, {
+      onProgress: (p) => (this.loadProgress = p),
+    });
+    this.currentLoad = req.id;
+    try {
+      const r = await req.done;
+      this.active = model;
+      this.state = "ready";
+      this.loadProgress = 1;
+      const load: TModelLoadV1 = {
+        at: new Date().toISOString(),
+        modelId: model.id,
+        sha256: this.opts.sha256Of?.(model.path) ?? null,
+        ok: true,
+        error: null,
+        loadMs: r.loadMs,
+        backend: r.backend,
+        gpuLayers: r.gpuLayers,
+        contextSize: r.contextSize,
+        quantization: r.quantization,
+        peakRssBytes: r.peakRssBytes,
+        peakVramBytes: r.peakVramBytes,
+        plan: r.plan,
+      };
+      this.metrics.recordLoad(load);
+      this.emit("info", RuntimeEvent.ModelLoaded, `loaded ${model.id} (${r.backend}, ${r.gpuLayers} GPU layers, ${r.threads} threads) in ${Math.round(r.loadMs)} ms`, {
+        model: model.id,
+        threads: r.threads,
+        threadProbe: r.threadProbe,
+        placement: r.plan.placement,
+      });
+      return { ok: true, load };
+    } catch (err) {
+      const e = err instanceof RuntimeError ? err : new RuntimeError("load_failed", String(err));
+      const plan = ZMemoryPlanV1.safeParse(e.details);
+      this.state = this.active ? "ready" : "failed";
+      this.metrics.recordLoad({
+        at: new Date().toISOString(),
+        modelId: model.id,
+        sha256: this.opts.sha256Of?.(model.path) ?? null,
+        ok: false,
+        error: e.message.slice(0, 2000),
+        loadMs: performance.now() - started,
+        backend: "cpu",
+        gpuLayers: 0,
+        contextSize: this.opts.config.contextSize,
+        quantization: null,
+        peakRssBytes: 0,
+        peakVramBytes: 0,
+        plan: plan.success ? plan.data : null,
+      });
+      const kept = this.active ? `; ${this.active.id} keeps serving` : "";
+      const kind = e.code === "does_not_fit" ? RuntimeEvent.LoadRefused : RuntimeEvent.LoadFailed;
+      this.emit(e.code === "does_not_fit" ? "warn" : "error", kind, `${model.id} not loaded: ${e.message}${kept}`, { model: model.id, code: e.code });
+      return { ok: false, code: e.code, reason: e.message, plan: plan.success ? plan.data : null };
+    } finally {
+      if (this.currentLoad === req.id) this.currentLoad = null;
+    }
+  }
+
+  /** Cancel the load in progress, if any; the previous model keeps serving. */
+  cancelLoad(): void {
+    if (this.currentLoad) this.host.cancel(this.currentLoad);
+  }
+
+  /** Run one generation on the serving model, timing it as the client sees it (TTFT, TPOT). */
+  async generate(input: GenerationInput, sampling: Sampling, hooks: { onChunk?(text: string): void; signal?: AbortSignal } = {}): Promise<TimedGeneration> {
+    const model = this.active;
+    if (!model || this.state === "disabled") throw new RuntimeError("no_model", "no model is loaded");
+    const t0 = performance.now();
+    let first: number | null = null;
+    let last = 0;
+    const req = this.host.request({ type: "generate", input, sampling }, ZGenerationResult, {
+      onChunk: (text) => {
+        last = performance.now();
+        first ??= last;
+        hooks.onChunk?.(text);
+      },
+    });
+    const onAbort = () => this.host.cancel(req.id);
+    hooks.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const r = await req.done;
+      const ttftMs = first === null ? null : first - t0;
+      const tpotMs = first !== null && r.outputTokens > 1 ? (last - first) / (r.outputTokens - 1) : null;
+      const error = r.finishReason === "abort";
+      this.metrics.recordRequest({ modelId: model.id, sha256: this.opts.sha256Of?.(model.path) ?? null, ttftMs, tpotMs, promptTokens: r.promptTokens, outputTokens: r.outputTokens, error });
+      return { ...r, ttftMs, tpotMs };
+    } catch (err) {
+      this.metrics.recordRequest({ modelId: model.id, sha256: null, ttftMs: null, tpotMs: null, promptTokens: 0, outputTokens: 0, error: true });
+      throw err;
+    } finally {
+      hooks.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  hostInfo(): Promise<HostInfo> {
+    return this.host.request({ type: "info" }, ZHostInfo).done;
+  }
+
+  async runBenchmark(command: BenchmarkCommand, commandId: string): Promise<TBenchmarkResultV1> {
+    const at = new Date().toISOString();
+    const model = this.active;
+    if (!model) return failedBenchmark(commandId, at, command, "no model is loaded");
+    if (command.modelId !== null && findInstalledModel(command.modelId, [model]).ok === false) {
+      return failedBenchmark(commandId, at, command, `benchmarks run on the serving model (${model.id}), not ${command.modelId}`);
+    }
+    try {
+      const info = await this.hostInfo();
+      const bench = await this.host.request({ type: "benchmark", nPrompt: command.nPrompt, nGen: command.nGen, repetitions: command.repetitions }, ZHostBenchmark).done;
+      return buildBenchmarkResult({ commandId, at, model, sha256: this.opts.sha256Of?.(model.path) ?? null, info, bench, command });
+    } catch (err) {
+      return failedBenchmark(commandId, at, command, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private async onHostExit(reason: string): Promise<void> {
+    if (this.stopped) return;
+    const lastGood = this.active;
+    this.active = null;
+    this.state = "failed";
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    this.emit("error", RuntimeEvent.HostCrashed, `${reason}; ${this.restarts.length < MAX_HOST_RESTARTS ? "restarting it" : "giving up after repeated crashes"}`);
+    if (this.restarts.length >= MAX_HOST_RESTARTS) return;
+    this.restarts.push(now);
+    try {
+      await this.host.start();
+      if (lastGood) await this.loadModel(lastGood.id);
+      else this.state = "idle";
+    } catch (err) {
+      this.opts.logger.error({ err }, "inference host restart failed");
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.host.stop();
+    if (this.state !== "disabled") this.state = "idle";
+  }
+}
