@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type NatsConnection } from "nats";
+import { generateSigningKeyPair, importPrivateJwk, signCommand, subjects, type TCommandBodyV1, type TReportV1 } from "@fleet/protocol";
+import { startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
+import { loadAgentConfig } from "../config/loadAgentConfig.js";
+import type { AgentConfig } from "../config/ZAgentConfig.js";
+import { DiskQueue } from "../queue/DiskQueue.js";
+import type { AgentState } from "../state/ZAgentState.js";
+import { ReportsReader } from "../testing/ReportsReader.js";
+import { makeTestIdentity } from "../testing/testState.js";
+import { tempDir, TINY_MODEL, TINY_MODEL_SHA256 } from "../testing/tempDir.js";
+import { AgentService } from "./AgentService.js";
+
+const PREFIX = `t${Date.now() % 100000}.fleet.v1`;
+const TUNING = { natsRetryMs: 100, commandRetryMs: 200, watchDebounceMs: 100, stopDrainMs: 3000 };
+
+describe("AgentService against a private nats-server", () => {
+  let nats: TestNatsServer;
+  let nc: NatsConnection;
+  let root: string;
+  let cleanup: () => Promise<void>;
+  let identity: Awaited<ReturnType<typeof makeTestIdentity>>;
+  let state: AgentState;
+  let config: AgentConfig;
+  let reader: ReportsReader;
+  let service: AgentService | null = null;
+
+  const serverCommand = async (body: TCommandBodyV1, opts: { deviceId?: string; key?: CryptoKey } = {}) => {
+    const cmd = { v: 1 as const, commandId: randomUUID(), deviceId: opts.deviceId ?? state.deviceId, issuedAt: new Date().toISOString(), body };
+    const jws = await signCommand(cmd, opts.key ?? identity.serverPrivateKey);
+    await nc.jetstream().publish(subjects(PREFIX).command(state.deviceId), jws);
+    return cmd.commandId;
+  };
+  const reportsOf = (all: TReportV1[], kind: TReportV1["kind"]) => all.filter((r) => r.kind === kind);
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+    ({ dir: root, cleanup } = await tempDir());
+    identity = await makeTestIdentity({ natsUrl: nats.url, subjectPrefix: PREFIX });
+    state = identity.state;
+    config = await loadAgentConfig({ env: { FLEET_AGENT_HOME: path.join(root, "home") }, flags: { heartbeatIntervalSec: 0.3 } });
+    await fs.mkdir(config.modelsDir, { recursive: true });
+    await fs.copyFile(TINY_MODEL, path.join(config.modelsDir, "tiny.gguf"));
+    reader = new ReportsReader(nc, PREFIX, identity.devicePublicKey);
+    await reader.createStream();
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await nc?.close().catch(() => {});
+    await nats?.dispose();
+    await cleanup?.();
+  });
+
+  it("sends signed inventory, models, posture and heartbeats", async () => {
+    service = new AgentService({ config, state, tuning: TUNING });
+    await service.start();
+    const all = await waitFor(async () => {
+      const r = await reader.readAll();
+      return reportsOf(r, "heartbeat").length >= 2 && reportsOf(r, "posture").length ? r : null;
+    }, "first reports");
+    expect(all.every((r) => r.deviceId === state.deviceId)).toBe(true);
+    const [inv] = reportsOf(all, "inventory");
+    expect(inv?.kind === "inventory" && inv.body.modelsDir.path).toBe(config.modelsDir);
+    const [models] = reportsOf(all, "models");
+    expect(models?.kind === "models" && models.body.models.map((m) => [m.fileName, m.sha256, m.gguf?.architecture])).toEqual([
+      ["tiny.gguf", TINY_MODEL_SHA256, "llama"],
+    ]);
+    const [posture] = reportsOf(all, "posture");
+    expect(posture?.kind === "posture" && posture.body).toMatchObject({
+      telemetry: "metrics-only",
+      promptsLeaveDevice: false,
+      remoteFallback: { enabled: false },
+      localApi: { enabled: false },
+      outbound: [{ purpose: "control-plane" }, { purpose: "messaging", url: expect.stringContaining(`127.0.0.1:${nats.port}`) }],
+    });
+    const hb = reportsOf(all, "heartbeat")[0];
+    expect(hb?.kind === "heartbeat" && hb.body).toMatchObject({ runtime: { state: "disabled", activeModel: null } });
+    expect(all.map((r) => r.seq)).toEqual(all.map((_, i) => i));
+  });
+
+  it("acts on signed commands and refuses unsigned or misaddressed ones", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "FLEET_COMMANDS", subjects: [subjects(PREFIX).allCommands()] });
+    // the agent creates its durable consumer once the stream exists
+    await waitFor(async () => (await jsm.consumers.info("FLEET_COMMANDS", `agent-${state.deviceId}`).catch(() => null)) !== null, "agent consumer");
+    const before = (await reader.readAll()).length;
+
+    await serverCommand({ type: "report-now" });
+    const rogue = await generateSigningKeyPair();
+    await serverCommand({ type: "report-now" }, { key: await importPrivateJwk(rogue.privateJwk) });
+    await serverCommand({ type: "report-now" }, { deviceId: "someone-else" });
+    await nc.jetstream().publish(subjects(PREFIX).command(state.deviceId), JSON.stringify({ type: "report-now" }));
+    const benchId = await serverCommand({ type: "benchmark", modelId: null, nPrompt: 8, nGen: 4, repetitions: 1 });
+
+    const after = await waitFor(async () => {
+      const r = (await reader.readAll()).slice(before);
+      const events = reportsOf(r, "events").flatMap((e) => (e.kind === "events" ? e.body.events : []));
+      return events.length >= 4 ? { r, events } : null;
+    }, "command outcomes");
+    // report-now forces fresh snapshots even though nothing changed
+    expect(reportsOf(after.r, "inventory")).toHaveLength(1);
+    expect(reportsOf(after.r, "models")).toHaveLength(1);
+    const refused = after.events.filter((e) => e.kind === "command.refused").map((e) => e.data?.reason);
+    expect(refused.sort()).toEqual(["bad_signature", "bad_signature", "device_mismatch"]);
+    const unavailable = after.events.find((e) => e.kind === "command.benchmark.unavailable");
+    expect(unavailable?.data).toEqual({ commandId: benchId });
+  });
+
+  it("keeps reports on disk through a NATS outage and delivers each exactly once, in seq order", async () => {
+    await nats.stop();
+    await waitFor(() => !service!.status().connected, "agent sees the outage");
+    await service!.reportSnapshots(true);
+    await fs.copyFile(TINY_MODEL, path.join(config.modelsDir, "second.gguf")); // the watcher reports it
+    await waitFor(() => service!.status().queueDepth >= 4, "reports queued during the outage");
+    const queuedKinds = (await DiskQueue.inspect(path.join(config.home, "queue"))).kinds;
+    expect(queuedKinds.heartbeat ?? 0).toBeLessThanOrEqual(1); // heartbeats are not queued while disconnected (one may race the drop)
+    await new Promise((r) => setTimeout(r, 700)); // several heartbeat intervals pass while down
+    expect((await DiskQueue.inspect(path.join(config.home, "queue"))).kinds.heartbeat ?? 0).toBe(queuedKinds.heartbeat ?? 0);
+
+    await nats.start();
+    await waitFor(() => service!.status().connected && service!.status().queueDepth === 0, "queue drained after reconnect", 30_000);
+    const all = await reader.readAll();
+    expect(all.map((r) => r.seq)).toEqual(all.map((_, i) => i)); // every seq once, in order, none missing
+    expect(new Set(all.map((r) => r.msgId)).size).toBe(all.length);
+    const lastModels = reportsOf(all, "models").at(-1);
+    expect(lastModels?.kind === "models" && lastModels.body.models.map((m) => m.fileName).sort()).toEqual(["second.gguf", "tiny.gguf"]);
+  });
+
+  it("delivers reports left on disk by a previous run", async () => {
+    await nats.stop();
+    await waitFor(() => !service!.status().connected, "agent sees the outage");
+    await service!.reportSnapshots(true);
+    const left = service!.status().queueDepth;
+    expect(left).toBeGreaterThanOrEqual(3);
+    await service!.stop();
+    service = null;
+    const onDisk = await DiskQueue.inspect(path.join(config.home, "queue"));
+    expect(onDisk.depth).toBe(left);
+    const leftSeqs = (await fs.readdir(path.join(config.home, "queue"))).filter((n) => n.endsWith(".json")).map((n) => Number(n.split(".")[0]));
+
+    await nats.start();
+    service = new AgentService({ config, state, tuning: TUNING });
+    await service.start();
+    await waitFor(async () => service!.status().queueDepth === 0 && (await reader.readAll()).length > 0, "old queue delivered", 30_000);
+    const all = await reader.readAll();
+    expect(all.map((r) => r.seq)).toEqual(all.map((_, i) => i));
+    const delivered = new Set(all.map((r) => r.seq));
+    expect(leftSeqs.every((s) => delivered.has(s))).toBe(true);
+    // the new run continues the sequence after the old run's last report
+    expect(Math.max(...all.map((r) => r.seq))).toBeGreaterThan(Math.max(...leftSeqs));
+  });
+});
