@@ -45,6 +45,7 @@ export class InferenceRuntime implements RuntimeHooks {
   private readonly metrics = new MetricsRecorder();
   private readonly host: InferenceHostClient;
   private restarts: number[] = [];
+  private api: { stop(): Promise<void>; address(): { port: number } | null } | null = null;
   private stopped = false;
 
   constructor(private readonly opts: InferenceRuntimeOptions) {
@@ -69,12 +70,18 @@ export class InferenceRuntime implements RuntimeHooks {
     return this.metrics.take();
   }
 
+  /** The local API now serving this runtime; stopped with it. */
+  attachApi(api: { stop(): Promise<void>; address(): { port: number } | null }): void {
+    this.api = api;
+  }
+
   localApiExposure(): TLocalApiExposureV1 {
     const api = this.opts.config.api;
+    const listening = this.api?.address() ?? null;
     return {
-      enabled: this.opts.config.enabled && api.enabled,
+      enabled: listening !== null,
       bindAddress: api.host,
-      port: api.port,
+      port: listening?.port ?? api.port,
       loopbackOnly: isLoopbackHost(api.host),
       authRequired: true,
       corsAllowedOrigins: api.corsOrigins,
@@ -270,6 +277,7 @@ export class InferenceRuntime implements RuntimeHooks {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.api?.stop();
     await this.host.stop();
     if (this.state !== "disabled") this.state = "idle";
   }

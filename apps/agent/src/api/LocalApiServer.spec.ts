@@ -1,0 +1,179 @@
+import fs from "node:fs/promises";
+import http from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ZErrorBody } from "@fleet/protocol";
+import { InferenceRuntime } from "../runtime/InferenceRuntime.js";
+import { ZLocalApiConfig } from "../runtime/config.js";
+import { quietLogger, tempModelsDir, testRuntimeConfig } from "../runtime/testing/runtimeFixtures.js";
+import { LocalApiServer } from "./LocalApiServer.js";
+import { ApiExposureError } from "./ApiExposureError.js";
+
+const TOKEN = "test-token-0123456789abcdef0123456789";
+const api = (o: Record<string, unknown> = {}) => ZLocalApiConfig.parse({ port: 0, corsOrigins: ["https://app.example.com"], ...o });
+
+describe("local inference API (real runtime, tiny model)", () => {
+  let dir: string;
+  let runtime: InferenceRuntime;
+  let server: LocalApiServer;
+  let base: string;
+
+  beforeAll(async () => {
+    dir = await tempModelsDir();
+    runtime = new InferenceRuntime({ config: testRuntimeConfig({ api: { maxTokens: 64, maxBodyBytes: 4096 } }), modelsDir: dir, logger: quietLogger(), gpu: false });
+    await runtime.start();
+    server = new LocalApiServer({ api: api({ maxTokens: 64, maxBodyBytes: 4096 }), token: () => TOKEN, backend: runtime, logger: quietLogger() });
+    const addr = await server.start();
+    base = `http://127.0.0.1:${addr.port}`;
+  });
+  afterAll(async () => {
+    await server.stop();
+    await runtime.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const auth = { Authorization: `Bearer ${TOKEN}` };
+  const post = (path: string, body: unknown, headers: Record<string, string> = auth) =>
+    fetch(base + path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  async function expectError(res: Response, status: number, code: string, message?: RegExp) {
+    expect(res.status).toBe(status);
+    const body = ZErrorBody.parse(await res.json());
+    expect(body.error.code).toBe(code);
+    if (message) expect(body.error.message).toMatch(message);
+  }
+
+  it("listens on 127.0.0.1 only by default", () => {
+    expect(ZLocalApiConfig.parse({}).host).toBe("127.0.0.1");
+    expect(server.address()?.address).toBe("127.0.0.1");
+  });
+
+  it("/health answers 503 while the model loads and 200 when ready", async () => {
+    const before = await fetch(`${base}/health`, { headers: auth });
+    expect(before.status).toBe(503);
+    const loading = runtime.loadModel("tiny.gguf");
+    while (runtime.status().state !== "loading") await new Promise((r) => setTimeout(r, 1));
+    const during = await fetch(`${base}/health`, { headers: auth });
+    expect(during.status).toBe(503);
+    expect(await during.json()).toMatchObject({ status: "loading" });
+    expect((await loading).ok).toBe(true);
+    const after = await fetch(`${base}/health`, { headers: auth });
+    expect(after.status).toBe(200);
+    expect(await after.json()).toMatchObject({ status: "ready", model: "tiny.gguf" });
+  });
+
+  it("no token -> 401, wrong token -> 401", async () => {
+    await expectError(await fetch(`${base}/v1/models`), 401, "unauthorized");
+    await expectError(await fetch(`${base}/v1/models`, { headers: { Authorization: "Bearer wrong-token-0123456789" } }), 401, "unauthorized");
+    await expectError(await fetch(`${base}/v1/models`, { headers: { Authorization: TOKEN } }), 401, "unauthorized");
+  });
+
+  it("a disallowed origin -> 403 with no CORS grant; an allowed one is granted", async () => {
+    const bad = await fetch(`${base}/v1/models`, { headers: { ...auth, Origin: "https://evil.example.net" } });
+    expect(bad.headers.get("access-control-allow-origin")).toBeNull();
+    await expectError(bad, 403, "forbidden", /origin/);
+    const good = await fetch(`${base}/v1/models`, { headers: { ...auth, Origin: "https://app.example.com" } });
+    expect(good.status).toBe(200);
+    expect(good.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const preflight = await fetch(`${base}/v1/chat/completions`, { method: "OPTIONS", headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "POST" } });
+    expect(preflight.status).toBe(204);
+  });
+
+  it("a non-loopback Host header is refused (DNS rebinding guard)", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${base}/v1/models`, { headers: { ...auth, Host: "attacker.example.com:80" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+    const ok = await fetch(`http://localhost:${server.address()!.port}/v1/models`, { headers: auth }).catch(() => null);
+    if (ok) expect(ok.status).toBe(200); // localhost may resolve to ::1 first where nothing listens
+  });
+
+  it("GET /v1/models lists installed models by name", async () => {
+    const res = await fetch(`${base}/v1/models`, { headers: auth });
+    expect(await res.json()).toEqual({ object: "list", data: [{ id: "tiny.gguf", object: "model", created: 0, owned_by: "fleetwise", loaded: true }] });
+  });
+
+  it("bad JSON -> 400, unknown model -> 404, a path -> 400, too many tokens -> 400, oversized body -> 413", async () => {
+    await expectError(await post("/v1/completions", "{not json"), 400, "validation_failed", /not valid JSON/);
+    await expectError(await post("/v1/completions", { model: "nope.gguf", prompt: "x" }), 404, "not_found", /not installed/);
+    await expectError(await post("/v1/completions", { model: "/work/shared/models/llama-2-tiny-random.gguf", prompt: "x" }), 400, "validation_failed", /not a file path/);
+    await expectError(await post("/v1/completions", { model: "../tiny.gguf", prompt: "x" }), 400, "validation_failed", /not a file path/);
+    await expectError(await post("/v1/completions", { model: "tiny.gguf", prompt: "x", max_tokens: 65 }), 400, "validation_failed", /limit of 64/);
+    await expectError(await post("/v1/chat/completions", { model: "tiny.gguf", messages: [] }), 400, "validation_failed", /messages/);
+    await expectError(await post("/v1/completions", { model: "tiny.gguf", prompt: "x".repeat(5000) }), 413, "payload_too_large");
+    await expectError(await fetch(`${base}/v1/nothing`, { headers: auth }), 404, "not_found");
+  });
+
+  it("completes without streaming and accepts the model name without .gguf", async () => {
+    const res = await post("/v1/completions", { model: "tiny", prompt: "Once upon a time", max_tokens: 8, temperature: 0 });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { object: string; choices: { text: string; finish_reason: string }[]; usage: { completion_tokens: number; prompt_tokens: number } };
+    expect(body.object).toBe("text_completion");
+    expect(body.usage.completion_tokens).toBeGreaterThan(0);
+    expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it("streams chat over SSE, and TTFT/TPOT are recorded and non-zero", async () => {
+    runtime.takeMetrics();
+    const res = await post("/v1/chat/completions", { model: "tiny.gguf", messages: [{ role: "user", content: "Say hello" }], max_tokens: 16, stream: true, stream_options: { include_usage: true } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const events = (await res.text()).split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
+    expect(chunks[0].choices[0].delta.role).toBe("assistant");
+    const content = chunks.flatMap((c) => c.choices).map((c: { delta: { content?: string } }) => c.delta.content ?? "").join("");
+    expect(content.length).toBeGreaterThan(0);
+    expect(chunks.at(-2).choices[0].finish_reason).toMatch(/stop|length/);
+    expect(chunks.at(-1).usage.completion_tokens).toBeGreaterThan(0);
+    const m = runtime.takeMetrics()!;
+    const stats = m.models.find((s) => s.modelId === "tiny.gguf")!;
+    expect(stats.requests).toBe(1);
+    expect(stats.ttftMs!.p50).toBeGreaterThan(0);
+    expect(stats.tpotMs!.p50).toBeGreaterThan(0);
+  });
+});
+
+describe("local API exposure and rate limit", () => {
+  const backend = { status: () => ({ state: "idle" as const, activeModel: null, loadProgress: 0 }), installedModels: async () => [], generate: async () => Promise.reject(new Error("unused")) };
+
+  it.each([
+    ["0.0.0.0 without allowRemote", { host: "0.0.0.0" }, TOKEN, /not a loopback address/],
+    ["0.0.0.0 with allowRemote but no token", { host: "0.0.0.0", allowRemote: true }, null, /no bearer token/],
+    ["loopback without a token", {}, null, /no bearer token/],
+  ])("refuses to start: %s", async (_n, cfg, token, message) => {
+    const s = new LocalApiServer({ api: api(cfg), token: () => token, backend, logger: quietLogger() });
+    await expect(s.start()).rejects.toThrow(ApiExposureError);
+    await expect(s.start()).rejects.toThrow(message);
+    expect(s.address()).toBeNull();
+  });
+
+  it("starts on 0.0.0.0 only with allowRemote and a token", async () => {
+    const s = new LocalApiServer({ api: api({ host: "0.0.0.0", allowRemote: true }), token: () => TOKEN, backend, logger: quietLogger() });
+    const addr = await s.start();
+    expect(addr.address).toBe("0.0.0.0");
+    // a remote bind has no loopback-Host rule, but the token still is required
+    const res = await fetch(`http://127.0.0.1:${addr.port}/health`);
+    expect(res.status).toBe(401);
+    await s.stop();
+  });
+
+  it("rate limits per client -> 429 with Retry-After", async () => {
+    const s = new LocalApiServer({ api: api({ rateLimitPerMinute: 3 }), token: () => TOKEN, backend, logger: quietLogger() });
+    const { port } = await s.start();
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get("retry-after");
+      await res.body?.cancel();
+    }
+    expect(statuses).toEqual([503, 503, 503, 429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    await s.stop();
+  });
+});
