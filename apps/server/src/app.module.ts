@@ -1,0 +1,26 @@
+import { Module, type DynamicModule } from "@nestjs/common";
+import { APP_GUARD, APP_PIPE } from "@nestjs/core";
+import { ZodValidationPipe } from "nestjs-zod";
+import { AdminGuard } from "./common/admin.guard.js";
+import { CoreModule, type CoreDeps } from "./core.module.js";
+import { AuditModule } from "./audit/audit.module.js";
+import { EnrollmentModule } from "./enrollment/enrollment.module.js";
+import { HealthModule } from "./health/health.module.js";
+import { EventsModule } from "./events/events.module.js";
+import { DevicesModule } from "./devices/devices.module.js";
+import { ReportsModule } from "./reports/reports.module.js";
+import { RuntimeModule } from "./runtime/runtime.module.js";
+
+@Module({})
+export class AppModule {
+  static forRoot(deps: CoreDeps): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule],
+      providers: [
+        { provide: APP_PIPE, useClass: ZodValidationPipe },
+        { provide: APP_GUARD, useClass: AdminGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import "reflect-metadata";
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { NestFactory } from "@nestjs/core";
+import type { NestExpressApplication } from "@nestjs/platform-express";
+import { IoAdapter } from "@nestjs/platform-socket.io";
+import { DocumentBuilder, SwaggerModule } from "@nestjs/swagger";
+import { cleanupOpenApiDoc } from "nestjs-zod";
+import { pinoHttp } from "pino-http";
+import type { Logger } from "pino";
+import { createPrismaClient, type PrismaClient } from "@fleet/db";
+import { AppModule } from "./app.module.js";
+import type { ServerConfig } from "./common/env.js";
+import { HttpErrorFilter, toErrorResponse } from "./common/http-exception.filter.js";
+import { createRootLogger, NestPinoLogger } from "./common/logger.js";
+import { loadOrCreateServerKey } from "./common/server-key.js";
+import { NatsService } from "./nats/nats.service.js";
+
+export type { ServerConfig } from "./common/env.js";
+export { parseEnv, EnvError } from "./common/env.js";
+export { FleetEvent, type FleetEventMessage, type FleetEventType } from "./events/fleet-events.js";
+
+/** Largest JSON body accepted; reports travel over NATS, so REST bodies are small. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export interface CreateServerOptions {
+  /** use this client instead of creating one from config.databaseUrl (the caller then owns it) */
+  prisma?: PrismaClient;
+  /** root logger (default: pino JSON on stdout at config.logLevel) */
+  logger?: Logger;
+}
+
+export interface FleetServer {
+  app: NestExpressApplication;
+  /** base URL, e.g. http://127.0.0.1:4100 (the real port when config.port is 0) */
+  url: string;
+  /** stop accepting requests, stop consuming, close NATS and (if owned) the database client */
+  close(): Promise<void>;
+}
+
+/** Start a complete control plane in this process: HTTP + websocket + NATS report consumer. */
+export async function createServer(config: ServerConfig, opts: CreateServerOptions = {}): Promise<FleetServer> {
+  const log = opts.logger ?? createRootLogger(config.logLevel);
+  const serverKey = await loadOrCreateServerKey(config.serverKeyFile);
+  const prisma = opts.prisma ?? createPrismaClient(config.databaseUrl);
+  const ownsPrisma = !opts.prisma;
+  let nats: NatsService | null = null;
+  let app: NestExpressApplication | null = null;
+  try {
+    nats = await NatsService.connect(config, log);
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, log, prisma, nats, serverKey }), {
+      logger: new NestPinoLogger(log.child({ context: "Nest" })),
+      bodyParser: false,
+    });
+    configureHttp(app, log);
+    app.useWebSocketAdapter(new IoAdapter(app));
+    setupOpenApi(app);
+    await app.listen(config.port, config.host);
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await nats?.close().catch(() => undefined);
+    if (ownsPrisma) await prisma.$disconnect().catch(() => undefined);
+    throw err;
+  }
+  const addr = app.getHttpServer().address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${addr.port}`;
+  log.info({ url, subjectPrefix: config.subjectPrefix, stream: config.stream }, "fleet server listening");
+  const started = { app, nats };
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        await started.app.close();
+        await started.nats.close();
+        if (ownsPrisma) await prisma.$disconnect();
+        log.info("fleet server stopped");
+      })()),
+  };
+}
+
+function configureHttp(app: NestExpressApplication, log: Logger): void {
+  app.disable("x-powered-by");
+  app.use(
+    pinoHttp({
+      logger: log.child({ context: "http" }),
+      // Correlation id: the caller's X-Request-Id if sane, else a new one; echoed back.
+      genReqId: (req, res) => {
+        const given = req.headers["x-request-id"];
+        const id = typeof given === "string" && /^[A-Za-z0-9._-]{1,100}$/.test(given) ? given : randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+      redact: ["req.headers.authorization", "req.headers.cookie"],
+    }),
+  );
+  app.useBodyParser("json", { limit: MAX_BODY_BYTES });
+  // Body-parser failures (too large, bad JSON) happen before Nest's filters: answer them with the same errorBody.
+  app.use((err: unknown, _req: unknown, res: { headersSent: boolean; status(n: number): { json(b: unknown): void } }, next: (e?: unknown) => void) => {
+    if (res.headersSent) return next(err);
+    const { status, body } = toErrorResponse(err);
+    res.status(status).json(body);
+  });
+  app.useGlobalFilters(new HttpErrorFilter(log.child({ context: "HttpErrorFilter" })));
+}
+
+function setupOpenApi(app: NestExpressApplication): void {
+  const cfg = new DocumentBuilder()
+    .setTitle("Fleetwise control plane")
+    .setDescription("Enrollment, device inventory and runtime telemetry of managed LLM workstations. Admin routes need `Authorization: Bearer <FLEET_ADMIN_TOKEN>`.")
+    .setVersion("1")
+    .addBearerAuth()
+    .build();
+  const doc = cleanupOpenApiDoc(SwaggerModule.createDocument(app, cfg));
+  SwaggerModule.setup("api/docs", app, doc, { jsonDocumentUrl: "api/openapi.json", yamlDocumentUrl: "api/openapi.yaml" });
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import "reflect-metadata";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { applyMigrations, createPrismaClient } from "@fleet/db";
+import { ZCreateEnrollmentTokenRequestV1 } from "@fleet/protocol";
+import { AuditRepository } from "./audit/audit.repository.js";
+import { EnvError, loadDatabaseUrl } from "./common/env.js";
+import { isEntryPoint } from "./common/is-entry-point.js";
+import { EnrollmentRepository } from "./enrollment/enrollment.repository.js";
+import { issueEnrollmentToken } from "./enrollment/issue-token.js";
+
+/** Exit code for bad usage (flags, environment), distinct from 1 = the command ran and failed. */
+export const EXIT_USAGE = 2;
+
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function parseTtl(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number of seconds");
+  const parsed = ZCreateEnrollmentTokenRequestV1.shape.ttlSeconds.safeParse(Number(value));
+  if (!parsed.success) throw new InvalidArgumentError("must be between 60 and 2592000 seconds (30 days)");
+  return parsed.data;
+}
+
+export function buildCli(out: (s: string) => void = (s) => process.stdout.write(s)): Command {
+  const program = new Command("fleet-server")
+    .description("Fleetwise control plane")
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("serve")
+    .description("run the server (HTTP API, websocket events, NATS report ingestion); configured by environment")
+    .action(async () => {
+      const { main } = await import("./main.js");
+      await main();
+    });
+
+  program
+    .command("migrate")
+    .description("apply pending database migrations to DATABASE_URL")
+    .action(async () => {
+      const { applied } = await applyMigrations(databaseUrl());
+      out(applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}\n` : "database is up to date\n");
+    });
+
+  const token = program.command("token").description("enrollment tokens");
+  token
+    .command("create")
+    .description("create a one-time enrollment token (printed once; only its hash is stored)")
+    .requiredOption("--ttl <seconds>", "lifetime in seconds (60 to 2592000)", parseTtl)
+    .option("--note <text>", "free text stored with the token (max 500 chars)")
+    .option("--json", "print JSON instead of text")
+    .action(async (opts: { ttl: number; note?: string; json?: boolean }) => {
+      if (opts.note !== undefined && opts.note.length > 500) throw new UsageError("--note must be at most 500 characters");
+      const prisma = createPrismaClient(databaseUrl());
+      try {
+        const repo = new EnrollmentRepository(prisma, new AuditRepository(prisma));
+        const issued = await issueEnrollmentToken(repo, opts.ttl, opts.note, "cli");
+        out(opts.json ? `${JSON.stringify(issued)}\n` : `token:      ${issued.token}\nexpires at: ${issued.expiresAt}\nid:         ${issued.id}\n`);
+      } finally {
+        await prisma.$disconnect();
+      }
+    });
+  return program;
+}
+
+function databaseUrl(): string {
+  try {
+    return loadDatabaseUrl();
+  } catch (err) {
+    if (err instanceof EnvError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Run the CLI and return the exit code (the process is not exited here, so tests can call it). */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (isEntryPoint(import.meta.url)) {
+  const args = process.argv.slice(2);
+  runCli(args).then((code) => {
+    // "serve" keeps running until a signal; every other command exits with its code.
+    if (args[0] !== "serve" || code !== 0) process.exit(code);
+  });
+}

@@ -1,0 +1,5 @@
+/** Nest injection tokens for values created outside the module graph. */
+export const CONFIG = Symbol("CONFIG");
+export const LOGGER = Symbol("LOGGER");
+export const PRISMA = Symbol("PRISMA");
+export const SERVER_KEY = Symbol("SERVER_KEY");

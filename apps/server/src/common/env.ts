@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from "@fleet/protocol";
+
+const ZInt = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+const ZNatsUrl = z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, "must be a nats:// (or tls://, ws://, wss://) URL");
+const ZPgUrl = z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgresql:// URL");
+
+/** The environment keys the server reads, all in one place. */
+const ZEnv = z.object({
+  DATABASE_URL: ZPgUrl,
+  NATS_URL: ZNatsUrl.default("nats://127.0.0.1:4222"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  // 0 = pick a free port (tests run several servers in one process)
+  PORT: ZInt(4100, 0, 65535),
+  FLEET_ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters"),
+  FLEET_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "must be dot-separated tokens of [A-Za-z0-9_-]").default(DEFAULT_SUBJECT_PREFIX),
+  FLEET_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a JetStream stream name ([A-Za-z0-9_-])").default(DEFAULT_STREAM_NAME),
+  FLEET_COMMAND_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a JetStream stream name ([A-Za-z0-9_-])").default("FLEET_COMMANDS"),
+  FLEET_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a durable consumer name ([A-Za-z0-9_-])").default("fleet-server"),
+  FLEET_SERVER_KEY_FILE: z.string().min(1).default(".fleet/server-key.json"),
+  FLEET_PUBLIC_NATS_URL: ZNatsUrl.optional(),
+  HEARTBEAT_INTERVAL_SEC: ZInt(30, 1, 86_400),
+  OFFLINE_AFTER_SEC: ZInt(90, 1, 7 * 86_400),
+  REPORT_MAX_AGE_DAYS: ZInt(30, 1, 3650),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface ServerConfig {
+  databaseUrl: string;
+  natsUrl: string;
+  host: string;
+  port: number;
+  adminToken: string;
+  subjectPrefix: string;
+  stream: string;
+  commandStream: string;
+  consumer: string;
+  serverKeyFile: string;
+  publicNatsUrl: string;
+  heartbeatIntervalSec: number;
+  offlineAfterSec: number;
+  reportMaxAgeDays: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export class EnvError extends Error {
+  override name = "EnvError";
+  constructor(readonly problems: string[]) {
+    super(`invalid server environment:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** Parse an environment; every bad or missing key is listed in one EnvError. */
+export function parseEnv(env: Record<string, string | undefined>): ServerConfig {
+  // An empty string means "unset", as in shells where `FOO=` is common.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = ZEnv.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? "(env)");
+      return cleaned[key] === undefined ? `${key}: missing (${i.message})` : `${key}: ${i.message}`;
+    });
+    throw new EnvError(problems);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    natsUrl: e.NATS_URL,
+    host: e.HOST,
+    port: e.PORT,
+    adminToken: e.FLEET_ADMIN_TOKEN,
+    subjectPrefix: e.FLEET_SUBJECT_PREFIX,
+    stream: e.FLEET_STREAM,
+    commandStream: e.FLEET_COMMAND_STREAM,
+    consumer: e.FLEET_CONSUMER,
+    serverKeyFile: e.FLEET_SERVER_KEY_FILE,
+    publicNatsUrl: e.FLEET_PUBLIC_NATS_URL ?? e.NATS_URL,
+    heartbeatIntervalSec: e.HEARTBEAT_INTERVAL_SEC,
+    offlineAfterSec: e.OFFLINE_AFTER_SEC,
+    reportMaxAgeDays: e.REPORT_MAX_AGE_DAYS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The only place that reads process.env. */
+export function loadEnv(): ServerConfig {
+  return parseEnv(process.env);
+}
+
+/** DATABASE_URL alone, for CLI commands that only touch the database (migrate, token create). */
+export function loadDatabaseUrl(env: Record<string, string | undefined> = process.env): string {
+  const parsed = ZPgUrl.safeParse(env.DATABASE_URL || undefined);
+  if (!parsed.success) throw new EnvError([env.DATABASE_URL ? `DATABASE_URL: ${parsed.error.issues[0]?.message}` : "DATABASE_URL: missing"]);
+  return parsed.data;
+}

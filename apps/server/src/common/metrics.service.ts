@@ -1,0 +1,45 @@
+import { Injectable } from "@nestjs/common";
+import { Counter, Gauge, Registry } from "prom-client";
+import { REPORT_KINDS } from "@fleet/protocol";
+
+/** Prometheus metrics of one server instance (own registry: several servers share a test process). */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly reportsProcessed = new Counter({
+    name: "fleet_reports_processed_total",
+    help: "Reports stored, by kind",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+  readonly reportsRejected = new Counter({
+    name: "fleet_reports_rejected_total",
+    help: "Reports refused (terminated in JetStream), by reason",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly reportsDuplicate = new Counter({
+    name: "fleet_reports_duplicate_total",
+    help: "Reports whose msgId was already processed (redelivery or replay)",
+    registers: [this.registry],
+  });
+  readonly reportsRetried = new Counter({
+    name: "fleet_reports_retried_total",
+    help: "Reports handed back to JetStream for redelivery after a processing failure (e.g. database down)",
+    registers: [this.registry],
+  });
+  readonly devicesOnline = new Gauge({
+    name: "fleet_devices_online",
+    help: "Active devices seen within OFFLINE_AFTER_SEC",
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Zero-initialise labelled series so dashboards see them before the first event.
+    for (const kind of REPORT_KINDS) this.reportsProcessed.inc({ kind }, 0);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,31 @@
+import { Injectable } from "@nestjs/common";
+import { importPublicJwk, ZEd25519PublicJwk } from "@fleet/protocol";
+import type { CryptoKey } from "jose";
+import { DeviceKeyRepository } from "./device-key.repository.js";
+
+/**
+ * Imported verification keys of active devices. Only hits are cached: a device enrolled a second ago
+ * must verify at once, and revoke() forgets the entry before the state changes.
+ */
+@Injectable()
+export class DeviceKeyCache {
+  private readonly keys = new Map<string, CryptoKey>();
+  private static readonly MAX = 50_000;
+
+  constructor(private readonly repo: DeviceKeyRepository) {}
+
+  async resolve(deviceId: string): Promise<CryptoKey | null> {
+    const hit = this.keys.get(deviceId);
+    if (hit) return hit;
+    const jwk = ZEd25519PublicJwk.safeParse(await this.repo.activePublicJwk(deviceId));
+    if (!jwk.success) return null;
+    const key = await importPublicJwk(jwk.data);
+    if (this.keys.size >= DeviceKeyCache.MAX) this.keys.clear();
+    this.keys.set(deviceId, key);
+    return key;
+  }
+
+  forget(deviceId: string): void {
+    this.keys.delete(deviceId);
+  }
+}

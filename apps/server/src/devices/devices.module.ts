@@ -1,0 +1,14 @@
+import { Module } from "@nestjs/common";
+import { DeviceKeyCache } from "./device-key.cache.js";
+import { DeviceKeyRepository } from "./device-key.repository.js";
+import { DevicesController } from "./devices.controller.js";
+import { DevicesRepository } from "./devices.repository.js";
+import { DevicesService } from "./devices.service.js";
+import { PresenceService } from "./presence.service.js";
+
+@Module({
+  controllers: [DevicesController],
+  providers: [DevicesService, DevicesRepository, DeviceKeyRepository, DeviceKeyCache, PresenceService],
+  exports: [DeviceKeyCache, PresenceService, DevicesRepository],
+})
+export class DevicesModule {}

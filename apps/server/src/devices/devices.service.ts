@@ -1,0 +1,57 @@
+import { Inject, Injectable } from "@nestjs/common";
+import type { Logger } from "pino";
+import type { TDeviceDetailV1, TDeviceListQueryV1, TDeviceListV1, TInventoryV1 } from "@fleet/protocol";
+import { NotFoundError } from "../common/app-error.js";
+import { CONFIG, LOGGER } from "../common/config.token.js";
+import type { ServerConfig } from "../common/env.js";
+import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
+import { DeviceKeyCache } from "./device-key.cache.js";
+import { onlineCutoff } from "./device-status.js";
+import { toDeviceDetail, toDeviceSummary } from "./device.mapper.js";
+import { DevicesRepository } from "./devices.repository.js";
+import { PresenceService } from "./presence.service.js";
+
+@Injectable()
+export class DevicesService {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly repo: DevicesRepository,
+    private readonly keys: DeviceKeyCache,
+    private readonly presence: PresenceService,
+    private readonly events: FleetEventBus,
+    @Inject(CONFIG) private readonly config: ServerConfig,
+    @Inject(LOGGER) log: Logger,
+  ) {
+    this.log = log.child({ context: "DevicesService" });
+  }
+
+  async list(query: TDeviceListQueryV1): Promise<TDeviceListV1> {
+    const now = new Date();
+    const { rows, total } = await this.repo.list(query, onlineCutoff(now, this.config.offlineAfterSec));
+    return { items: rows.map((d) => toDeviceSummary(d, now, this.config.offlineAfterSec)), total, page: query.page, pageSize: query.pageSize };
+  }
+
+  async detail(id: string): Promise<TDeviceDetailV1> {
+    const row = await this.repo.findDetail(id);
+    if (!row) throw new NotFoundError("device", id);
+    return toDeviceDetail(row, new Date(), this.config.offlineAfterSec);
+  }
+
+  async inventoryHistory(id: string, limit: number) {
+    if (!(await this.repo.exists(id))) throw new NotFoundError("device", id);
+    const rows = await this.repo.inventoryHistory(id, limit);
+    return { items: rows.map((s) => ({ id: s.id, receivedAt: s.receivedAt.toISOString(), inventory: s.data as TInventoryV1 })) };
+  }
+
+  /** Revoked devices' reports are refused from now on (unknown_device): drop the cached key first. */
+  async revoke(id: string, actor = "admin"): Promise<{ id: string; status: "revoked" }> {
+    this.keys.forget(id);
+    if (!(await this.repo.revoke(id, actor))) throw new NotFoundError("device", id);
+    this.keys.forget(id);
+    this.presence.forget(id);
+    this.log.info({ deviceId: id }, "device revoked");
+    this.events.publish(FleetEvent.DeviceRevoked, id, {});
+    return { id, status: "revoked" };
+  }
+}

@@ -1,0 +1,65 @@
+import { Inject, Injectable } from "@nestjs/common";
+import type { Prisma } from "@fleet/db";
+import { PRISMA } from "../common/config.token.js";
+import type { Db } from "../common/prisma.js";
+import { AuditRepository } from "../audit/audit.repository.js";
+
+export type TokenRefusal = "invalid" | "expired" | "used";
+
+export interface NewDevice {
+  id: string;
+  hostname: string;
+  agentVersion: string;
+  publicKeyJwk: Prisma.InputJsonValue;
+  publicKeyThumbprint: string;
+}
+
+@Injectable()
+export class EnrollmentRepository {
+  constructor(
+    @Inject(PRISMA) private readonly db: Db,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  async createToken(input: { tokenHash: string; expiresAt: Date; note?: string; actor: string }) {
+    return this.db.$transaction(async (tx) => {
+      const token = await tx.enrollmentToken.create({
+        data: { tokenHash: input.tokenHash, expiresAt: input.expiresAt, note: input.note, createdBy: input.actor },
+      });
+      await this.audit.record(
+        { actor: input.actor, action: "enrollment_token.created", targetType: "enrollment_token", targetId: token.id, details: { expiresAt: token.expiresAt.toISOString(), note: input.note ?? null } },
+        tx,
+      );
+      return token;
+    });
+  }
+
+  /**
+   * Mark the token used and create the device, in one transaction. The conditional UPDATE is the
+   * race arbiter: of two concurrent enrolls, the second waits for the first's row lock, then matches nothing.
+   */
+  async consumeTokenAndCreateDevice(tokenHash: string, now: Date, device: NewDevice): Promise<{ ok: true; deviceId: string } | { ok: false; reason: TokenRefusal }> {
+    return this.db.$transaction(async (tx) => {
+      const claimed = await tx.enrollmentToken.updateMany({
+        where: { tokenHash, usedAt: null, expiresAt: { gt: now } },
+        data: { usedAt: now },
+      });
+      if (claimed.count !== 1) {
+        const token = await tx.enrollmentToken.findUnique({ where: { tokenHash } });
+        const reason: TokenRefusal = !token ? "invalid" : token.usedAt ? "used" : "expired";
+        return { ok: false as const, reason };
+      }
+      const token = await tx.enrollmentToken.findUniqueOrThrow({ where: { tokenHash } });
+      await tx.device.create({ data: { ...device, enrollmentTokenId: token.id } });
+      await this.audit.record(
+        { actor: `device:${device.id}`, action: "device.enrolled", targetType: "device", targetId: device.id, details: { hostname: device.hostname, tokenId: token.id, thumbprint: device.publicKeyThumbprint } },
+        tx,
+      );
+      return { ok: true as const, deviceId: device.id };
+    });
+  }
+
+  async recordRefusal(reason: string, details: Prisma.InputJsonValue): Promise<void> {
+    await this.audit.record({ actor: "anonymous", action: "enroll.refused", targetType: "enrollment_token", details: { reason, ...(details as object) } });
+  }
+}

@@ -1,0 +1,118 @@
+import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, connect, nanos, type JetStreamClient, type JetStreamManager, type NatsConnection, type StreamConfig } from "nats";
+import type { Logger } from "pino";
+import { subjects } from "@fleet/protocol";
+import type { ServerConfig } from "../common/env.js";
+
+export class NatsSetupError extends Error {
+  override name = "NatsSetupError";
+}
+
+const DAY_NS = nanos(24 * 3600 * 1000);
+
+/** The server's NATS connection, its JetStream streams and the report consumer definition. */
+export class NatsService {
+  private connected = true;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    private readonly config: ServerConfig,
+    private readonly log: Logger,
+  ) {
+    void this.watchStatus();
+  }
+
+  static async connect(config: ServerConfig, rootLog: Logger): Promise<NatsService> {
+    const log = rootLog.child({ context: "NatsService" });
+    let nc: NatsConnection;
+    try {
+      // Reconnect forever: the broker restarting must never take the control plane down.
+      nc = await connect({ servers: config.natsUrl, name: "fleet-server", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    } catch (err) {
+      throw new NatsSetupError(`cannot connect to NATS at ${config.natsUrl}: ${(err as Error).message}`, { cause: err });
+    }
+    const svc = new NatsService(nc, nc.jetstream(), await nc.jetstreamManager(), config, log);
+    await svc.ensureStreams();
+    return svc;
+  }
+
+  get isConnected(): boolean {
+    return this.connected && !this.nc.isClosed();
+  }
+
+  /** Create or update the report and command streams and the durable report consumer. */
+  async ensureStreams(): Promise<void> {
+    const subj = subjects(this.config.subjectPrefix);
+    await this.upsertStream({
+      name: this.config.stream,
+      subjects: subj.allReports(),
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      duplicate_window: nanos(2 * 60 * 1000),
+      max_age: 30 * DAY_NS,
+      max_msg_size: 1024 * 1024,
+    });
+    await this.upsertStream({
+      name: this.config.commandStream,
+      subjects: [subj.allCommands()],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      duplicate_window: nanos(2 * 60 * 1000),
+      max_age: 7 * DAY_NS,
+    });
+    const consumer = {
+      durable_name: this.config.consumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      // Unlimited: a database outage naks messages until it is back; bad messages are term()ed instead.
+      max_deliver: -1,
+      max_ack_pending: 1000,
+    };
+    try {
+      await this.jsm.consumers.info(this.config.stream, this.config.consumer);
+      await this.jsm.consumers.update(this.config.stream, this.config.consumer, { ack_wait: consumer.ack_wait, max_deliver: -1, max_ack_pending: 1000 });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.jsm.consumers.add(this.config.stream, consumer);
+    }
+  }
+
+  private async upsertStream(cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+    try {
+      await this.jsm.streams.info(cfg.name);
+      await this.jsm.streams.update(cfg.name, cfg);
+    } catch (err) {
+      if (!isNotFound(err)) throw new NatsSetupError(`cannot configure stream ${cfg.name}: ${(err as Error).message}`, { cause: err });
+      await this.jsm.streams.add(cfg);
+    }
+  }
+
+  /** Publish a signed command; the msgId makes a retried publish a no-op within the duplicate window. */
+  async publishCommand(deviceId: string, jws: string, msgId: string): Promise<void> {
+    await this.js.publish(subjects(this.config.subjectPrefix).command(deviceId), new TextEncoder().encode(jws), { msgID: msgId });
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === "disconnect") {
+        this.connected = false;
+        this.log.warn({ server: s.data }, "NATS disconnected");
+      } else if (s.type === "reconnect") {
+        this.connected = true;
+        this.log.info({ server: s.data }, "NATS reconnected");
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { code?: string | number; api_error?: { code?: number }; message?: string };
+  return e?.api_error?.code === 404 || e?.code === "404" || e?.code === 404 || /not found/i.test(e?.message ?? "");
+}

@@ -1,0 +1,175 @@
+import type { ReportBody } from "@fleet/protocol";
+import { Prisma } from "@fleet/db";
+import type { Tx } from "../common/prisma.js";
+
+// One writer per report kind. Each runs inside the ingestion transaction, after the msgId was claimed.
+
+type Ctx = { tx: Tx; deviceId: string; msgId: string; sentAt: Date };
+const big = (n: number) => BigInt(Math.round(n));
+const big0 = (n: number | null) => (n === null ? null : big(n));
+const json = (v: unknown) => v as Prisma.InputJsonValue;
+
+export async function writeInventory({ tx, deviceId, msgId }: Ctx, inv: ReportBody<"inventory">): Promise<void> {
+  await tx.inventorySnapshot.create({
+    data: {
+      deviceId,
+      msgId,
+      collectedAt: new Date(inv.collectedAt),
+      cpuBrand: inv.cpu.brand,
+      cpuCores: inv.cpu.cores,
+      ramTotalBytes: big(inv.memory.totalBytes),
+      ramFreeBytes: big(inv.memory.availableBytes),
+      osName: `${inv.os.distro} ${inv.os.release}`.trim() || inv.os.platform,
+      modelsDirFreeBytes: big(inv.modelsDir.freeBytes),
+      hasBattery: inv.power.hasBattery,
+      data: json(inv),
+      gpus: {
+        createMany: {
+          data: inv.gpus.map((g, index) => ({ deviceId, index, vendor: g.vendor, model: g.model, vramBytes: big0(g.vramBytes), driverVersion: g.driverVersion })),
+        },
+      },
+    },
+  });
+}
+
+/**
+ * The models report is the device's current truth: upsert each file by path, mark files missing from it
+ * as removed (and revive them when they come back). A report older than what we already applied is ignored.
+ */
+export async function writeModels({ tx, deviceId, sentAt }: Ctx, rep: ReportBody<"models">): Promise<{ stale: boolean }> {
+  const newest = await tx.installedModel.aggregate({ where: { deviceId }, _max: { lastSeenAt: true } });
+  if (newest._max.lastSeenAt && newest._max.lastSeenAt > sentAt) return { stale: true };
+  for (const m of rep.models) {
+    const fields = {
+      fileName: m.fileName,
+      sizeBytes: big(m.sizeBytes),
+      mtimeMs: m.mtimeMs,
+      sha256: m.sha256,
+      architecture: m.gguf?.architecture ?? null,
+      fileType: m.gguf?.fileType ?? null,
+      quantization: m.gguf?.quantization ?? null,
+      parameterCount: m.gguf?.parameterCount ?? null,
+      contextLength: m.gguf?.contextLength ?? null,
+      tokenizer: m.gguf?.tokenizer ?? null,
+      license: m.gguf?.license ?? null,
+      name: m.gguf?.name ?? null,
+      gguf: m.gguf ? json(m.gguf) : Prisma.DbNull,
+      error: m.error,
+      lastSeenAt: sentAt,
+      removedAt: null,
+    };
+    await tx.installedModel.upsert({
+      where: { deviceId_path: { deviceId, path: m.path } },
+      create: { deviceId, path: m.path, firstSeenAt: sentAt, ...fields },
+      update: fields,
+    });
+  }
+  await tx.installedModel.updateMany({
+    where: { deviceId, removedAt: null, path: { notIn: rep.models.map((m) => m.path) } },
+    data: { removedAt: sentAt },
+  });
+  return { stale: false };
+}
+
+export async function writeHeartbeat({ tx, deviceId, msgId, sentAt }: Ctx, hb: ReportBody<"heartbeat">): Promise<void> {
+  await tx.heartbeat.create({
+    data: {
+      deviceId,
+      msgId,
+      sentAt,
+      agentVersion: hb.agentVersion,
+      uptimeSec: hb.uptimeSec,
+      queueDepth: hb.queueDepth,
+      runtimeState: hb.runtime.state,
+      activeModel: hb.runtime.activeModel,
+      rssBytes: big(hb.rssBytes),
+    },
+  });
+}
+
+export async function writePosture({ tx, deviceId, msgId }: Ctx, p: ReportBody<"posture">): Promise<void> {
+  await tx.postureReport.create({
+    data: {
+      deviceId,
+      msgId,
+      telemetry: p.telemetry,
+      remoteFallback: p.remoteFallback.enabled,
+      promptsLeave: p.promptsLeaveDevice,
+      apiEnabled: p.localApi.enabled,
+      apiBindAddress: p.localApi.bindAddress,
+      apiLoopbackOnly: p.localApi.loopbackOnly,
+      apiAuthRequired: p.localApi.authRequired,
+      data: json(p),
+    },
+  });
+}
+
+export async function writeEvents({ tx, deviceId, msgId }: Ctx, rep: ReportBody<"events">): Promise<void> {
+  await tx.deviceEvent.createMany({
+    data: rep.events.map((e, idx) => ({ deviceId, msgId, idx, at: new Date(e.at), level: e.level, kind: e.kind, message: e.message, data: e.data ? json(e.data) : undefined })),
+  });
+}
+
+export async function writeMetrics({ tx, deviceId, msgId }: Ctx, rep: ReportBody<"metrics">): Promise<void> {
+  // One row per model and window: a model listed twice keeps its last entry (the table is unique on msgId+modelId).
+  const byModel = new Map(rep.models.map((s) => [s.modelId, s]));
+  await tx.runtimeMetric.createMany({
+    data: [...byModel.values()].map((s) => ({
+      deviceId,
+      msgId,
+      modelId: s.modelId,
+      sha256: s.sha256,
+      windowStart: new Date(rep.windowStart),
+      windowEnd: new Date(rep.windowEnd),
+      requests: s.requests,
+      errors: s.errors,
+      promptTokens: s.promptTokens,
+      outputTokens: s.outputTokens,
+      ttftP50Ms: s.ttftMs?.p50 ?? null,
+      ttftP95Ms: s.ttftMs?.p95 ?? null,
+      tpotP50Ms: s.tpotMs?.p50 ?? null,
+      tpotP95Ms: s.tpotMs?.p95 ?? null,
+    })),
+  });
+  await tx.modelLoad.createMany({
+    data: rep.loads.map((l, idx) => ({
+      deviceId,
+      msgId,
+      idx,
+      at: new Date(l.at),
+      modelId: l.modelId,
+      sha256: l.sha256,
+      ok: l.ok,
+      error: l.error,
+      loadMs: l.loadMs,
+      backend: l.backend,
+      gpuLayers: l.gpuLayers,
+      contextSize: l.contextSize,
+      quantization: l.quantization,
+      peakRssBytes: big(l.peakRssBytes),
+      peakVramBytes: big(l.peakVramBytes),
+      plan: l.plan ? json(l.plan) : undefined,
+    })),
+  });
+}
+
+/** Complete the run the server requested (same commandId and device), or record an unrequested run. */
+export async function writeBenchmark({ tx, deviceId }: Ctx, r: ReportBody<"benchmark">): Promise<{ runId: string }> {
+  const fields = {
+    status: r.ok ? ("completed" as const) : ("failed" as const),
+    completedAt: new Date(r.at),
+    modelId: r.model.id,
+    sha256: r.model.sha256,
+    ppTokensPerSec: r.promptProcessing?.mean ?? null,
+    tgTokensPerSec: r.generation?.mean ?? null,
+    result: json(r),
+  };
+  const requested = r.commandId ? await tx.benchmarkRun.findUnique({ where: { commandId: r.commandId } }) : null;
+  if (requested && requested.deviceId === deviceId) {
+    await tx.benchmarkRun.update({ where: { id: requested.id }, data: fields });
+    return { runId: requested.id };
+  }
+  // A commandId that belongs to another device is not this device's to complete: keep the result, drop the link.
+  const run = await tx.benchmarkRun.create({ data: { deviceId, commandId: requested ? null : r.commandId, requestedAt: new Date(r.at), ...fields } });
+  return { runId: run.id };
+}

@@ -1,0 +1,8 @@
+import { Module } from "@nestjs/common";
+import { DevicesModule } from "../devices/devices.module.js";
+import { ReportConsumer } from "./report.consumer.js";
+import { ReportsRepository } from "./reports.repository.js";
+import { ReportsService } from "./reports.service.js";
+
+@Module({ imports: [DevicesModule], providers: [ReportsRepository, ReportsService, ReportConsumer], exports: [ReportsService] })
+export class ReportsModule {}

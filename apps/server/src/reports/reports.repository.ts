@@ -1,0 +1,98 @@
+import { Inject, Injectable } from "@nestjs/common";
+import type { TReportV1 } from "@fleet/protocol";
+import { PRISMA } from "../common/config.token.js";
+import type { Db } from "../common/prisma.js";
+import { AuditRepository } from "../audit/audit.repository.js";
+import { writeBenchmark, writeEvents, writeHeartbeat, writeInventory, writeMetrics, writeModels, writePosture } from "./report-writers.js";
+
+export type StoreResult =
+  | { outcome: "duplicate" }
+  | { outcome: "device_gone" }
+  | { outcome: "stored"; previousLastSeenAt: Date | null; stale?: boolean; benchmarkRunId?: string };
+
+/** Thrown inside the transaction to roll it back when the device vanished or was revoked mid-flight. */
+class DeviceGoneError extends Error {
+  override name = "DeviceGoneError";
+}
+
+@Injectable()
+export class ReportsRepository {
+  constructor(
+    @Inject(PRISMA) private readonly db: Db,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  /**
+   * Store a verified report exactly once. The ProcessedMessage insert claims the msgId: if it already
+   * exists, nothing else is written. Everything happens in one transaction, so a failure leaves no trace
+   * and the redelivered message is processed from scratch.
+   */
+  async store(report: TReportV1, receivedAt: Date): Promise<StoreResult> {
+    try {
+      return await this.db.$transaction(
+        async (tx) => {
+          const sentAt = new Date(report.sentAt);
+          const claimed = await tx.processedMessage.createMany({
+            data: [{ msgId: report.msgId, deviceId: report.deviceId, kind: report.kind, seq: BigInt(report.seq), sentAt, receivedAt }],
+            skipDuplicates: true,
+          });
+          if (claimed.count === 0) return { outcome: "duplicate" as const };
+
+          const before = await tx.device.findFirst({ where: { id: report.deviceId, state: "active" }, select: { lastSeenAt: true } });
+          if (!before) throw new DeviceGoneError();
+          const agentVersion = report.kind === "heartbeat" ? report.body.agentVersion : undefined;
+          await tx.$executeRaw`UPDATE "Device" SET "lastSeenAt" = GREATEST(COALESCE("lastSeenAt", ${receivedAt}), ${receivedAt}),
+            "lastSeq" = GREATEST("lastSeq", ${BigInt(report.seq)}), "agentVersion" = COALESCE(${agentVersion ?? null}, "agentVersion"),
+            "updatedAt" = now() WHERE id = ${report.deviceId}`;
+
+          const ctx = { tx, deviceId: report.deviceId, msgId: report.msgId, sentAt };
+          const base = { outcome: "stored" as const, previousLastSeenAt: before.lastSeenAt };
+          switch (report.kind) {
+            case "inventory":
+              await writeInventory(ctx, report.body);
+              return base;
+            case "models":
+              return { ...base, ...(await writeModels(ctx, report.body)) };
+            case "heartbeat":
+              await writeHeartbeat(ctx, report.body);
+              return base;
+            case "posture":
+              await writePosture(ctx, report.body);
+              return base;
+            case "events":
+              await writeEvents(ctx, report.body);
+              return base;
+            case "metrics":
+              await writeMetrics(ctx, report.body);
+              return base;
+            case "benchmark":
+              return { ...base, benchmarkRunId: (await writeBenchmark(ctx, report.body)).runId };
+          }
+        },
+        { timeout: 30_000, maxWait: 10_000 },
+      );
+    } catch (err) {
+      if (err instanceof DeviceGoneError) return { outcome: "device_gone" };
+      throw err;
+    }
+  }
+
+  async recordRejection(details: { reason: string; detail: string; subject: string; deviceId: string | null; streamSeq: number }): Promise<void> {
+    await this.audit.record({
+      actor: details.deviceId ? `device:${details.deviceId}` : "nats",
+      action: "report.rejected",
+      targetType: "device",
+      targetId: details.deviceId ?? undefined,
+      details: { reason: details.reason, detail: details.detail.slice(0, 1000), subject: details.subject, streamSeq: details.streamSeq },
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.db.$queryRaw`SELECT 1`;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from "@nestjs/common";
+import type { Logger } from "pino";
+import { openReport, subjects, type RejectReason, type ReportKind, type Subjects } from "@fleet/protocol";
+import { CONFIG } from "../common/config.token.js";
+import type { ServerConfig } from "../common/env.js";
+import { MetricsService } from "../common/metrics.service.js";
+import { DeviceKeyCache } from "../devices/device-key.cache.js";
+import { PresenceService } from "../devices/presence.service.js";
+import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
+import { ReportsRepository } from "./reports.repository.js";
+
+export type IngestOutcome =
+  | { outcome: "stored"; kind: ReportKind; msgId: string; deviceId: string }
+  | { outcome: "duplicate"; msgId: string; deviceId: string }
+  | { outcome: "rejected"; reason: RejectReason; detail: string };
+
+export interface IncomingMessage {
+  subject: string;
+  data: Uint8Array;
+  /** JetStream stream sequence, for the audit trail */
+  streamSeq: number;
+}
+
+/** Verify, de-duplicate and store one device report. Infrastructure failures throw (the caller naks). */
+@Injectable()
+export class ReportsService {
+  private readonly subj: Subjects;
+
+  constructor(
+    private readonly repo: ReportsRepository,
+    private readonly keys: DeviceKeyCache,
+    private readonly presence: PresenceService,
+    private readonly metrics: MetricsService,
+    private readonly events: FleetEventBus,
+    @Inject(CONFIG) private readonly config: ServerConfig,
+  ) {
+    this.subj = subjects(config.subjectPrefix);
+  }
+
+  async ingest(msg: IncomingMessage, log: Logger): Promise<IngestOutcome> {
+    const target = this.subj.parseReport(msg.subject);
+    if (!target) return this.reject(msg, null, "malformed", `not a report subject: ${msg.subject}`, log);
+
+    const opened = await openReport(msg.data, { subject: target, resolveKey: (id) => this.keys.resolve(id) });
+    if (!opened.ok) return this.reject(msg, target.deviceId, opened.reason, opened.detail, log);
+    const report = opened.value;
+
+    const maxAgeMs = this.config.reportMaxAgeDays * 86_400_000;
+    if (Date.now() - Date.parse(report.sentAt) > maxAgeMs) {
+      return this.reject(msg, report.deviceId, "replayed", `sentAt ${report.sentAt} is older than ${this.config.reportMaxAgeDays} days`, log);
+    }
+
+    const receivedAt = new Date();
+    const stored = await this.repo.store(report, receivedAt);
+    const ids = { msgId: report.msgId, deviceId: report.deviceId };
+    if (stored.outcome === "duplicate") {
+      this.metrics.reportsDuplicate.inc();
+      log.info({ ...ids, kind: report.kind }, "duplicate report ignored");
+      return { outcome: "duplicate", ...ids };
+    }
+    if (stored.outcome === "device_gone") {
+      this.keys.forget(report.deviceId);
+      return this.reject(msg, report.deviceId, "unknown_device", `device ${report.deviceId} was revoked while its report was processed`, log);
+    }
+    this.metrics.reportsProcessed.inc({ kind: report.kind });
+    log.info({ ...ids, kind: report.kind, seq: report.seq, stale: stored.stale ?? false }, "report stored");
+    this.presence.markSeen(report.deviceId, receivedAt);
+    this.events.publish(FleetEvent.DeviceReported, report.deviceId, { kind: report.kind, msgId: report.msgId });
+    if (report.kind === "benchmark" && stored.benchmarkRunId) {
+      this.events.publish(FleetEvent.BenchmarkCompleted, report.deviceId, { commandId: report.body.commandId, ok: report.body.ok, runId: stored.benchmarkRunId });
+    }
+    return { outcome: "stored", kind: report.kind, ...ids };
+  }
+
+  private async reject(msg: IncomingMessage, deviceId: string | null, reason: RejectReason, detail: string, log: Logger): Promise<IngestOutcome> {
+    this.metrics.reportsRejected.inc({ reason });
+    log.warn({ reason, detail, deviceId }, "report rejected");
+    this.events.publish(FleetEvent.ReportRejected, deviceId, { reason, detail, subject: msg.subject });
+    try {
+      await this.repo.recordRejection({ reason, detail, subject: msg.subject, deviceId, streamSeq: msg.streamSeq });
+    } catch (err) {
+      // The rejection stands even if the audit row cannot be written now; the log line above keeps it.
+      log.error({ err, reason }, "could not write the audit row of a rejected report");
+    }
+    return { outcome: "rejected", reason, detail };
+  }
+
+  /** Whether the database answers: tells a transient outage from a message that can never be stored. */
+  databaseUp(): Promise<boolean> {
+    return this.repo.ping();
+  }
+}
