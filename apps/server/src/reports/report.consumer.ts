@@ -61,15 +61,16 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     const log = this.log.child({ correlationId: `${m.info.stream}/${m.seq}`, subject: m.subject, delivery: m.info.deliveryCount });
     try {
       const result = await this.reports.ingest({ subject: m.subject, data: m.data, streamSeq: m.seq }, log);
-      // A rejected report will never become valid: term() so it is not redelivered.
-      if (result.outcome === "rejected") m.term(result.reason);
+      // A rejected report will never become valid: term() so it is not redelivered. No reason text:
+      // nats-server 2.9 ignores "+TERM <reason>" entirely, which would leave the message pending.
+      if (result.outcome === "rejected") m.term();
       else m.ack();
     } catch (err) {
       const dbUp = await this.reports.databaseUp();
       if (dbUp && m.info.deliveryCount >= MAX_FAILURES_WITH_DB_UP) {
         this.metrics.reportsRejected.inc({ reason: "store_failed" });
         log.error({ err }, "report failed repeatedly with the database up; terminated");
-        m.term("store_failed");
+        m.term();
         return;
       }
       this.metrics.reportsRetried.inc();

@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
 import { startNatsServer, type TestNatsServer } from "@fleet/test-utils";
 import { createServer, type FleetServer } from "../app.js";
 import { parseEnv, type ServerConfig } from "../common/env.js";
+import { SimDevice } from "./device-sim.js";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -17,6 +18,10 @@ export interface TestServer {
   config: ServerConfig;
   keyDir: string;
   admin: (p: string, init?: RequestInit) => Promise<Response>;
+  /** a fresh token + SimDevice.enroll: a device with its own key pair and NATS connection */
+  enrollDevice(hostname?: string): Promise<SimDevice>;
+  /** the Prometheus text of /metrics */
+  metrics(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -42,8 +47,18 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       ...init,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.body ? { "content-type": "application/json" } : {}), ...(init.headers as Record<string, string>) },
     });
+  const devices: SimDevice[] = [];
+  const enrollDevice = async (hostname = "ws-test") => {
+    const res = await admin("/api/v1/enrollment-tokens", { method: "POST", body: JSON.stringify({ ttlSeconds: 600 }) });
+    const { token } = (await res.json()) as { token: string };
+    const d = await SimDevice.enroll(server.url, nats.url, token, hostname);
+    devices.push(d);
+    return d;
+  };
   return {
     server,
+    enrollDevice,
+    metrics: async () => (await fetch(`${server.url}/metrics`)).text(),
     url: server.url,
     db,
     nats,
@@ -51,6 +66,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     keyDir,
     admin,
     close: async () => {
+      await Promise.all(devices.map((d) => d.close().catch(() => undefined)));
       await server.close().catch(() => undefined);
       await Promise.all([db.drop(), nats.dispose(), fs.rm(keyDir, { recursive: true, force: true })]);
     },
