@@ -16,7 +16,7 @@ const STATUSES: Array<{ value: NonNullable<TDeviceListQueryV1["status"]> | ""; l
  * Status and search filters. A plain GET form (works without JavaScript); with JavaScript it
  * navigates client-side, drops empty values and goes back to page 1.
  */
-export function DeviceFilters({ status, q }: { status: string; q: string }) {
+export function DeviceFilters({ status, q, gpuVendor, modelSha256 }: { status: string; q: string; gpuVendor: string; modelSha256: string }) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
 
@@ -50,6 +50,16 @@ export function DeviceFilters({ status, q }: { status: string; q: string }) {
         Search hostname or id
         <input type="search" name="q" defaultValue={q} maxLength={200} placeholder="e.g. ws-042" />
       </label>
+      <label>
+        GPU vendor
+        <input type="text" name="gpuVendor" defaultValue={gpuVendor} maxLength={100} placeholder="e.g. nvidia" size={12} />
+      </label>
+      {modelSha256 ? (
+        <label>
+          Model sha256
+          <input type="text" name="modelSha256" defaultValue={modelSha256} pattern="[0-9a-f]{64}" className="mono" size={20} />
+        </label>
+      ) : null}
       <button type="submit" disabled={pending}>
         {pending ? "Filtering…" : "Filter"}
       </button>

@@ -1,5 +1,5 @@
 import { connection } from "next/server";
-import { formatIssues, ZDeviceListQueryV1, type TDeviceListQueryV1 } from "@fleet/protocol";
+import { formatIssues, ZDeviceListQueryV1 } from "@fleet/protocol";
 import { deviceListSearch, listDevices } from "../lib/api";
 import { describeError } from "../lib/describeError";
 import { consoleEnv } from "../lib/env";
@@ -9,6 +9,7 @@ import { DeviceTable } from "../ui/devices/DeviceTable";
 import { EmptyFleet } from "../ui/devices/EmptyFleet";
 import { NoMatches } from "../ui/devices/NoMatches";
 import { Pagination } from "../ui/devices/Pagination";
+import { AutoRefresh } from "../ui/common/AutoRefresh";
 import { DeviceFilters } from "./page-client";
 
 const PAGE_SIZE = 25;
@@ -20,14 +21,22 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 export default async function FleetInventoryPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const sp = await searchParams;
-  const raw = { page: first(sp.page), pageSize: first(sp.pageSize) ?? PAGE_SIZE, status: first(sp.status), q: first(sp.q) };
+  const raw = {
+    page: first(sp.page),
+    pageSize: first(sp.pageSize) ?? PAGE_SIZE,
+    status: first(sp.status),
+    q: first(sp.q),
+    gpuVendor: first(sp.gpuVendor),
+    modelSha256: first(sp.modelSha256),
+  };
   const query = ZDeviceListQueryV1.safeParse(raw);
 
   const header = (
     <>
       <h1>Fleet inventory</h1>
       <p className="subtitle">Workstations running local inference, their hardware and the models on them.</p>
-      <DeviceFilters status={raw.status ?? ""} q={raw.q ?? ""} />
+      <DeviceFilters status={raw.status ?? ""} q={raw.q ?? ""} gpuVendor={raw.gpuVendor ?? ""} modelSha256={raw.modelSha256 ?? ""} />
+      <AutoRefresh everyMs={30_000} />
     </>
   );
 
@@ -45,10 +54,10 @@ export default async function FleetInventoryPage({ searchParams }: { searchParam
     );
   }
 
-  const filters: Partial<TDeviceListQueryV1> = { status: query.data.status, q: query.data.q, pageSize: query.data.pageSize };
+  const { page, ...filters } = query.data;
   let list;
   try {
-    list = await listDevices({ ...filters, page: query.data.page });
+    list = await listDevices({ ...filters, page });
   } catch (e) {
     return (
       <>
@@ -58,7 +67,7 @@ export default async function FleetInventoryPage({ searchParams }: { searchParam
     );
   }
 
-  const filtered = Boolean(query.data.status || query.data.q);
+  const filtered = Boolean(filters.status || filters.q || filters.gpuVendor || filters.modelSha256);
   const now = new Date();
   return (
     <>

@@ -31,6 +31,7 @@ const REPO = path.resolve(CONSOLE_DIR, "../..");
 const NEXT_BIN = path.join(CONSOLE_DIR, "node_modules/.bin/next");
 const ADMIN_TOKEN = `console-e2e-${randomUUID()}`;
 const HOSTNAME = `ws-console-${randomUUID().slice(0, 6)}`;
+const SILENT_HOSTNAME = `ws-silent-${randomUUID().slice(0, 6)}`;
 const SHOTS = { fleet: "/tmp/console-fleet.png", device: "/tmp/console-device.png", down: "/tmp/console-down.png" };
 
 let nats: TestNatsServer;
@@ -96,7 +97,7 @@ async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
   clearTimeout(t);
 }
 
-async function seedDevice(): Promise<string> {
+async function enroll(hostname: string) {
   const token = await admin("/api/v1/enrollment-tokens", { method: "POST", body: { ttlSeconds: 600, note: "console e2e" } });
   expect(token.status).toBe(201);
   const { token: enrollToken } = ZCreateEnrollmentTokenResponseV1.parse(token.json);
@@ -105,11 +106,14 @@ async function seedDevice(): Promise<string> {
   const enrollRes = await fetch(`${server.url}/api/v1/enroll`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: enrollToken, publicKeyJwk: keys.publicJwk, hostname: HOSTNAME, agentVersion: "0.1.0" }),
+    body: JSON.stringify({ token: enrollToken, publicKeyJwk: keys.publicJwk, hostname, agentVersion: "0.1.0" }),
   });
   expect(enrollRes.status).toBe(201);
-  const enrolled = ZEnrollResponseV1.parse(await enrollRes.json());
-  const privateKey = await importPrivateJwk(keys.privateJwk);
+  return { enrolled: ZEnrollResponseV1.parse(await enrollRes.json()), privateKey: await importPrivateJwk(keys.privateJwk) };
+}
+
+async function seedDevice(): Promise<string> {
+  const { enrolled, privateKey } = await enroll(HOSTNAME);
 
   const subj = subjects(enrolled.subjectPrefix);
   const js = nc.jetstream();
@@ -153,11 +157,10 @@ describe("console in a real browser against the real server", () => {
         FLEET_ADMIN_TOKEN: ADMIN_TOKEN,
         FLEET_SUBJECT_PREFIX: DEFAULT_SUBJECT_PREFIX,
         FLEET_SERVER_KEY_FILE: path.join(tmp, "server-key.json"),
-        LOG_LEVEL: "warn",
+        LOG_LEVEL: "error",
       }),
     );
     nc = await connect({ servers: nats.url });
-    deviceId = await seedDevice();
     const started = await startConsole(server.url);
     consoleUrl = started.url;
     consoleProc = started.proc;
@@ -176,6 +179,21 @@ describe("console in a real browser against the real server", () => {
     await db?.drop().catch(() => undefined);
     await nats?.dispose().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("explains how to enroll while the fleet is empty", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${consoleUrl}/`);
+    await page.getByRole("heading", { name: "No devices enrolled yet" }).waitFor();
+    expect(await visibleText(page)).toContain("fleet-server token create");
+    await page.close();
+  });
+
+  it("seeds one reporting device and one that never reported, through the real API", async () => {
+    deviceId = await seedDevice();
+    await enroll(SILENT_HOSTNAME);
+    const list = await admin("/api/v1/devices");
+    expect(list.json).toMatchObject({ total: 2 });
   });
 
   it("shows the fleet inventory and the device page with its model, then requests a benchmark", async () => {
@@ -243,8 +261,32 @@ describe("console in a real browser against the real server", () => {
     await page.goto(`${consoleUrl}/?q=no-such-host-${randomUUID().slice(0, 4)}`);
     await page.getByText("No device matches these filters").waitFor();
 
-    await page.goto(`${consoleUrl}/?status=online&q=${encodeURIComponent(HOSTNAME)}`);
+    await page.goto(`${consoleUrl}/?status=online&q=${encodeURIComponent(HOSTNAME)}&gpuVendor=nvidia`);
     await page.locator("tbody tr", { hasText: HOSTNAME }).waitFor();
+    await page.goto(`${consoleUrl}/?gpuVendor=amd`);
+    await page.getByText("No device matches these filters").waitFor();
+
+    // A model's short hash links to the devices that have it.
+    await page.goto(`${consoleUrl}/`);
+    await page.getByRole("link", { name: "Devices with model 81f226c6" }).click();
+    await page.waitForURL(`**/?modelSha256=${tinyModel().sha256}`);
+    await page.locator("tbody tr", { hasText: HOSTNAME }).waitFor();
+
+    // Pagination keeps the filters and walks both devices.
+    await page.goto(`${consoleUrl}/?pageSize=1`);
+    await page.getByText("Page 1 of 2 · 2 devices").waitFor();
+    const firstPage = await page.locator("tbody").innerText();
+    await page.getByRole("link", { name: "Next →" }).click();
+    await page.getByText("Page 2 of 2 · 2 devices").waitFor();
+    expect(page.url()).toContain("pageSize=1");
+    const both = firstPage + (await page.locator("tbody").innerText());
+    expect(both).toContain(HOSTNAME);
+    expect(both).toContain(SILENT_HOSTNAME);
+    expect(both).toContain("Never seen");
+
+    const bad = await page.goto(`${consoleUrl}/?status=bogus`);
+    expect(bad?.status()).toBe(200);
+    await page.getByRole("alert").getByText("Invalid filter").waitFor();
 
     const missing = await page.goto(`${consoleUrl}/devices/no-such-device`);
     expect(missing?.status()).toBe(404);

@@ -3,11 +3,19 @@ import { formatBytes, formatCount, formatDateTime } from "../../lib/format/index
 
 type Model = TDeviceDetailV1["models"][number];
 
+/** dt/dd rows for the model's facts list, so file facts and GGUF facts line up in one grid. */
 function GgufFacts({ model }: { model: Model }) {
   const g = model.gguf;
-  if (!g) return <p className="muted">GGUF header not readable{model.error ? `: ${model.error}` : "."}</p>;
+  if (!g) {
+    return (
+      <>
+        <dt>GGUF</dt>
+        <dd>header not readable{model.error ? `: ${model.error}` : ""}</dd>
+      </>
+    );
+  }
   return (
-    <dl className="facts">
+    <>
       <dt>Architecture</dt>
       <dd>{g.architecture ?? "—"}</dd>
       <dt>Quantization</dt>
@@ -36,7 +44,7 @@ function GgufFacts({ model }: { model: Model }) {
       <dd>{g.license ?? "not stated"}</dd>
       <dt>GGUF version</dt>
       <dd>{g.ggufVersion ?? "—"}</dd>
-    </dl>
+    </>
   );
 }
 
@@ -65,8 +73,8 @@ export function ModelsPanel({ models }: { models: TDeviceDetailV1["models"] }) {
                 <dd>
                   since {formatDateTime(m.firstSeenAt)}, last {formatDateTime(m.lastSeenAt)}
                 </dd>
+                <GgufFacts model={m} />
               </dl>
-              <GgufFacts model={m} />
               {m.gguf && m.error ? <p className="muted">Note: {m.error}</p> : null}
             </article>
           ))}

@@ -57,7 +57,10 @@ export function DeviceTable({ devices, now }: { devices: TDeviceSummaryV1[]; now
                   <ul>
                     {d.models.map((m) => (
                       <li key={`${m.sha256}-${m.fileName}`} title={`${m.fileName}\nsha256 ${m.sha256}`}>
-                        <code>{shortSha(m.sha256)}</code> {m.architecture ?? "unknown arch"}
+                        <Link href={`/?modelSha256=${m.sha256}`} aria-label={`Devices with model ${shortSha(m.sha256)}`}>
+                          <code>{shortSha(m.sha256)}</code>
+                        </Link>{" "}
+                        {m.architecture ?? "unknown arch"}
                         {m.quantization ? ` · ${m.quantization}` : ""}
                       </li>
                     ))}

@@ -8,6 +8,7 @@ import { NotFoundError } from "../../../lib/api-errors";
 import { describeError } from "../../../lib/describeError";
 import { formatBytes, formatDateTime, formatRelativeTime } from "../../../lib/format/index";
 import { ApiErrorPanel } from "../../../ui/common/ApiErrorPanel";
+import { AutoRefresh } from "../../../ui/common/AutoRefresh";
 import { StatusBadge } from "../../../ui/common/StatusBadge";
 import { BenchmarksTable } from "../../../ui/device/BenchmarksTable";
 import { InventoryHistory } from "../../../ui/device/InventoryHistory";
@@ -100,6 +101,7 @@ export default async function DevicePage({ params }: { params: Params }) {
       </p>
       <h1>{detail.device.hostname}</h1>
       <p className="subtitle mono">{detail.device.id}</p>
+      <AutoRefresh everyMs={30_000} />
       <Summary detail={detail} now={now} />
       <InventoryPanel snapshot={detail.inventory} />
       <ModelsPanel models={detail.models} />
