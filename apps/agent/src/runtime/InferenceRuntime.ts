@@ -97,16 +97,29 @@ export class InferenceRuntime implements RuntimeHooks {
     this.opts.onEvent?.({ at: new Date().toISOString(), level, kind, message: message.slice(0, 2000), data });
   }
 
-  private planRequest(model: InstalledModelFile) {
+  private planRequest(model: InstalledModelFile, installed: InstalledModelFile[]) {
     const c = this.opts.config;
-    return { modelPath: model.path, modelId: model.id, contextSize: c.contextSize, memoryBudgetBytes: c.memoryBudgetBytes, headroomBytes: c.headroomBytes };
+    return {
+      modelPath: model.path,
+      modelId: model.id,
+      contextSize: c.contextSize,
+      memoryBudgetBytes: c.memoryBudgetBytes,
+      headroomBytes: c.headroomBytes,
+      candidates: installed.map((m) => ({ id: m.id, path: m.path })),
+    };
+  }
+
+  /** pid of the inference host process, for diagnostics */
+  get hostPid(): number | null {
+    return this.host.pid;
   }
 
   /** The memory-fit plan for an installed model on this machine, without loading it. */
   async plan(name: string): Promise<TMemoryPlanV1> {
-    const lookup = findInstalledModel(name, await this.installedModels());
+    const installed = await this.installedModels();
+    const lookup = findInstalledModel(name, installed);
     if (!lookup.ok) throw new RuntimeError("model_not_found", `model ${JSON.stringify(name)} is not installed`);
-    return this.host.request({ type: "plan", req: this.planRequest(lookup.model) }, ZMemoryPlanV1).done;
+    return this.host.request({ type: "plan", req: this.planRequest(lookup.model, installed) }, ZMemoryPlanV1).done;
   }
 
   /** Load the configured model, else the configured fallback; the model that worked before keeps serving otherwise. */
@@ -130,7 +143,8 @@ export class InferenceRuntime implements RuntimeHooks {
 
   /** Plan and load one model. On any failure the previously serving model (if any) keeps serving. */
   async loadModel(name: string): Promise<LoadOutcome> {
-    const lookup = findInstalledModel(name, await this.installedModels());
+    const installed = await this.installedModels();
+    const lookup = findInstalledModel(name, installed);
     if (!lookup.ok) {
       const reason = `model ${JSON.stringify(name)} is ${lookup.reason === "path" ? "a path; name an installed model" : "not installed"}`;
       this.emit("error", RuntimeEvent.LoadFailed, reason, { model: name });
@@ -140,7 +154,7 @@ export class InferenceRuntime implements RuntimeHooks {
     this.state = "loading";
     this.loadProgress = 0;
     const started = performance.now();
-    const req = this.host.request({ type: "load", req: { ...this.planRequest(model), threads: this.opts.config.threads } }, ZLoadResult, {
+    const req = this.host.request({ type: "load", req: { ...this.planRequest(model, installed), threads: this.opts.config.threads } }, ZLoadResult, {
       onProgress: (p) => (this.loadProgress = p),
     });
     this.currentLoad = req.id;

@@ -26,6 +26,8 @@ export const ZPlanRequest = z.object({
   contextSize: z.number().int().positive(),
   memoryBudgetBytes: z.number().int().positive().nullable(),
   headroomBytes: z.number().int().nonnegative(),
+  /** other installed models, suggested when this one does not fit */
+  candidates: z.array(z.object({ id: z.string(), path: z.string() })).max(200).default([]),
 });
 
 export const ZToHost = z.discriminatedUnion("type", [

@@ -65,23 +65,32 @@ async function handle(msg: ToHost): Promise<unknown> {
     case "plan":
       return (await planLocalLoad(llama, msg.req)).plan;
     case "load": {
-      const { plan, gpuLayers } = await planLocalLoad(llama, msg.req);
-      if (!plan.fits) throw new HostError("does_not_fit", plan.reason ?? "does not fit", plan);
       const ctl = new AbortController();
       controllers.set(msg.id, ctl);
       let next: ServingModel;
+      let plan: LoadResult["plan"] | undefined;
       try {
+        const local = await planLocalLoad(llama, msg.req);
+        plan = local.plan;
+        if (!plan.fits) throw new HostError("does_not_fit", plan.reason ?? "does not fit", plan);
+        ctl.signal.throwIfAborted();
         next = await loadServingModel(llama, {
           modelId: msg.req.modelId,
           modelPath: msg.req.modelPath,
           contextSize: msg.req.contextSize,
-          gpuLayers,
+          gpuLayers: local.gpuLayers,
           threads: msg.req.threads,
           signal: ctl.signal,
           onProgress: (progress) => send({ type: "progress", id: msg.id, progress: Math.min(1, Math.max(0, progress)) }),
         });
+        if (ctl.signal.aborted) {
+          // the cancel arrived as the load finished: honour it
+          await next.model.dispose();
+          throw new HostError("aborted", "load cancelled");
+        }
       } catch (err) {
-        if (ctl.signal.aborted) throw new HostError("aborted", "load cancelled");
+        if (err instanceof HostError) throw err;
+        if (ctl.signal.aborted) throw new HostError("aborted", "load cancelled", plan);
         throw new HostError("load_failed", describeHostError(err), plan);
       } finally {
         controllers.delete(msg.id);
@@ -103,7 +112,7 @@ async function handle(msg: ToHost): Promise<unknown> {
         quantization: servingQuantization,
         peakRssBytes: process.resourceUsage().maxRSS * 1024,
         peakVramBytes: vram,
-        plan,
+        plan: plan!,
       };
       return result;
     }

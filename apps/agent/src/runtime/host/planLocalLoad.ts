@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import os from "node:os";
-import { GgufInsights, readGgufFileInfo, type Llama } from "node-llama-cpp";
+import { GgufInsights, readGgufFileInfo, type GgufFileInfo, type Llama } from "node-llama-cpp";
 import { kvCacheBytes, planMemoryFit, type ModelShape } from "@fleet/catalog";
 import type { TMemoryPlanV1 } from "@fleet/protocol";
 import { modelShapeFromGguf } from "./modelShapeFromGguf.js";
@@ -18,10 +18,20 @@ export interface LocalPlan {
  * shared catalog planner, so the agent and the fleet-wide planner agree. The memory budget, when set,
  * caps what counts as free.
  */
-export async function planLocalLoad(llama: Llama, req: PlanRequest, candidates: ModelShape[] = []): Promise<LocalPlan> {
-  const stat = await fs.stat(req.modelPath);
-  const info = await readGgufFileInfo(req.modelPath, { logWarnings: false });
-  const shape = modelShapeFromGguf(req.modelId, info, stat.size);
+async function readShape(id: string, file: string): Promise<{ shape: ModelShape; info: GgufFileInfo }> {
+  const stat = await fs.stat(file);
+  const info = await readGgufFileInfo(file, { logWarnings: false });
+  return { shape: modelShapeFromGguf(id, info, stat.size), info };
+}
+
+/** Headers of the other installed models, read only when a suggestion is needed; unreadable ones are skipped. */
+async function candidateShapes(req: PlanRequest): Promise<ModelShape[]> {
+  const shapes = await Promise.all(req.candidates.filter((c) => c.id !== req.modelId).map((c) => readShape(c.id, c.path).then((r) => r.shape, () => null)));
+  return shapes.filter((s): s is ModelShape => s !== null);
+}
+
+export async function planLocalLoad(llama: Llama, req: PlanRequest): Promise<LocalPlan> {
+  const { shape, info } = await readShape(req.modelId, req.modelPath);
   const insights = await GgufInsights.from(info, llama);
 
   const vram = llama.supportsGpuOffloading ? await llama.getVramState() : { total: 0, free: 0 };
@@ -36,14 +46,15 @@ export async function planLocalLoad(llama: Llama, req: PlanRequest, candidates: 
   const kv = kvCacheBytes({ layers: shape.layers, contextSize: req.contextSize, kvHeads: shape.kvHeads, headDim: shape.headDim });
   const contextTotal = context.cpuRam + context.gpuVram;
   const ramFree = Math.min(req.memoryBudgetBytes ?? Number.MAX_SAFE_INTEGER, os.freemem());
-  const plan = planMemoryFit({
+  const input = {
     model: { ...shape, weightsBytes: model.cpuRam + model.gpuVram },
     contextSize: req.contextSize,
     device: { ramFreeBytes: ramFree, vramFreeBytes: vram.free, gpuOffload: llama.supportsGpuOffloading },
     headroomBytes: req.headroomBytes,
     kvCacheBytes: Math.min(kv, contextTotal),
     computeBytes: Math.max(0, contextTotal - kv),
-    candidates,
-  });
+  };
+  let plan = planMemoryFit(input);
+  if (!plan.fits && req.candidates.length > 0) plan = planMemoryFit({ ...input, candidates: await candidateShapes(req) });
   return { plan, shape, gpuLayers: plan.gpuLayers };
 }

@@ -21,3 +21,21 @@ export function testRuntimeConfig(overrides: Record<string, unknown> = {}): Runt
 }
 
 export const quietLogger = () => pino({ level: "silent" });
+
+/** /work/shared/tools/make-synthetic-gguf.mjs: realistic big GGUF headers over sparse holes. */
+export const SYNTHETIC_GGUF_TOOL = fileURLToPath(new URL("../../../../../../shared/tools/make-synthetic-gguf.mjs", import.meta.url));
+
+/** Write a synthetic model. With vocab "none" it is for estimates only: loading it aborts llama.cpp. */
+export async function writeSynthetic(out: string, preset: string, vocab: "full" | "none"): Promise<void> {
+  const tool = (await import(SYNTHETIC_GGUF_TOOL)) as { writeSyntheticGguf(out: string, preset: string, opts: { vocab: string }): unknown };
+  await tool.writeSyntheticGguf(out, preset, { vocab });
+}
+
+/** Poll until `check` holds (small local helper: these waits are for the child process, not a server). */
+export async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
