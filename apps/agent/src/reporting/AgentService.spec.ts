@@ -123,7 +123,8 @@ describe("AgentService against a private nats-server", () => {
 
     await nats.start();
     await waitFor(() => service!.status().connected && service!.status().queueDepth === 0, "queue drained after reconnect", 30_000);
-    const all = await reader.readAll();
+    // the test's own connection may still be reconnecting, and JetStream recovering, right after a restart
+    const all = await waitFor(() => reader.readAll(), "stream readable after the restart");
     expect(all.map((r) => r.seq)).toEqual(all.map((_, i) => i)); // every seq once, in order, none missing
     expect(new Set(all.map((r) => r.msgId)).size).toBe(all.length);
     const lastModels = reportsOf(all, "models").at(-1);
@@ -146,7 +147,8 @@ describe("AgentService against a private nats-server", () => {
     service = new AgentService({ config, state, tuning: TUNING });
     await service.start();
     await waitFor(async () => service!.status().queueDepth === 0 && (await reader.readAll()).length > 0, "old queue delivered", 30_000);
-    const all = await reader.readAll();
+    // the test's own connection may still be reconnecting, and JetStream recovering, right after a restart
+    const all = await waitFor(() => reader.readAll(), "stream readable after the restart");
     expect(all.map((r) => r.seq)).toEqual(all.map((_, i) => i));
     const delivered = new Set(all.map((r) => r.seq));
     expect(leftSeqs.every((s) => delivered.has(s))).toBe(true);

@@ -24,6 +24,7 @@ export class QueuePublisher {
   private loop: Promise<void> | null = null;
   private readonly log: Logger;
   private published = 0;
+  private lastAckAt = 0;
 
   constructor(private readonly opts: QueuePublisherOptions) {
     this.log = opts.logger.child({ component: "QueuePublisher" });
@@ -40,8 +41,11 @@ export class QueuePublisher {
   /** Stop after the publish in flight; with `drainMs`, first keep delivering for up to that long. */
   async stop(drainMs = 0): Promise<void> {
     if (drainMs > 0 && this.opts.link.connected) {
-      const deadline = Date.now() + drainMs;
-      while (this.opts.queue.depth > 0 && this.opts.link.connected && Date.now() < deadline) await sleep(50);
+      const start = Date.now();
+      const deadline = start + drainMs;
+      // Keep draining only while it makes progress: a server refusing publishes (no stream yet) must not delay a stop.
+      const progressing = () => Date.now() - Math.max(start, this.lastAckAt) < 750;
+      while (this.opts.queue.depth > 0 && this.opts.link.connected && Date.now() < deadline && progressing()) await sleep(50);
     }
     this.abort.abort();
     await this.loop;
@@ -69,6 +73,7 @@ export class QueuePublisher {
         });
         await queue.ack(msg.seq);
         this.published++;
+        this.lastAckAt = Date.now();
         backoff = 250;
         this.log.debug({ seq: msg.seq, kind: msg.kind, streamSeq: ack.seq, duplicate: ack.duplicate }, "report delivered");
       } catch (err) {
