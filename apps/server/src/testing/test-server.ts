@@ -66,9 +66,13 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     keyDir,
     admin,
     close: async () => {
+      const t0 = Date.now();
       await Promise.all(devices.map((d) => d.close().catch(() => undefined)));
+      const t1 = Date.now();
       await server.close().catch(() => undefined);
+      const t2 = Date.now();
       await Promise.all([db.drop(), nats.dispose(), fs.rm(keyDir, { recursive: true, force: true })]);
+      if (process.env.TEST_TIMING) console.error("close timing", t1 - t0, t2 - t1, Date.now() - t2);
     },
   };
 }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { EnvError, loadDatabaseUrl, parseEnv } from "./env.js";
+
+const base = { DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/x", FLEET_ADMIN_TOKEN: "a".repeat(24) };
+
+describe("parseEnv", () => {
+  it("applies the documented defaults", () => {
+    expect(parseEnv(base)).toEqual({
+      databaseUrl: base.DATABASE_URL,
+      natsUrl: "nats://127.0.0.1:4222",
+      host: "127.0.0.1",
+      port: 4100,
+      adminToken: base.FLEET_ADMIN_TOKEN,
+      subjectPrefix: "fleet.v1",
+      stream: "FLEET_REPORTS",
+      commandStream: "FLEET_COMMANDS",
+      consumer: "fleet-server",
+      serverKeyFile: ".fleet/server-key.json",
+      publicNatsUrl: "nats://127.0.0.1:4222",
+      heartbeatIntervalSec: 30,
+      offlineAfterSec: 90,
+      reportMaxAgeDays: 30,
+      logLevel: "info",
+    });
+  });
+
+  it("FLEET_PUBLIC_NATS_URL defaults to NATS_URL, and is used when given", () => {
+    expect(parseEnv({ ...base, NATS_URL: "nats://10.0.0.1:4222" }).publicNatsUrl).toBe("nats://10.0.0.1:4222");
+    expect(parseEnv({ ...base, FLEET_PUBLIC_NATS_URL: "tls://nats.example:4222" }).publicNatsUrl).toBe("tls://nats.example:4222");
+  });
+
+  it("lists every bad or missing key at once", () => {
+    let err: unknown;
+    try {
+      parseEnv({ FLEET_ADMIN_TOKEN: "short", PORT: "http", OFFLINE_AFTER_SEC: "-1", LOG_LEVEL: "loud", NATS_URL: "http://x" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(EnvError);
+    const problems = (err as EnvError).problems;
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(["DATABASE_URL", "FLEET_ADMIN_TOKEN", "LOG_LEVEL", "NATS_URL", "OFFLINE_AFTER_SEC", "PORT"]);
+    expect(problems.find((p) => p.startsWith("DATABASE_URL"))).toContain("missing");
+    expect(problems.find((p) => p.startsWith("FLEET_ADMIN_TOKEN"))).toContain("at least 24 characters");
+    expect((err as Error).message).toContain("invalid server environment");
+  });
+
+  it("treats empty values as unset", () => {
+    expect(parseEnv({ ...base, PORT: "", LOG_LEVEL: "" }).port).toBe(4100);
+  });
+
+  it("loadDatabaseUrl needs only DATABASE_URL", () => {
+    expect(loadDatabaseUrl({ DATABASE_URL: base.DATABASE_URL })).toBe(base.DATABASE_URL);
+    expect(() => loadDatabaseUrl({})).toThrow(/DATABASE_URL: missing/);
+    expect(() => loadDatabaseUrl({ DATABASE_URL: "mysql://x" })).toThrow(/postgresql/);
+  });
+});
