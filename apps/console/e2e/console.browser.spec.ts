@@ -66,11 +66,11 @@ function buildConsole(): void {
   }
 }
 
-async function startConsole(serverUrl: string): Promise<{ url: string; proc: ChildProcess }> {
+async function startConsole(serverUrl: string, adminToken: string = ADMIN_TOKEN): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
   const proc = spawn(NEXT_BIN, ["start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: CONSOLE_DIR,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", FLEET_SERVER_URL: serverUrl, FLEET_ADMIN_TOKEN: ADMIN_TOKEN, NODE_ENV: "production" },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", FLEET_SERVER_URL: serverUrl, FLEET_ADMIN_TOKEN: adminToken, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -256,7 +256,7 @@ describe("console in a real browser against the real server", () => {
     await page.close();
   });
 
-  it("filters by search, answers 404 for an unknown device, and shows an error panel when the server is down", async () => {
+  it("filters by search and status, pages, and answers 404 for an unknown device", async () => {
     const page = await browser.newPage();
     await page.goto(`${consoleUrl}/?q=no-such-host-${randomUUID().slice(0, 4)}`);
     await page.getByText("No device matches these filters").waitFor();
@@ -292,16 +292,32 @@ describe("console in a real browser against the real server", () => {
     expect(missing?.status()).toBe(404);
     await page.getByRole("heading", { name: "Device not found" }).waitFor();
 
-    // A second console pointed at a port nobody listens on: a panel, not a crash.
-    const down = await startConsole(`http://127.0.0.1:${await freePort()}`);
+    await page.close();
+  });
+
+  it("shows an error panel, not a crash, when the server is down, refuses the token, or no token is set", async () => {
+    const [down, wrongToken, noToken] = await Promise.all([
+      startConsole(`http://127.0.0.1:${await freePort()}`),
+      startConsole(server.url, "not-the-admin-token-but-long-enough"),
+      startConsole(server.url, ""),
+    ]);
+    const page = await browser.newPage();
     try {
       const r = await page.goto(`${down.url}/`);
       expect(r?.status()).toBe(200);
       await page.getByRole("alert").getByText("Fleetwise server unreachable").waitFor();
       await page.screenshot({ path: SHOTS.down });
+
+      await page.goto(`${wrongToken.url}/devices/${deviceId}`);
+      await page.getByRole("alert").getByText("The server refused the console's token").waitFor();
+
+      await page.goto(`${noToken.url}/`);
+      const alert = page.locator("section[role=alert]");
+      await alert.getByText("Console is not configured").waitFor();
+      expect(await alert.innerText()).toContain("FLEET_ADMIN_TOKEN: missing");
     } finally {
-      await stopProcess(down.proc);
+      await page.close();
+      await Promise.all([down, wrongToken, noToken].map((c) => stopProcess(c.proc)));
     }
-    await page.close();
   });
 });
