@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +21,7 @@ import {
 import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
 import { freePort, startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
 import { createServer, parseEnv, type FleetServer } from "../../server/src/app.js";
+import { buildIfStale } from "./buildIfStale.js";
 import { benchmarkBody, heartbeatBody, inventoryBody, metricsBody, modelsBody, postureBody, tinyModel } from "./fixtures.js";
 
 // One real-browser pass over the production build (`next build` + `next start`) against a real
@@ -51,19 +52,6 @@ async function admin(pathname: string, init: { method?: string; body?: unknown }
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   return { status: res.status, json: await res.json().catch(() => null) };
-}
-
-function buildConsole(): void {
-  if (process.env.CONSOLE_E2E_SKIP_BUILD === "1") return;
-  // The console reads @fleet/protocol's dist at build time; build it, then the console, as CI would.
-  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
-  for (const [cmd, args, cwd] of [
-    ["pnpm", ["exec", "tsc", "-p", "tsconfig.json"], path.join(REPO, "packages/protocol")],
-    [NEXT_BIN, ["build"], CONSOLE_DIR],
-  ] as const) {
-    const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 180_000 });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  }
 }
 
 async function startConsole(serverUrl: string, adminToken: string = ADMIN_TOKEN): Promise<{ url: string; proc: ChildProcess }> {
@@ -147,7 +135,7 @@ async function visibleText(page: Page): Promise<string> {
 
 describe("console in a real browser against the real server", () => {
   beforeAll(async () => {
-    buildConsole();
+    buildIfStale(CONSOLE_DIR, path.join(REPO, "packages/protocol"), NEXT_BIN);
     [nats, db] = await Promise.all([startNatsServer(), createTestDatabase()]);
     server = await createServer(
       parseEnv({
