@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "nats";
+import type { CryptoKey } from "jose";
 import { generateSigningKeyPair, importPrivateJwk, signCommand, subjects, type TCommandBodyV1, type TReportV1 } from "@fleet/protocol";
 import { startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
 import { loadAgentConfig } from "../config/loadAgentConfig.js";
@@ -12,7 +13,46 @@ import type { AgentState } from "../state/ZAgentState.js";
 import { ReportsReader } from "../testing/ReportsReader.js";
 import { makeTestIdentity } from "../testing/testState.js";
 import { tempDir, TINY_MODEL, TINY_MODEL_SHA256 } from "../testing/tempDir.js";
+import type { BenchmarkCommand, RuntimeHooks } from "../runtime/RuntimeHooks.js";
+import type { TBenchmarkResultV1, TRuntimeMetricsV1 } from "@fleet/protocol";
 import { AgentService } from "./AgentService.js";
+
+/**
+ * Stands in for the inference runtime (built and tested in src/runtime) so this file tests only the reporting
+ * side of the seam: what the runtime hands over must arrive signed, and a benchmark must not block reporting.
+ */
+class SeamRuntime implements RuntimeHooks {
+  benchmarks: string[] = [];
+  stopped = false;
+  private metricsTaken = 0;
+  status() {
+    return { state: "ready" as const, activeModel: "tiny.gguf" };
+  }
+  takeMetrics(): TRuntimeMetricsV1 | null {
+    if (this.metricsTaken++ > 0) return null; // nothing happened since
+    const now = new Date().toISOString();
+    return { windowStart: now, windowEnd: now, models: [{ modelId: "tiny.gguf", sha256: TINY_MODEL_SHA256, requests: 3, errors: 0, promptTokens: 30, outputTokens: 12, ttftMs: { p50: 2, p95: 4 }, tpotMs: { p50: 0.7, p95: 0.9 } }], loads: [] };
+  }
+  async runBenchmark(command: BenchmarkCommand, commandId: string): Promise<TBenchmarkResultV1> {
+    this.benchmarks.push(commandId);
+    await new Promise((r) => setTimeout(r, 300));
+    return {
+      commandId, at: new Date().toISOString(), ok: true, error: null,
+      model: { id: "tiny.gguf", sha256: TINY_MODEL_SHA256, architecture: "llama", type: null, sizeBytes: 1750560, parameterCount: 513048, quantization: "F16" },
+      build: { nodeLlamaCpp: "3.22.1", llamaCpp: "b0000" },
+      hardware: { cpu: "test", cpuCores: 2, gpus: [], backends: ["cpu"], ramTotalBytes: 1, vramTotalBytes: 0, powerMode: "unknown" },
+      settings: { nPrompt: command.nPrompt, nGen: command.nGen, repetitions: command.repetitions, batchSize: 512, threads: 1, kvType: "f16", gpuLayers: 0, mmap: true, contextSize: 512 },
+      promptProcessing: { mean: 1000, stddev: 10, samples: [1000] }, generation: { mean: 900, stddev: 5, samples: [900] },
+      memory: { peakRssBytes: 1, peakVramBytes: 0 },
+    };
+  }
+  localApiExposure() {
+    return { enabled: true, bindAddress: "127.0.0.1", port: 11435, loopbackOnly: true, authRequired: true, corsAllowedOrigins: [] };
+  }
+  async stop() {
+    this.stopped = true;
+  }
+}
 
 const PREFIX = `t${Date.now() % 100000}.fleet.v1`;
 const TUNING = { natsRetryMs: 100, commandRetryMs: 200, watchDebounceMs: 100, stopDrainMs: 3000 };
@@ -154,5 +194,31 @@ describe("AgentService against a private nats-server", () => {
     expect(leftSeqs.every((s) => delivered.has(s))).toBe(true);
     // the new run continues the sequence after the old run's last report
     expect(Math.max(...all.map((r) => r.seq))).toBeGreaterThan(Math.max(...leftSeqs));
+  });
+
+  it("reports what the runtime hands over: posture, status, metrics and benchmark results", async () => {
+    await service?.stop();
+    const runtime = new SeamRuntime();
+    const rtConfig = { ...config, runtime: { ...config.runtime, metricsIntervalSec: 1 } };
+    service = new AgentService({ config: rtConfig, state, runtime, tuning: TUNING });
+    const before = (await waitFor(() => reader.readAll(), "stream readable")).length;
+    await service.start();
+    const benchId = await serverCommand({ type: "benchmark", modelId: null, nPrompt: 8, nGen: 4, repetitions: 1 });
+    const r = await waitFor(async () => {
+      const all = (await reader.readAll()).slice(before);
+      return reportsOf(all, "benchmark").length && reportsOf(all, "metrics").length && reportsOf(all, "heartbeat").length ? all : null;
+    }, "runtime reports");
+    const posture = reportsOf(r, "posture")[0];
+    expect(posture?.kind === "posture" && posture.body.localApi).toMatchObject({ enabled: true, loopbackOnly: true, authRequired: true });
+    const hb = reportsOf(r, "heartbeat")[0];
+    expect(hb?.kind === "heartbeat" && hb.body.runtime).toEqual({ state: "ready", activeModel: "tiny.gguf" });
+    const bench = reportsOf(r, "benchmark")[0];
+    expect(bench?.kind === "benchmark" && bench.body.commandId).toBe(benchId);
+    expect(runtime.benchmarks).toEqual([benchId]);
+    const metrics = reportsOf(r, "metrics")[0];
+    expect(metrics?.kind === "metrics" && metrics.body.models[0]?.requests).toBe(3);
+    await service.stop();
+    service = null;
+    expect(runtime.stopped).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import type { NatsConnection } from "nats";
+import type { CryptoKey } from "jose";
 import { openReport, subjects, type TReportV1 } from "@fleet/protocol";
 
 /**
