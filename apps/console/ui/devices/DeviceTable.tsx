@@ -38,7 +38,8 @@ export function DeviceTable({ devices, now }: { devices: TDeviceSummaryV1[]; now
               <td className="num">{formatBytes(d.ramTotalBytes)}</td>
               <td>
                 {d.gpus.length === 0 ? (
-                  <span className="muted">none</span>
+                  // No inventory yet means "unknown", not "no GPU".
+                  <span className="muted">{d.cpu === null && d.ramTotalBytes === null ? "—" : "none"}</span>
                 ) : (
                   <ul>
                     {d.gpus.map((g, i) => (
