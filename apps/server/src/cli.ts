@@ -23,11 +23,28 @@ function parseTtl(value: string): number {
   return parsed.data;
 }
 
-export function buildCli(out: (s: string) => void = (s) => process.stdout.write(s)): Command {
+export interface CliIo {
+  out?: (s: string) => void;
+  err?: (s: string) => void;
+  /** environment to read DATABASE_URL from (default process.env) */
+  env?: Record<string, string | undefined>;
+}
+
+export function buildCli(io: CliIo = {}): Command {
+  const out = io.out ?? ((s: string) => void process.stdout.write(s));
+  const err = io.err ?? ((s: string) => void process.stderr.write(s));
+  const databaseUrl = () => {
+    try {
+      return loadDatabaseUrl(io.env);
+    } catch (e) {
+      if (e instanceof EnvError) throw new UsageError(e.message);
+      throw e;
+    }
+  };
   const program = new Command("fleet-server")
     .description("Fleetwise control plane")
     .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeOut: out, writeErr: err })
     .showHelpAfterError("(run with --help for usage)");
 
   program
@@ -67,27 +84,19 @@ export function buildCli(out: (s: string) => void = (s) => process.stdout.write(
   return program;
 }
 
-function databaseUrl(): string {
-  try {
-    return loadDatabaseUrl();
-  } catch (err) {
-    if (err instanceof EnvError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
 /** Run the CLI and return the exit code (the process is not exited here, so tests can call it). */
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
+  const err = io.err ?? ((s: string) => void process.stderr.write(s));
   try {
-    await buildCli().parseAsync(argv, { from: "user" });
+    await buildCli(io).parseAsync(argv, { from: "user" });
     return 0;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
-    if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n`);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (e instanceof UsageError) {
+      err(`error: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`error: ${(err as Error).message}\n`);
+    err(`error: ${(e as Error).message}\n`);
     return 1;
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CompactSign } from "jose";
+import { CompactSign, type CryptoKey } from "jose";
 import { generateSigningKeyPair, importPrivateJwk, REPORT_JWS_TYP, ZDeviceDetailV1, type TReportV1 } from "@fleet/protocol";
 import { waitFor } from "@fleet/test-utils";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
