@@ -21,7 +21,8 @@ const fail = (msg) => {
 };
 
 async function main() {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // 0755: as root, the embedded PostgreSQL runs as its own user and must traverse this directory; secrets in it are 0600.
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
 
@@ -60,17 +61,17 @@ async function main() {
   }, path.join(root, "apps/console"));
 
   const agentHome = path.join(dataDir, "agent");
-  const modelsDir = path.resolve(process.env.FLEET_MODELS_DIR ?? path.join(agentHome, "models"));
+  const modelsDir = path.resolve(process.env.FLEET_AGENT_MODELS_DIR ?? path.join(agentHome, "models"));
   seedModels(modelsDir);
   const agentCli = path.join(root, "apps/agent/dist/cli/main.js");
-  const agentEnv = { FLEET_AGENT_HOME: agentHome, FLEET_MODELS_DIR: modelsDir };
+  const agentEnv = { FLEET_AGENT_HOME: agentHome, FLEET_AGENT_MODELS_DIR: modelsDir };
   if (!fs.existsSync(path.join(agentHome, "state.json"))) {
     log("enrolling the local agent…");
     const token = await createEnrollmentToken(serverUrl, adminToken);
     const r = spawnSync(process.execPath, [agentCli, "enroll", "--server", serverUrl, "--token", token, "--home", agentHome], { stdio: "inherit", env: { ...process.env, ...agentEnv } });
     if (r.status !== 0) return fail("agent enrollment failed");
   }
-  run("agent", process.execPath, [agentCli, "run", "--home", agentHome, "--models-dir", modelsDir], agentEnv);
+  run("agent", process.execPath, [agentCli, "run", "--home", agentHome], agentEnv);
   await waitHttp(`http://127.0.0.1:${consolePort}/`, "console");
 
   console.log(`
@@ -109,7 +110,7 @@ async function startNats() {
 
 function seedModels(modelsDir) {
   fs.mkdirSync(modelsDir, { recursive: true });
-  if (process.env.FLEET_MODELS_DIR) return;
+  if (process.env.FLEET_AGENT_MODELS_DIR) return;
   const hasModel = fs.readdirSync(modelsDir).some((f) => f.endsWith(".gguf"));
   const seed = path.resolve(root, "../shared/models/llama-2-tiny-random.gguf");
   if (!hasModel && fs.existsSync(seed)) {
