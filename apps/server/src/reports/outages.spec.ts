@@ -29,7 +29,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe("database outage", () => {
+describe("outages", () => {
   it("a report that arrives while the database is down is redelivered and stored once it is back", async () => {
     const dev = await t.enrollDevice("ws-outage");
     const first = dev.report("heartbeat", heartbeatBody("1.0.0"));
@@ -60,4 +60,19 @@ describe("database outage", () => {
     await dev.publish(after);
     await waitFor(() => t.db.prisma.processedMessage.findUnique({ where: { msgId: after.msgId } }), "report after recovery stored");
   });
+
+  it("keeps consuming after the NATS server restarts (stream and consumer are durable)", async () => {
+    const dev = await t.enrollDevice("ws-nats-restart");
+    await t.nats.stop();
+    await t.nats.start();
+    await waitFor(async () => (await fetch(`${t.url}/health`)).status === 200, "server reconnected to NATS", 20_000);
+    const report = dev.report("heartbeat", heartbeatBody("4.0.0"));
+    // the test's own client reconnects too; retry the publish until it is accepted
+    await waitFor(async () => {
+      await dev.publish(report);
+      return true;
+    }, "publish after restart", 20_000);
+    await waitFor(() => t.db.prisma.processedMessage.findUnique({ where: { msgId: report.msgId } }), "report stored after NATS restart", 30_000);
+  });
 });
+
