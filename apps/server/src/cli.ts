@@ -26,7 +26,7 @@ function parseTtl(value: string): number {
 export interface CliIo {
   out?: (s: string) => void;
   err?: (s: string) => void;
-  /** environment to read DATABASE_URL from (default process.env) */
+  /** environment to read DATABASE_URL from (default: the process environment) */
   env?: Record<string, string | undefined>;
 }
 
