@@ -1,7 +1,9 @@
 import fs from "node:fs/promises";
 import http from "node:http";
+import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZErrorBody } from "@fleet/protocol";
+import { ZErrorBody, type TDeviceEventV1 } from "@fleet/protocol";
+import { threadCandidates } from "@fleet/catalog";
 import { InferenceRuntime } from "../runtime/InferenceRuntime.js";
 import { ZLocalApiConfig } from "../runtime/config.js";
 import { quietLogger, tempModelsDir, testRuntimeConfig } from "../runtime/testing/runtimeFixtures.js";
@@ -16,10 +18,12 @@ describe("local inference API (real runtime, tiny model)", () => {
   let runtime: InferenceRuntime;
   let server: LocalApiServer;
   let base: string;
+  const events: TDeviceEventV1[] = [];
 
   beforeAll(async () => {
     dir = await tempModelsDir();
-    runtime = new InferenceRuntime({ config: testRuntimeConfig({ api: { maxTokens: 64, maxBodyBytes: 4096 } }), modelsDir: dir, logger: quietLogger(), gpu: false });
+    // threads: null -> the runtime probes thread counts on this machine at load
+    runtime = new InferenceRuntime({ config: testRuntimeConfig({ threads: null }), modelsDir: dir, logger: quietLogger(), gpu: false, onEvent: (e) => events.push(e) });
     await runtime.start();
     server = new LocalApiServer({ api: api({ maxTokens: 64, maxBodyBytes: 4096 }), token: () => TOKEN, backend: runtime, logger: quietLogger() });
     const addr = await server.start();
@@ -58,6 +62,12 @@ describe("local inference API (real runtime, tiny model)", () => {
     const after = await fetch(`${base}/health`, { headers: auth });
     expect(after.status).toBe(200);
     expect(await after.json()).toMatchObject({ status: "ready", model: "tiny.gguf" });
+    // the thread count was probed per device and the choice reported
+    const loaded = events.find((e) => e.kind === "model.loaded")!;
+    const probe = loaded.data!.threadProbe as { threads: number; tokensPerSecond: number }[];
+    expect(probe.map((p) => p.threads)).toEqual(threadCandidates(os.availableParallelism()));
+    expect(probe.every((p) => p.tokensPerSecond > 0)).toBe(true);
+    expect(probe.map((p) => p.threads)).toContain(loaded.data!.threads);
   });
 
   it("no token -> 401, wrong token -> 401", async () => {
@@ -134,6 +144,25 @@ describe("local inference API (real runtime, tiny model)", () => {
     expect(stats.requests).toBe(1);
     expect(stats.ttftMs!.p50).toBeGreaterThan(0);
     expect(stats.tpotMs!.p50).toBeGreaterThan(0);
+  });
+
+  it("a generation past the request timeout is stopped -> 504", async () => {
+    const slow = new LocalApiServer({ api: api({ requestTimeoutMs: 100, maxTokens: 4000 }), token: () => TOKEN, backend: runtime, logger: quietLogger() });
+    const { port } = await slow.start();
+    try {
+      const t0 = Date.now();
+      const res = await fetch(`http://127.0.0.1:${port}/v1/completions`, {
+        method: "POST",
+        headers: { ...auth, "Content-Type": "application/json" },
+        body: JSON.stringify({ model: "tiny.gguf", prompt: "Go on forever:", max_tokens: 4000 }),
+      });
+      await expectError(res, 504, "unavailable", /request timeout of 100 ms/);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      await slow.stop();
+    }
+    // the runtime is free again
+    expect((await post("/v1/completions", { model: "tiny.gguf", prompt: "ok", max_tokens: 2 })).status).toBe(200);
   });
 });
 
