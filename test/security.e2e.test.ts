@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -26,7 +26,12 @@ describe("security at the boundaries", () => {
   };
   const cliEnroll = async (token: string) => {
     const home = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-e2e-cli-"));
-    const r = spawnSync(process.execPath, [agentCli, "enroll", "--server", srv.url, "--token", token, "--home", home], { encoding: "utf8", timeout: 30_000 });
+    // Asynchronous on purpose: the server runs in this process and must keep answering while the CLI waits.
+    const r = await new Promise<{ status: number | null; stderr: string }>((resolve) =>
+      execFile(process.execPath, [agentCli, "enroll", "--server", srv.url, "--token", token, "--home", home], { timeout: 30_000 }, (err, _out, stderr) =>
+        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+      ),
+    );
     await fs.rm(home, { recursive: true, force: true });
     return r;
   };

@@ -38,6 +38,7 @@ describe("openReport", () => {
   it("rejects garbage as malformed", async () => {
     expect(await open(new Uint8Array([0xff, 0xfe, 0x00]))).toMatchObject({ ok: false, reason: "malformed" });
     expect(await open("hello")).toMatchObject({ ok: false, reason: "malformed" });
+    expect(await open("{not json")).toMatchObject({ ok: false, reason: "malformed" });
   });
 
   it("rejects a forged signature (kid says dev-a, signed with dev-b's key)", async () => {

@@ -143,6 +143,12 @@ function reject(reason: RejectReason, detail: string): { ok: false; reason: Reje
   return { ok: false, reason, detail };
 }
 
+/** Valid JSON that is not a JWS is an unsigned report; anything else is plain garbage. */
 function looksLikeJson(s: string): boolean {
-  return s.startsWith("{") || s.startsWith("[");
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
 }
