@@ -82,6 +82,18 @@ describe("report ingestion", () => {
     expect(d.device.models.map((m) => m.sha256).sort()).toEqual([TINY_SHA, "a".repeat(64)]);
   });
 
+  it("a burst of one device's models reports ends in the state of the last one", async () => {
+    const dev = await t.enrollDevice("ws-burst");
+    const sets = [["m1.gguf", "m2.gguf"], ["m2.gguf"], ["m3.gguf", "m1.gguf"], ["m3.gguf"]];
+    const reports = sets.map((names) => dev.report("models", modelsBody(names.map((n) => modelEntry(n)))));
+    // signed first, published back to back: nothing waits between them
+    const signed = await Promise.all(reports.map((r) => dev.sign(r)));
+    for (const jws of signed) await dev.publishRaw("models", jws);
+    await waitFor(async () => (await t.db.prisma.processedMessage.count({ where: { deviceId: dev.id } })) === reports.length, "burst processed");
+    const current = await t.db.prisma.installedModel.findMany({ where: { deviceId: dev.id, removedAt: null } });
+    expect(current.map((m) => m.fileName)).toEqual(["m3.gguf"]);
+  });
+
   it("a heartbeat makes the device online and records agent version and runtime state", async () => {
     expect((await detail(b.id)).device.status).toBe("never_seen");
     await publishAndWait(b, b.report("heartbeat", heartbeatBody("0.3.1")));

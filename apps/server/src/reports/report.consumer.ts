@@ -9,10 +9,15 @@ import { NatsService } from "../nats/nats.service.js";
 import { ReportsService } from "./reports.service.js";
 
 const RETRY_DELAY_MS = 2_000;
+/** Reports processed at once. One device's reports still run one after another (see run()). */
+const MAX_IN_FLIGHT = 16;
 /** A message that fails while the database is up this many times is poison: terminate it, do not loop. */
 const MAX_FAILURES_WITH_DB_UP = 5;
 
-/** Pulls reports from the durable JetStream consumer, one at a time, and acks/naks/terms each. */
+/**
+ * Pulls reports from the durable JetStream consumer and acks/naks/terms each. Different devices are
+ * processed concurrently (the work is mostly database round trips); one device's reports stay in order.
+ */
 @Injectable()
 export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private messages: ConsumerMessages | null = null;
@@ -48,7 +53,20 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         if (this.stopping) break;
         this.messages = await consumer.consume({ max_messages: 64 });
         if (this.stopping) await this.messages.close();
-        for await (const m of this.messages) await this.handle(m);
+        const inFlight = new Set<Promise<void>>();
+        const perDevice = new Map<string, Promise<void>>();
+        for await (const m of this.messages) {
+          while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+          const key = deviceToken(m.subject);
+          const p = (perDevice.get(key) ?? Promise.resolve()).then(() => this.handle(m));
+          perDevice.set(key, p);
+          const tracked: Promise<void> = p.finally(() => {
+            inFlight.delete(tracked);
+            if (perDevice.get(key) === p) perDevice.delete(key);
+          });
+          inFlight.add(tracked);
+        }
+        await Promise.all(inFlight);
       } catch (err) {
         if (this.stopping) break;
         this.log.error({ err }, "report consumer failed; restarting");
@@ -63,21 +81,36 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       const result = await this.reports.ingest({ subject: m.subject, data: m.data, streamSeq: m.seq }, log);
       // A rejected report will never become valid: term() so it is not redelivered. No reason text:
       // nats-server 2.9 ignores "+TERM <reason>" entirely, which would leave the message pending.
-      if (result.outcome === "rejected") m.term();
-      else m.ack();
+      if (result.outcome === "rejected") settle(() => m.term(), log);
+      else settle(() => m.ack(), log);
     } catch (err) {
       const dbUp = await this.reports.databaseUp();
       if (dbUp && m.info.deliveryCount >= MAX_FAILURES_WITH_DB_UP) {
         this.metrics.reportsRejected.inc({ reason: "store_failed" });
         log.error({ err }, "report failed repeatedly with the database up; terminated");
-        m.term();
+        settle(() => m.term(), log);
         return;
       }
       this.metrics.reportsRetried.inc();
       log.warn({ err: dbUp ? err : undefined, databaseUp: dbUp }, "report processing failed; redelivery requested");
-      m.nak(RETRY_DELAY_MS);
+      settle(() => m.nak(RETRY_DELAY_MS), log);
     }
   }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The device-id token of a report subject (`<prefix>.device.<id>.<kind>`), used to keep a device's reports in order. */
+function deviceToken(subject: string): string {
+  const parts = subject.split(".");
+  return parts.length >= 2 ? parts[parts.length - 2]! : subject;
+}
+
+/** ack/nak/term can throw while the connection is closing; the message is then simply redelivered later. */
+function settle(fn: () => void, log: Logger): void {
+  try {
+    fn();
+  } catch (err) {
+    log.warn({ err }, "could not settle message; it will be redelivered");
+  }
+}
