@@ -5,8 +5,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../cli/runCli.js";
 import type { CliIo } from "../cli/CliIo.js";
-import { doctorCommand } from "../cli/commands/DoctorCommand.js";
-import { supportBundleCommand } from "../cli/commands/SupportBundleCommand.js";
 import { writeState } from "../state/stateFile.js";
 import { makeTestIdentity } from "../testing/testState.js";
 import type { AgentState } from "../state/ZAgentState.js";
@@ -18,11 +16,7 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
   let out = "";
   let err = "";
   const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), env: {} };
-  const code = await runCli(argv, io, (p) => {
-    // registered in main.ts too; added here so the test does not depend on the program's list
-    if (!p.commands.some((c) => c.name() === "doctor")) p.addCommand(doctorCommand(io));
-    if (!p.commands.some((c) => c.name() === "support-bundle")) p.addCommand(supportBundleCommand(io));
-  });
+  const code = await runCli(argv, io);
   return { code, out, err };
 }
 
