@@ -6,6 +6,8 @@ import { enrollCommand } from "./commands/EnrollCommand.js";
 import { runCommand } from "./commands/RunCommand.js";
 import { statusCommand } from "./commands/StatusCommand.js";
 import { tokenCommand } from "./commands/TokenCommand.js";
+import { doctorCommand } from "./commands/DoctorCommand.js";
+import { supportBundleCommand } from "./commands/SupportBundleCommand.js";
 
 /** The commander program; other helpers add their commands (doctor, support-bundle) with program.addCommand. */
 export function buildProgram(io: CliIo): Command {
@@ -14,7 +16,7 @@ export function buildProgram(io: CliIo): Command {
     .version(AGENT_VERSION)
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: io.out, writeErr: io.err });
-  for (const cmd of [enrollCommand(io), runCommand(io), statusCommand(io), tokenCommand(io)]) program.addCommand(cmd);
+  for (const cmd of [enrollCommand(io), runCommand(io), statusCommand(io), tokenCommand(io), doctorCommand(io), supportBundleCommand(io)]) program.addCommand(cmd);
   // Every command, nested ones included, reports usage errors to us instead of exiting the process.
   const strict = (c: Command) => {
     c.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });

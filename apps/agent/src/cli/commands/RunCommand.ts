@@ -2,6 +2,8 @@ import { Command } from "commander";
 import { createLogger } from "../../logger.js";
 import { AgentService } from "../../reporting/AgentService.js";
 import { readState } from "../../state/stateFile.js";
+import { createInferenceRuntime } from "../../runtime/createInferenceRuntime.js";
+import { apiTokenFromState } from "../../api/apiTokenFromState.js";
 import type { CliIo } from "../CliIo.js";
 import { configFromFlags, withCommonOptions, type CommonFlags } from "../commonOptions.js";
 
@@ -13,8 +15,14 @@ export function runCommand(io: CliIo): Command {
       const config = await configFromFlags(flags, io);
       const logger = createLogger({ level: config.logLevel });
       const state = await readState(config.home);
-      // The runtime helper constructs the local inference runtime here and passes it as `runtime`.
-      const service = new AgentService({ config, state, logger });
+      // Local inference: its own child process; the API starts only if its exposure is safe (else it says why).
+      const runtime = await createInferenceRuntime({
+        config: config.runtime,
+        modelsDir: config.modelsDir,
+        apiToken: apiTokenFromState(config.home, state.localApiToken),
+        logger: logger.child({ component: "runtime" }),
+      });
+      const service = new AgentService({ config, state, logger, runtime });
       await service.start();
       const signal = await (io.stopSignal ?? new Promise<string>(() => {}));
       logger.info({ signal }, "stopping");
