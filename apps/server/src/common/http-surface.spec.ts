@@ -62,6 +62,10 @@ describe("HTTP surface", () => {
       expect.arrayContaining(["/api/v1/enroll", "/api/v1/enrollment-tokens", "/api/v1/devices", "/api/v1/devices/{id}", "/api/v1/devices/{id}/benchmarks", "/health"]),
     );
     expect(doc.components.schemas.EnrollRequestDto?.properties?.token?.minLength).toBe(16);
+    // error bodies are documented too
+    expect(doc.components.schemas.ErrorBodyDto).toBeDefined();
+    const enroll401 = (doc.paths["/api/v1/enroll"]!.post as { responses: Record<string, { content: unknown }> }).responses["401"];
+    expect(JSON.stringify(enroll401)).toContain("#/components/schemas/ErrorBodyDto");
     const ui = await fetch(`${t.url}/api/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain("swagger");

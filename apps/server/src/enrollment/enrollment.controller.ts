@@ -1,5 +1,6 @@
 import { Body, Controller, Post } from "@nestjs/common";
-import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from "@nestjs/swagger";
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiTags, ApiUnauthorizedResponse } from "@nestjs/swagger";
+import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
 import { Public } from "../common/admin.guard.js";
 import { EnrollmentService } from "./enrollment.service.js";
 import { CreateEnrollmentTokenDto, EnrollmentTokenDto, EnrollRequestDto, EnrollResponseDto } from "./enrollment.dto.js";
@@ -11,6 +12,7 @@ export class EnrollmentController {
 
   @Post("enrollment-tokens")
   @ApiBearerAuth()
+  @ApiAdminErrors()
   @ApiCreatedResponse({ type: EnrollmentTokenDto, description: "the token is shown once; only its hash is stored" })
   createToken(@Body() body: CreateEnrollmentTokenDto): Promise<EnrollmentTokenDto> {
     return this.enrollment.createToken(body.ttlSeconds, body.note);
@@ -19,6 +21,9 @@ export class EnrollmentController {
   @Public()
   @Post("enroll")
   @ApiCreatedResponse({ type: EnrollResponseDto, description: "the device is created; the token is spent" })
+  @ApiBadRequestResponse({ type: ErrorBodyDto, description: "validation_failed" })
+  @ApiUnauthorizedResponse({ type: ErrorBodyDto, description: "enrollment_token_invalid, enrollment_token_expired or enrollment_token_used" })
+  @ApiConflictResponse({ type: ErrorBodyDto, description: "conflict: this public key is already enrolled" })
   enroll(@Body() body: EnrollRequestDto): Promise<EnrollResponseDto> {
     return this.enrollment.enroll(body);
   }

@@ -1,11 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from "@nestjs/common";
-import { ApiAcceptedResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from "@nestjs/swagger";
+import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
+import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiServiceUnavailableResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from "@nestjs/swagger";
 import { RuntimeService } from "./runtime.service.js";
 import { BenchmarkListDto, BenchmarkRequestDto, BenchmarkRequestedDto, LimitQueryDto, RuntimeMetricsDto } from "./runtime.dto.js";
 
 @ApiTags("runtime")
 @ApiBearerAuth()
-@ApiNotFoundResponse({ description: "no such device" })
+@ApiAdminErrors()
+@ApiNotFoundResponse({ type: ErrorBodyDto, description: "not_found: no such device" })
 @Controller("api/v1/devices/:id")
 export class RuntimeController {
   constructor(private readonly runtime: RuntimeService) {}
@@ -25,6 +27,8 @@ export class RuntimeController {
   @Post("benchmarks")
   @HttpCode(202)
   @ApiAcceptedResponse({ type: BenchmarkRequestedDto, description: "a signed benchmark command was published to the device" })
+  @ApiConflictResponse({ type: ErrorBodyDto, description: "conflict: the device is revoked" })
+  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: "unavailable: NATS did not accept the command" })
   requestBenchmark(@Param("id") id: string, @Body() body: BenchmarkRequestDto): Promise<BenchmarkRequestedDto> {
     return this.runtime.requestBenchmark(id, body);
   }
