@@ -74,5 +74,17 @@ describe("outages", () => {
     }, "publish after restart", 20_000);
     await waitFor(() => t.db.prisma.processedMessage.findUnique({ where: { msgId: report.msgId } }), "report stored after NATS restart", 30_000);
   });
+
+  it("re-creates the durable consumer when it is deleted, and duplicates from the replay change nothing", async () => {
+    const dev = await t.enrollDevice("ws-consumer-deleted");
+    const jsm = await dev.nc.jetstreamManager();
+    await jsm.consumers.delete(t.config.stream, t.config.consumer);
+    const report = dev.report("heartbeat", heartbeatBody("5.0.0"));
+    await dev.publish(report);
+    await waitFor(() => t.db.prisma.processedMessage.findUnique({ where: { msgId: report.msgId } }), "report stored by the re-created consumer", 40_000);
+    // the new consumer starts from the beginning of the stream: everything before is a duplicate
+    await waitFor(async () => metricValue(await t.metrics(), "fleet_reports_duplicate_total") >= 3, "replayed reports counted as duplicates", 20_000);
+    expect(await t.db.prisma.heartbeat.count({ where: { deviceId: dev.id } })).toBe(1);
+  }, 90_000);
 });
 

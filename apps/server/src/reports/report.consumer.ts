@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from "@nestjs/common";
-import type { ConsumerMessages, JsMsg } from "nats";
+import { ConsumerEvents, type ConsumerMessages, type JsMsg } from "nats";
 import type { Logger } from "pino";
 import { CONFIG, LOGGER } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
@@ -53,6 +53,7 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         if (this.stopping) break;
         this.messages = await consumer.consume({ max_messages: 64 });
         if (this.stopping) await this.messages.close();
+        void this.closeWhenConsumerGone(this.messages);
         const inFlight = new Set<Promise<void>>();
         const perDevice = new Map<string, Promise<void>>();
         for await (const m of this.messages) {
@@ -70,8 +71,25 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       } catch (err) {
         if (this.stopping) break;
         this.log.error({ err }, "report consumer failed; restarting");
+        // The stream or the durable consumer may have been deleted: recreate them before pulling again.
+        await this.nats.ensureStreams().catch((e) => this.log.warn({ err: e }, "could not re-create the JetStream stream/consumer"));
       }
       if (!this.stopping) await sleep(1_000);
+    }
+  }
+
+  /** consume() retries a deleted consumer forever; end the iteration instead, so run() re-creates it. */
+  private async closeWhenConsumerGone(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const s of await messages.status()) {
+        if (s.type === ConsumerEvents.ConsumerDeleted || s.type === ConsumerEvents.ConsumerNotFound) {
+          this.log.warn({ event: s.type }, "the durable report consumer is gone; re-creating it");
+          await messages.close();
+          return;
+        }
+      }
+    } catch (err) {
+      this.log.debug({ err }, "consumer status stream ended");
     }
   }
 
