@@ -64,7 +64,8 @@ async function main() {
   const modelsDir = path.resolve(process.env.FLEET_AGENT_MODELS_DIR ?? path.join(agentHome, "models"));
   seedModels(modelsDir);
   const agentCli = path.join(root, "apps/agent/dist/cli/main.js");
-  const agentEnv = { FLEET_AGENT_HOME: agentHome, FLEET_AGENT_MODELS_DIR: modelsDir };
+  // The NATS URL is passed on every start: with embedded defaults its port can change between runs.
+  const agentEnv = { FLEET_AGENT_HOME: agentHome, FLEET_AGENT_MODELS_DIR: modelsDir, FLEET_NATS_URL: natsUrl };
   if (!fs.existsSync(path.join(agentHome, "state.json"))) {
     log("enrolling the local agent…");
     const token = await createEnrollmentToken(serverUrl, adminToken);
@@ -75,7 +76,7 @@ async function main() {
   await waitHttp(`http://127.0.0.1:${consolePort}/`, "console");
 
   console.log(`
-  Fleetwise is running (data in ${path.relative(process.cwd(), dataDir) || "."}):
+  Fleetwise is running (data in ${dataDir}):
     console       http://127.0.0.1:${consolePort}
     server API    ${serverUrl}/api/v1   (docs: ${serverUrl}/api/docs, metrics: ${serverUrl}/metrics)
     admin token   ${path.join(dataDir, "admin-token")}
@@ -103,7 +104,7 @@ async function startNats() {
   const storeDir = path.join(dataDir, "nats");
   fs.mkdirSync(storeDir, { recursive: true });
   log(`starting nats-server with JetStream on 127.0.0.1:${port}…`);
-  run("nats", which.stdout.trim(), ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {});
+  run("nats", which.stdout.trim(), ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, "-l", path.join(dataDir, "nats.log")], {});
   await waitPort(port, "nats-server");
   return `nats://127.0.0.1:${port}`;
 }
@@ -137,7 +138,9 @@ function readOrCreateSecret(file) {
 }
 
 function run(name, cmd, args, env, cwd = root) {
-  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // detached: its own process group, so a terminal's Ctrl-C reaches only this script, which then stops the
+  // children in reverse start order (agent and console before the server, the server before NATS).
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const prefix = (line) => `${name.padEnd(7)}| ${line}`;
   for (const stream of [child.stdout, child.stderr]) {
     let buf = "";
@@ -169,6 +172,7 @@ async function shutdown(code) {
     }
   }
   for (const c of cleanups.reverse()) await c().catch(() => {});
+  log("stopped.");
   process.exit(code);
 }
 

