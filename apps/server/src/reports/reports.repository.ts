@@ -8,7 +8,7 @@ import { writeBenchmark, writeEvents, writeHeartbeat, writeInventory, writeMetri
 export type StoreResult =
   | { outcome: "duplicate" }
   | { outcome: "device_gone" }
-  | { outcome: "stored"; previousLastSeenAt: Date | null; stale?: boolean; benchmarkRunId?: string };
+  | { outcome: "stored"; stale?: boolean; benchmarkRunId?: string };
 
 /** Thrown inside the transaction to roll it back when the device vanished or was revoked mid-flight. */
 class DeviceGoneError extends Error {
@@ -38,15 +38,15 @@ export class ReportsRepository {
           });
           if (claimed.count === 0) return { outcome: "duplicate" as const };
 
-          const before = await tx.device.findFirst({ where: { id: report.deviceId, state: "active" }, select: { lastSeenAt: true } });
-          if (!before) throw new DeviceGoneError();
           const agentVersion = report.kind === "heartbeat" ? report.body.agentVersion : undefined;
-          await tx.$executeRaw`UPDATE "Device" SET "lastSeenAt" = GREATEST(COALESCE("lastSeenAt", ${receivedAt}), ${receivedAt}),
+          // One statement both updates and checks the device is still active (0 rows = revoked meanwhile).
+          const touched = await tx.$executeRaw`UPDATE "Device" SET "lastSeenAt" = GREATEST(COALESCE("lastSeenAt", ${receivedAt}), ${receivedAt}),
             "lastSeq" = GREATEST("lastSeq", ${BigInt(report.seq)}), "agentVersion" = COALESCE(${agentVersion ?? null}, "agentVersion"),
-            "updatedAt" = now() WHERE id = ${report.deviceId}`;
+            "updatedAt" = now() WHERE id = ${report.deviceId} AND state = 'active'`;
+          if (touched === 0) throw new DeviceGoneError();
 
           const ctx = { tx, deviceId: report.deviceId, msgId: report.msgId, sentAt };
-          const base = { outcome: "stored" as const, previousLastSeenAt: before.lastSeenAt };
+          const base = { outcome: "stored" as const };
           switch (report.kind) {
             case "inventory":
               await writeInventory(ctx, report.body);
