@@ -22,7 +22,7 @@ export interface InferenceRuntimeOptions {
   /** false forces CPU (tests); default lets node-llama-cpp pick CUDA/Vulkan/Metal when present */
   gpu?: boolean;
   /** sha256 of an installed model when the agent already knows it (its hash cache); never computed here */
-  sha256Of?(path: string): string | null;
+  sha256Of?(path: string): Promise<string | null>;
 }
 
 export type { GenerationInput };
@@ -40,6 +40,7 @@ const MAX_HOST_RESTARTS = 3;
 export class InferenceRuntime implements RuntimeHooks {
   private state: RuntimeState;
   private active: InstalledModelFile | null = null;
+  private activeSha: string | null = null;
   private loadProgress = 0;
   private currentLoad: string | null = null;
   private readonly metrics = new MetricsRecorder();
@@ -154,6 +155,7 @@ export class InferenceRuntime implements RuntimeHooks {
     this.state = "loading";
     this.loadProgress = 0;
     const started = performance.now();
+    const sha256 = (await this.opts.sha256Of?.(model.path).catch(() => null)) ?? null;
     const req = this.host.request({ type: "load", req: { ...this.planRequest(model, installed), threads: this.opts.config.threads } }, ZLoadResult, {
       onProgress: (p) => (this.loadProgress = p),
     });
@@ -161,12 +163,13 @@ export class InferenceRuntime implements RuntimeHooks {
     try {
       const r = await req.done;
       this.active = model;
+      this.activeSha = sha256;
       this.state = "ready";
       this.loadProgress = 1;
       const load: TModelLoadV1 = {
         at: new Date().toISOString(),
         modelId: model.id,
-        sha256: this.opts.sha256Of?.(model.path) ?? null,
+        sha256,
         ok: true,
         error: null,
         loadMs: r.loadMs,
@@ -193,7 +196,7 @@ export class InferenceRuntime implements RuntimeHooks {
       this.metrics.recordLoad({
         at: new Date().toISOString(),
         modelId: model.id,
-        sha256: this.opts.sha256Of?.(model.path) ?? null,
+        sha256,
         ok: false,
         error: e.message.slice(0, 2000),
         loadMs: performance.now() - started,
@@ -240,10 +243,10 @@ export class InferenceRuntime implements RuntimeHooks {
       const ttftMs = first === null ? null : first - t0;
       const tpotMs = first !== null && r.outputTokens > 1 ? (last - first) / (r.outputTokens - 1) : null;
       const error = r.finishReason === "abort";
-      this.metrics.recordRequest({ modelId: model.id, sha256: this.opts.sha256Of?.(model.path) ?? null, ttftMs, tpotMs, promptTokens: r.promptTokens, outputTokens: r.outputTokens, error });
+      this.metrics.recordRequest({ modelId: model.id, sha256: this.activeSha, ttftMs, tpotMs, promptTokens: r.promptTokens, outputTokens: r.outputTokens, error });
       return { ...r, ttftMs, tpotMs };
     } catch (err) {
-      this.metrics.recordRequest({ modelId: model.id, sha256: null, ttftMs: null, tpotMs: null, promptTokens: 0, outputTokens: 0, error: true });
+      this.metrics.recordRequest({ modelId: model.id, sha256: this.activeSha, ttftMs: null, tpotMs: null, promptTokens: 0, outputTokens: 0, error: true });
       throw err;
     } finally {
       hooks.signal?.removeEventListener("abort", onAbort);
@@ -264,7 +267,7 @@ export class InferenceRuntime implements RuntimeHooks {
     try {
       const info = await this.hostInfo();
       const bench = await this.host.request({ type: "benchmark", nPrompt: command.nPrompt, nGen: command.nGen, repetitions: command.repetitions }, ZHostBenchmark).done;
-      return buildBenchmarkResult({ commandId, at, model, sha256: this.opts.sha256Of?.(model.path) ?? null, info, bench, command });
+      return buildBenchmarkResult({ commandId, at, model, sha256: this.activeSha, info, bench, command });
     } catch (err) {
       return failedBenchmark(commandId, at, command, err instanceof Error ? err.message : String(err));
     }
