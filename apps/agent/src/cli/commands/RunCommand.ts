@@ -1,9 +1,12 @@
+import path from "node:path";
 import { Command } from "commander";
 import { createLogger } from "../../logger.js";
 import { AgentService } from "../../reporting/AgentService.js";
 import { readState } from "../../state/stateFile.js";
 import { createInferenceRuntime } from "../../runtime/createInferenceRuntime.js";
 import { apiTokenFromState } from "../../api/apiTokenFromState.js";
+import { sha256FromHashCache } from "../../runtime/sha256FromHashCache.js";
+import { HASH_CACHE_FILE } from "../../models/scanModels.js";
 import type { CliIo } from "../CliIo.js";
 import { configFromFlags, withCommonOptions, type CommonFlags } from "../commonOptions.js";
 
@@ -20,6 +23,7 @@ export function runCommand(io: CliIo): Command {
         config: config.runtime,
         modelsDir: config.modelsDir,
         apiToken: apiTokenFromState(config.home, state.localApiToken),
+        sha256Of: sha256FromHashCache(config.modelsDir, path.join(config.home, HASH_CACHE_FILE)),
         logger: logger.child({ component: "runtime" }),
       });
       const service = new AgentService({ config, state, logger, runtime });
