@@ -64,7 +64,7 @@ describe("fleet-agent doctor and support-bundle", () => {
     // the text form of the same report (one inference host start per CLI call is enough)
     const text = formatDoctorReport(r);
     expect(text).toMatch(/Backends: cpu/);
-    expect(text).toMatch(/tiny\.gguf \(0\.00 GiB\): fits at context 1024 on CPU/);
+    expect(text).toMatch(/tiny\.gguf \(1\.7 MiB\): fits at context 1024 on CPU/);
     expect(text).toMatch(/http:\/\/127\.0\.0\.1:11435 \(this machine only\)/);
     expect(formatDoctorReport({ ...r, api: { ...r.api, bind: "0.0.0.0", loopbackOnly: false, refusal: "refusing to bind" } })).toMatch(/WILL NOT START: refusing to bind/);
   });

@@ -1,6 +1,9 @@
 import { formatGiB } from "@fleet/catalog";
 import type { DoctorReport } from "./collectDoctorReport.js";
 
+// small models would all read "0.00 GiB"
+const size = (bytes: number) => (bytes < 1024 ** 3 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : formatGiB(bytes));
+
 /** The human-readable doctor output: one section per concern, the plan per model, what to fix. */
 export function formatDoctorReport(r: DoctorReport): string {
   const lines: string[] = [];
@@ -20,13 +23,13 @@ export function formatDoctorReport(r: DoctorReport): string {
   if (r.models.length === 0) lines.push("  none installed");
   for (const m of r.models) {
     if (!m.plan) {
-      lines.push(`  ${m.id} (${formatGiB(m.sizeBytes)}): cannot plan: ${m.error}`);
+      lines.push(`  ${m.id} (${size(m.sizeBytes)}): cannot plan: ${m.error}`);
       continue;
     }
     const p = m.plan;
     const where = p.placement === "cpu" ? "CPU" : p.placement === "gpu-full" ? "GPU (all layers)" : `GPU ${p.gpuLayers}/${p.totalLayers} layers`;
-    lines.push(`  ${m.id} (${formatGiB(m.sizeBytes)}): ${p.fits ? "fits" : "DOES NOT FIT"} at context ${p.contextSize} on ${where}; needs RAM ${formatGiB(p.requiredRamBytes)} of ${formatGiB(p.availableRamBytes)}` + (p.requiredVramBytes ? `, VRAM ${formatGiB(p.requiredVramBytes)} of ${formatGiB(p.availableVramBytes)}` : ""));
-    lines.push(`    weights ${formatGiB(p.breakdown.weightsBytes)} + KV ${formatGiB(p.breakdown.kvCacheBytes)} + compute ${formatGiB(p.breakdown.computeBytes)} + headroom ${formatGiB(p.breakdown.headroomBytes)}`);
+    lines.push(`  ${m.id} (${size(m.sizeBytes)}): ${p.fits ? "fits" : "DOES NOT FIT"} at context ${p.contextSize} on ${where}; needs RAM ${formatGiB(p.requiredRamBytes)} of ${formatGiB(p.availableRamBytes)}` + (p.requiredVramBytes ? `, VRAM ${formatGiB(p.requiredVramBytes)} of ${formatGiB(p.availableVramBytes)}` : ""));
+    lines.push(`    weights ${size(p.breakdown.weightsBytes)} + KV ${size(p.breakdown.kvCacheBytes)} + compute ${size(p.breakdown.computeBytes)} + headroom ${size(p.breakdown.headroomBytes)}`);
     if (p.reason) lines.push(`    ${p.reason}`);
   }
   const a = r.api;
