@@ -150,6 +150,16 @@ describe("AgentService against a private nats-server", () => {
     expect(unavailable?.data).toEqual({ commandId: benchId });
   });
 
+  it("reports the events the runtime raises", async () => {
+    const before = (await reader.readAll()).length;
+    service!.reportEvent({ at: new Date().toISOString(), level: "warn", kind: "model.load.failed", message: "truncated GGUF", data: { model: "x.gguf" } });
+    const event = await waitFor(async () => {
+      const r = (await reader.readAll()).slice(before);
+      return reportsOf(r, "events").flatMap((e) => (e.kind === "events" ? e.body.events : [])).find((e) => e.kind === "model.load.failed") ?? null;
+    }, "the runtime's event");
+    expect(event).toMatchObject({ level: "warn", message: "truncated GGUF", data: { model: "x.gguf" } });
+  });
+
   it("keeps reports on disk through a NATS outage and delivers each exactly once, in seq order", async () => {
     await nats.stop();
     await waitFor(() => !service!.status().connected, "agent sees the outage");

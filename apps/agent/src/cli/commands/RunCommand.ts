@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Command } from "commander";
+import type { TDeviceEventV1 } from "@fleet/protocol";
 import { createLogger } from "../../logger.js";
 import { AgentService } from "../../reporting/AgentService.js";
 import { readState } from "../../state/stateFile.js";
@@ -19,14 +20,19 @@ export function runCommand(io: CliIo): Command {
       const logger = createLogger({ level: config.logLevel });
       const state = await readState(config.home);
       // Local inference: its own child process; the API starts only if its exposure is safe (else it says why).
+      // Its events (load failures, fallbacks, refusals) are reported to the server through the service.
+      let service: AgentService | null = null;
+      const early: TDeviceEventV1[] = [];
       const runtime = await createInferenceRuntime({
+        onEvent: (e) => (service ? service.reportEvent(e) : early.push(e)),
         config: config.runtime,
         modelsDir: config.modelsDir,
         apiToken: apiTokenFromState(config.home, state.localApiToken),
         sha256Of: sha256FromHashCache(config.modelsDir, path.join(config.home, HASH_CACHE_FILE)),
         logger: logger.child({ component: "runtime" }),
       });
-      const service = new AgentService({ config, state, logger, runtime });
+      service = new AgentService({ config, state, logger, runtime });
+      for (const e of early.splice(0)) service.reportEvent(e);
       await service.start();
       const signal = await (io.stopSignal ?? new Promise<string>(() => {}));
       logger.info({ signal }, "stopping");
