@@ -7,6 +7,7 @@ export * from "./posture.js";
 export * from "./events.js";
 export * from "./runtime.js";
 export * from "./commands.js";
+export * from "./control.js";
 export * from "./enrollment.js";
 export * from "./errors.js";
 export * from "./reports.js";

@@ -4,6 +4,7 @@ import { EXAMPLE_BODIES, exampleInventory, exampleModels, exampleHeartbeat, exam
 import { REPORT_KINDS, type ReportKind } from "./subjects.js";
 import { ZEnrollRequestV1 } from "./enrollment.js";
 import { ZCommandV1 } from "./commands.js";
+import { ZDeviceRevokedV1 } from "./control.js";
 import { ZDeviceListQueryV1 } from "./api.js";
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -85,6 +86,14 @@ describe("REST and command schemas", () => {
       body: { type: "benchmark", modelId: null },
     });
     expect(c.body).toEqual({ type: "benchmark", modelId: null, nPrompt: 512, nGen: 128, repetitions: 5 });
+  });
+
+  it("validates device-revoked announcements between server instances", () => {
+    const ok = { v: 1, deviceId: "dev-1", revokedAt: "2026-11-25T08:00:00.000Z", origin: "srv-a" };
+    expect(ZDeviceRevokedV1.parse(ok)).toEqual(ok);
+    expect(ZDeviceRevokedV1.safeParse({ ...ok, deviceId: "dev.*" }).success).toBe(false);
+    expect(ZDeviceRevokedV1.safeParse({ ...ok, origin: "" }).success).toBe(false);
+    expect(ZDeviceRevokedV1.safeParse({ ...ok, v: 2 }).success).toBe(false);
   });
 
   it("coerces and bounds list queries", () => {

@@ -36,6 +36,8 @@ export function subjects(prefix: string = DEFAULT_SUBJECT_PREFIX) {
     },
     /** every command, for the server's command stream */
     allCommands: () => `${prefix}.command.*`,
+    /** server -> servers (core NATS, no stream): a device was revoked, drop its cached key */
+    deviceRevoked: () => `${prefix}.control.device-revoked`,
     /** Parse a report subject back to its device id and kind, or null if it is not one. */
     parseReport(subject: string): { deviceId: string; kind: ReportKind } | null {
       if (!subject.startsWith(`${prefix}.device.`)) return null;
