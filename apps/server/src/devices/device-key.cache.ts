@@ -11,21 +11,32 @@ import { DeviceKeyRepository } from "./device-key.repository.js";
 export class DeviceKeyCache {
   private readonly keys = new Map<string, CryptoKey>();
   private static readonly MAX = 50_000;
+  /** bumped by every forget(): a lookup that started before it must not cache what it read */
+  private epoch = 0;
 
   constructor(private readonly repo: DeviceKeyRepository) {}
 
   async resolve(deviceId: string): Promise<CryptoKey | null> {
     const hit = this.keys.get(deviceId);
     if (hit) return hit;
+    const epoch = this.epoch;
     const jwk = ZEd25519PublicJwk.safeParse(await this.repo.activePublicJwk(deviceId));
     if (!jwk.success) return null;
     const key = await importPublicJwk(jwk.data);
+    // A revocation (here or announced by another instance) may have landed while the row was read.
+    if (epoch !== this.epoch) return key;
     if (this.keys.size >= DeviceKeyCache.MAX) this.keys.clear();
     this.keys.set(deviceId, key);
     return key;
   }
 
   forget(deviceId: string): void {
+    this.epoch++;
     this.keys.delete(deviceId);
+  }
+
+  /** Whether a key for this device is cached (diagnostics and tests). */
+  has(deviceId: string): boolean {
+    return this.keys.has(deviceId);
   }
 }

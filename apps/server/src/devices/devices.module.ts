@@ -5,10 +5,11 @@ import { DevicesController } from "./devices.controller.js";
 import { DevicesRepository } from "./devices.repository.js";
 import { DevicesService } from "./devices.service.js";
 import { PresenceService } from "./presence.service.js";
+import { RevocationBroadcast } from "./revocation-broadcast.js";
 
 @Module({
   controllers: [DevicesController],
-  providers: [DevicesService, DevicesRepository, DeviceKeyRepository, DeviceKeyCache, PresenceService],
+  providers: [DevicesService, DevicesRepository, DeviceKeyRepository, DeviceKeyCache, PresenceService, RevocationBroadcast],
   exports: [DeviceKeyCache, PresenceService, DevicesRepository],
 })
 export class DevicesModule {}

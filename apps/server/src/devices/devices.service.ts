@@ -10,6 +10,7 @@ import { onlineCutoff } from "./device-status.js";
 import { toDeviceDetail, toDeviceSummary } from "./device.mapper.js";
 import { DevicesRepository } from "./devices.repository.js";
 import { PresenceService } from "./presence.service.js";
+import { RevocationBroadcast } from "./revocation-broadcast.js";
 
 @Injectable()
 export class DevicesService {
@@ -19,6 +20,7 @@ export class DevicesService {
     private readonly repo: DevicesRepository,
     private readonly keys: DeviceKeyCache,
     private readonly presence: PresenceService,
+    private readonly broadcast: RevocationBroadcast,
     private readonly events: FleetEventBus,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) log: Logger,
@@ -44,12 +46,14 @@ export class DevicesService {
     return { items: rows.map((s) => ({ id: s.id, receivedAt: s.receivedAt.toISOString(), inventory: s.data as TInventoryV1 })) };
   }
 
-  /** Revoked devices' reports are refused from now on (unknown_device): drop the cached key first. */
+  /** Revoked devices' reports are refused from now on (unknown_device), by every instance: drop the cached keys. */
   async revoke(id: string, actor = "admin"): Promise<{ id: string; status: "revoked" }> {
     this.keys.forget(id);
     if (!(await this.repo.revoke(id, actor))) throw new NotFoundError("device", id);
     this.keys.forget(id);
     this.presence.forget(id);
+    // Other instances cached the key too; without this they verify its reports until restart.
+    await this.broadcast.announce(id);
     this.log.info({ deviceId: id }, "device revoked");
     this.events.publish(FleetEvent.DeviceRevoked, id, {});
     return { id, status: "revoked" };
