@@ -9,6 +9,7 @@ import { HealthModule } from "./health/health.module.js";
 import { EventsModule } from "./events/events.module.js";
 import { DevicesModule } from "./devices/devices.module.js";
 import { ReportsModule } from "./reports/reports.module.js";
+import { RetentionModule } from "./retention/retention.module.js";
 import { RuntimeModule } from "./runtime/runtime.module.js";
 
 @Module({})
@@ -16,7 +17,7 @@ export class AppModule {
   static forRoot(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule],
+      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useClass: AdminGuard },

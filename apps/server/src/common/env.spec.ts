@@ -20,8 +20,23 @@ describe("parseEnv", () => {
       heartbeatIntervalSec: 30,
       offlineAfterSec: 90,
       reportMaxAgeDays: 30,
+      retention: { intervalSec: 3600, batchSize: 5000, heartbeatDays: 7, inventoryDays: 90, eventDays: 90 },
       logLevel: "info",
     });
+  });
+
+  it("reads the retention keys and refuses nonsense", () => {
+    const env = { ...base, RETENTION_INTERVAL_SEC: "0", RETENTION_BATCH_SIZE: "100", HEARTBEAT_RETENTION_DAYS: "2", INVENTORY_RETENTION_DAYS: "30", EVENT_RETENTION_DAYS: "14" };
+    expect(parseEnv(env).retention).toEqual({ intervalSec: 0, batchSize: 100, heartbeatDays: 2, inventoryDays: 30, eventDays: 14 });
+    let err: unknown;
+    try {
+      parseEnv({ ...base, RETENTION_INTERVAL_SEC: "-5", RETENTION_BATCH_SIZE: "0", HEARTBEAT_RETENTION_DAYS: "0", INVENTORY_RETENTION_DAYS: "1.5", EVENT_RETENTION_DAYS: "soon" });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as EnvError).problems.map((p) => p.split(":")[0]).sort()).toEqual([
+      "EVENT_RETENTION_DAYS", "HEARTBEAT_RETENTION_DAYS", "INVENTORY_RETENTION_DAYS", "RETENTION_BATCH_SIZE", "RETENTION_INTERVAL_SEC",
+    ]);
   });
 
   it("FLEET_PUBLIC_NATS_URL defaults to NATS_URL, and is used when given", () => {

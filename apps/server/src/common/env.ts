@@ -23,6 +23,12 @@ const ZEnv = z.object({
   HEARTBEAT_INTERVAL_SEC: ZInt(30, 1, 86_400),
   OFFLINE_AFTER_SEC: ZInt(90, 1, 7 * 86_400),
   REPORT_MAX_AGE_DAYS: ZInt(30, 1, 3650),
+  // 0 = this instance never prunes (another one does)
+  RETENTION_INTERVAL_SEC: ZInt(3600, 0, 7 * 86_400),
+  RETENTION_BATCH_SIZE: ZInt(5000, 1, 100_000),
+  HEARTBEAT_RETENTION_DAYS: ZInt(7, 1, 3650),
+  INVENTORY_RETENTION_DAYS: ZInt(90, 1, 3650),
+  EVENT_RETENTION_DAYS: ZInt(90, 1, 3650),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -41,7 +47,18 @@ export interface ServerConfig {
   heartbeatIntervalSec: number;
   offlineAfterSec: number;
   reportMaxAgeDays: number;
+  retention: RetentionConfig;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export interface RetentionConfig {
+  /** seconds between pruning runs; 0 = off */
+  intervalSec: number;
+  /** rows per DELETE statement (each its own short transaction) */
+  batchSize: number;
+  heartbeatDays: number;
+  inventoryDays: number;
+  eventDays: number;
 }
 
 export class EnvError extends Error {
@@ -79,6 +96,13 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
     heartbeatIntervalSec: e.HEARTBEAT_INTERVAL_SEC,
     offlineAfterSec: e.OFFLINE_AFTER_SEC,
     reportMaxAgeDays: e.REPORT_MAX_AGE_DAYS,
+    retention: {
+      intervalSec: e.RETENTION_INTERVAL_SEC,
+      batchSize: e.RETENTION_BATCH_SIZE,
+      heartbeatDays: e.HEARTBEAT_RETENTION_DAYS,
+      inventoryDays: e.INVENTORY_RETENTION_DAYS,
+      eventDays: e.EVENT_RETENTION_DAYS,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -2,6 +2,10 @@ import { Injectable } from "@nestjs/common";
 import { Counter, Gauge, Registry } from "prom-client";
 import { REPORT_KINDS } from "@fleet/protocol";
 
+/** Tables the retention service prunes (the `table` label of fleet_retention_deleted_total). */
+export const RETENTION_TABLES = ["ProcessedMessage", "Heartbeat", "InventorySnapshot", "DeviceEvent"] as const;
+export type RetentionTable = (typeof RETENTION_TABLES)[number];
+
 /** Prometheus metrics of one server instance (own registry: several servers share a test process). */
 @Injectable()
 export class MetricsService {
@@ -28,6 +32,12 @@ export class MetricsService {
     help: "Reports handed back to JetStream for redelivery after a processing failure (e.g. database down)",
     registers: [this.registry],
   });
+  readonly retentionDeleted = new Counter({
+    name: "fleet_retention_deleted_total",
+    help: "Rows deleted by the retention service, by table",
+    labelNames: ["table"] as const,
+    registers: [this.registry],
+  });
   readonly devicesOnline = new Gauge({
     name: "fleet_devices_online",
     help: "Active devices seen within OFFLINE_AFTER_SEC",
@@ -37,6 +47,7 @@ export class MetricsService {
   constructor() {
     // Zero-initialise labelled series so dashboards see them before the first event.
     for (const kind of REPORT_KINDS) this.reportsProcessed.inc({ kind }, 0);
+    for (const table of RETENTION_TABLES) this.retentionDeleted.inc({ table }, 0);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
