@@ -14,3 +14,4 @@ export * from "./reports.js";
 export * from "./signing.js";
 export * from "./api.js";
 export * from "./examples.js";
+export * from "./natsUrl.js";

@@ -20,14 +20,15 @@ export interface TestNatsServer {
 const NATS_BIN = process.env.NATS_SERVER_BIN ?? "nats-server";
 
 /** Start a private nats-server with JetStream on a free port, for isolated and fault tests. */
-export async function startNatsServer(opts: { port?: number } = {}): Promise<TestNatsServer> {
+export async function startNatsServer(opts: { port?: number; user?: string; pass?: string } = {}): Promise<TestNatsServer> {
   const port = opts.port ?? (await freePort());
   const storeDir = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-nats-"));
   let child: ChildProcess | null = null;
 
   const start = async () => {
     if (child) return;
-    const proc = spawn(NATS_BIN, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "ignore", "pipe"] });
+    const auth = opts.user ? ["--user", opts.user, "--pass", opts.pass ?? ""] : [];
+    const proc = spawn(NATS_BIN, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, ...auth], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     proc.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
     child = proc;
@@ -53,7 +54,8 @@ export async function startNatsServer(opts: { port?: number } = {}): Promise<Tes
 
   await start();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    /** with credentials in it when the server requires them */
+    url: opts.user ? `nats://${encodeURIComponent(opts.user)}:${encodeURIComponent(opts.pass ?? "")}@127.0.0.1:${port}` : `nats://127.0.0.1:${port}`,
     port,
     storeDir,
     stop,

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { redactNatsUrl } from "@fleet/protocol";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -63,7 +64,7 @@ export async function collectSupportBundle(opts: SupportBundleOptions): Promise<
   const json = (name: string, v: unknown) => entries.push({ name, data: redactText(JSON.stringify(redactObject(v), null, 2), secrets) + "\n" });
 
   json("config.json", config);
-  json("state-summary.json", state ? { deviceId: state.deviceId, serverUrl: state.serverUrl, natsUrl: state.natsUrl, subjectPrefix: state.subjectPrefix, enrolledAt: state.enrolledAt, heartbeatIntervalSec: state.heartbeatIntervalSec } : { enrolled: false });
+  json("state-summary.json", state ? { deviceId: state.deviceId, serverUrl: state.serverUrl, natsUrl: state.natsUrl && redactNatsUrl(state.natsUrl), subjectPrefix: state.subjectPrefix, enrolledAt: state.enrolledAt, heartbeatIntervalSec: state.heartbeatIntervalSec } : { enrolled: false });
   const doctor = await collectDoctorReport(config, state?.localApiToken ?? null, opts.logger);
   json("doctor.json", doctor);
   entries.push({ name: "doctor.txt", data: redactText(formatDoctorReport(doctor), secrets) });

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { subjects, type ReportBody, type ReportKind, type TCommandV1, type TDeviceEventV1 } from "@fleet/protocol";
+import { redactNatsUrl, subjects, type ReportBody, type ReportKind, type TCommandV1, type TDeviceEventV1 } from "@fleet/protocol";
 import { CommandListener } from "../commands/CommandListener.js";
 import type { AgentConfig } from "../config/ZAgentConfig.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_SEC } from "../config/ZAgentConfig.js";
@@ -87,7 +87,7 @@ export class AgentService {
       onCommand: (c) => this.handleCommand(c),
       onRefused: (reason, detail) => this.sendEvent("warn", "command.refused", `refused a command: ${reason}`, { reason, detail }),
     });
-    this.log.info({ queueDepth: this.queue.depth, natsUrl: this.natsUrl, prefix: this.prefix }, "agent starting");
+    this.log.info({ queueDepth: this.queue.depth, natsUrl: redactNatsUrl(this.natsUrl), prefix: this.prefix }, "agent starting");
     this.link.onConnect(() => this.track(this.sendHeartbeat()));
     this.link.start();
     this.publisher.start();

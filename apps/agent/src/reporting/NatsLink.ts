@@ -1,4 +1,5 @@
 import { connect, Events, type JetStreamClient, type NatsConnection } from "nats";
+import { natsConnectionOptions, redactNatsUrl } from "@fleet/protocol";
 import type { Logger } from "../logger.js";
 import { describeError } from "../util/describeError.js";
 import { sleep } from "../util/sleep.js";
@@ -85,7 +86,7 @@ export class NatsLink {
     while (!this.abort.signal.aborted) {
       try {
         const nc = await connect({
-          servers: this.opts.url,
+          ...natsConnectionOptions(this.opts.url),
           name: this.opts.name,
           reconnect: true,
           maxReconnectAttempts: -1,
@@ -100,11 +101,11 @@ export class NatsLink {
         this.nc = nc;
         this.js = nc.jetstream();
         void this.watchStatus(nc);
-        this.log.info({ url: this.opts.url }, "connected to NATS");
+        this.log.info({ url: redactNatsUrl(this.opts.url) }, "connected to NATS");
         this.setConnected(true);
         return;
       } catch (err) {
-        this.log.warn({ url: this.opts.url, err: describeError(err), retryInMs: delay }, "cannot connect to NATS; reports wait on disk");
+        this.log.warn({ url: redactNatsUrl(this.opts.url), err: describeError(err), retryInMs: delay }, "cannot connect to NATS; reports wait on disk");
         await sleep(delay, this.abort.signal);
         delay = Math.min(delay * 2, this.opts.maxRetryMs ?? 15_000);
       }

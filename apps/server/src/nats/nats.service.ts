@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, connect, nanos, type JetStreamClient, type JetStreamManager, type NatsConnection, type StreamConfig } from "nats";
 import type { Logger } from "pino";
-import { subjects } from "@fleet/protocol";
+import { natsConnectionOptions, redactNatsUrl, subjects } from "@fleet/protocol";
 import type { ServerConfig } from "../common/env.js";
 
 export class NatsSetupError extends Error {
@@ -28,9 +28,9 @@ export class NatsService {
     let nc: NatsConnection;
     try {
       // Reconnect forever: the broker restarting must never take the control plane down.
-      nc = await connect({ servers: config.natsUrl, name: "fleet-server", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      nc = await connect({ ...natsConnectionOptions(config.natsUrl), name: "fleet-server", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
     } catch (err) {
-      throw new NatsSetupError(`cannot connect to NATS at ${config.natsUrl}: ${(err as Error).message}`, { cause: err });
+      throw new NatsSetupError(`cannot connect to NATS at ${redactNatsUrl(config.natsUrl)}: ${(err as Error).message}`, { cause: err });
     }
     const svc = new NatsService(nc, nc.jetstream(), await nc.jetstreamManager(), config, log);
     await svc.ensureStreams();

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { redactNatsUrl } from "@fleet/protocol";
 import { Command } from "commander";
 import { HASH_CACHE_FILE } from "../../models/scanModels.js";
 import { listKnownModels } from "../../models/listKnownModels.js";
@@ -30,7 +31,7 @@ export function statusCommand(io: CliIo): Command {
         deviceId: state.deviceId,
         home: config.home,
         serverUrl: config.serverUrl ?? state.serverUrl,
-        nats: { url: natsUrl, ...nats },
+        nats: { url: natsUrl && redactNatsUrl(natsUrl), ...nats },
         queue,
         modelsDir: config.modelsDir,
         models,
@@ -42,7 +43,7 @@ export function statusCommand(io: CliIo): Command {
       const lines = [
         `device:     ${status.deviceId}`,
         `server:     ${status.serverUrl}`,
-        `nats:       ${natsUrl ?? "(none)"} ${nats.reachable ? `reachable (rtt ${nats.rttMs} ms)` : `UNREACHABLE: ${nats.error}`}`,
+        `nats:       ${natsUrl ? redactNatsUrl(natsUrl) : "(none)"} ${nats.reachable ? `reachable (rtt ${nats.rttMs} ms)` : `UNREACHABLE: ${nats.error}`}`,
         `queue:      ${queue.depth} report(s) waiting, ${queue.bytes} bytes`,
         `models dir: ${config.modelsDir} (${models.length} model(s))`,
         ...models.map(
