@@ -13,9 +13,10 @@ if (wanted && !all.includes(wanted)) {
   process.exit(2);
 }
 
-// Benchmarks run the built agent (dist), as it ships.
-console.log("[bench] building @fleet/agent and its dependencies");
-const build = spawnSync("pnpm", ["turbo", "run", "build", "--filter", "@fleet/agent..."], { cwd: root, stdio: "inherit", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } });
+// Benchmarks run the built agent and server (dist), as they ship, plus the test helpers they start services with.
+const filters = ["@fleet/agent...", "@fleet/server...", "@fleet/test-utils..."];
+console.log(`[bench] building ${filters.join(" ")}`);
+const build = spawnSync("pnpm", ["turbo", "run", "build", ...filters.flatMap((f) => ["--filter", f])], { cwd: root, stdio: "inherit", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } });
 if (build.status !== 0) {
   console.error("[bench] build failed");
   process.exit(1);
