@@ -43,7 +43,7 @@ async function storedByKind(prisma, deviceId, from, to) {
   return Object.fromEntries(rows.map((r) => [r.kind, r._count._all]));
 }
 
-const summary = (xs) => ({ mean: round(xs.reduce((a, b) => a + b, 0) / xs.length, 1), max: round(Math.max(...xs), 1) });
+const summary = (xs) => ({ mean: round(xs.reduce((a, b) => a + b, 0) / xs.length, 1), max: round(Math.max(...xs), 1), last: round(xs.at(-1), 1) });
 
 const infra = await startInfra("agent-idle");
 let server = null;
