@@ -32,11 +32,11 @@ export class ReportsRepository {
       return await this.db.$transaction(
         async (tx) => {
           const sentAt = new Date(report.sentAt);
-          const claimed = await tx.processedMessage.createMany({
-            data: [{ msgId: report.msgId, deviceId: report.deviceId, kind: report.kind, seq: BigInt(report.seq), sentAt, receivedAt }],
-            skipDuplicates: true,
-          });
-          if (claimed.count === 0) return { outcome: "duplicate" as const };
+          // Raw SQL on the per-report hot path: Prisma 6's client engine compiles every model call in WASM
+          // (measured: ~1.9 ms of server CPU per createMany against ~0.6 ms for this statement; bench/server-ingest.mjs).
+          const claimed = await tx.$executeRaw`INSERT INTO "ProcessedMessage" ("msgId", "deviceId", "kind", "seq", "sentAt", "receivedAt")
+            VALUES (${report.msgId}, ${report.deviceId}, ${report.kind}, ${BigInt(report.seq)}, ${sentAt}, ${receivedAt}) ON CONFLICT ("msgId") DO NOTHING`;
+          if (claimed === 0) return { outcome: "duplicate" as const };
 
           const agentVersion = report.kind === "heartbeat" ? report.body.agentVersion : undefined;
           // One statement both updates and checks the device is still active (0 rows = revoked meanwhile).
