@@ -122,6 +122,7 @@ try {
     reportsPerDevice: REPORTS,
     cores: os.availableParallelism(),
     logLevel: process.env.BENCH_LOG_LEVEL ?? "info",
+    serverBuild: `apps/server/${process.env.BENCH_SERVER_DIST ?? "dist"}`,
     stored: rows.length,
     rejected,
     wallSeconds: round(wallMs / 1000, 2),

@@ -1,6 +1,8 @@
 // The fleet server in its own process for benchmarks: config from the environment (the same parser as
 // production), pino JSON on stdout, stops when the parent sends {stop: true} (so --cpu-prof is written on exit).
-import { createServer, parseEnv } from "../../apps/server/dist/app.js";
+// BENCH_SERVER_DIST: another build of the server (a dist folder inside apps/server), for A/B comparisons.
+const dist = process.env.BENCH_SERVER_DIST ?? "dist";
+const { createServer, parseEnv } = await import(`../../apps/server/${dist}/app.js`);
 
 const server = await createServer(parseEnv(process.env));
 process.send({ url: server.url });
