@@ -15,3 +15,4 @@ export * from "./signing.js";
 export * from "./api.js";
 export * from "./examples.js";
 export * from "./natsUrl.js";
+export * from "./fleet-events.js";
