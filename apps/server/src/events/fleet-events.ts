@@ -1,33 +1,14 @@
 import { EventEmitter } from "node:events";
 import { Injectable } from "@nestjs/common";
-import type { RejectReason, ReportKind } from "@fleet/protocol";
+import type { FleetEventType, TFleetEventOf } from "@fleet/protocol";
 
-/** Every fleet event name, in one place. Websocket clients receive each under its own name. */
-export const FleetEvent = {
-  DeviceEnrolled: "device.enrolled",
-  DeviceReported: "device.reported",
-  DeviceOnline: "device.online",
-  DeviceOffline: "device.offline",
-  DeviceRevoked: "device.revoked",
-  ReportRejected: "report.rejected",
-  BenchmarkCompleted: "benchmark.completed",
-} as const;
-export type FleetEventType = (typeof FleetEvent)[keyof typeof FleetEvent];
+// The event names and payloads are the protocol's (ZFleetEventV1): the console validates what it relays with it.
+export { FleetEvent, type FleetEventType } from "@fleet/protocol";
 
 /** Payload `data` of each event type. */
-export interface FleetEventData {
-  "device.enrolled": { hostname: string };
-  "device.reported": { kind: ReportKind; msgId: string };
-  "device.online": { lastSeenAt: string };
-  "device.offline": { lastSeenAt: string | null };
-  "device.revoked": Record<string, never>;
-  "report.rejected": { reason: RejectReason; detail: string; subject: string };
-  "benchmark.completed": { commandId: string | null; ok: boolean; runId: string };
-}
+export type FleetEventData = { [K in FleetEventType]: TFleetEventOf<K>["data"] };
 
-export type FleetEventMessage<T extends FleetEventType = FleetEventType> = {
-  [K in T]: { type: K; deviceId: string | null; at: string; data: FleetEventData[K] };
-}[T];
+export type FleetEventMessage<T extends FleetEventType = FleetEventType> = TFleetEventOf<T>;
 
 /** In-process bus: services publish, the websocket gateway (and tests) subscribe. */
 @Injectable()
