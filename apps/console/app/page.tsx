@@ -9,7 +9,7 @@ import { DeviceTable } from "../ui/devices/DeviceTable";
 import { EmptyFleet } from "../ui/devices/EmptyFleet";
 import { NoMatches } from "../ui/devices/NoMatches";
 import { Pagination } from "../ui/devices/Pagination";
-import { AutoRefresh } from "../ui/common/AutoRefresh";
+import { LiveUpdates } from "../ui/live/LiveUpdates";
 import { DeviceFilters } from "./page-client";
 
 const PAGE_SIZE = 25;
@@ -36,7 +36,7 @@ export default async function FleetInventoryPage({ searchParams }: { searchParam
       <h1>Fleet inventory</h1>
       <p className="subtitle">Workstations running local inference, their hardware and the models on them.</p>
       <DeviceFilters status={raw.status ?? ""} q={raw.q ?? ""} gpuVendor={raw.gpuVendor ?? ""} modelSha256={raw.modelSha256 ?? ""} />
-      <AutoRefresh everyMs={30_000} />
+      <LiveUpdates deviceId={null} />
     </>
   );
 

@@ -1,35 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "nats";
-import { chromium, type Browser, type Page } from "playwright-core";
-import {
-  DEFAULT_SUBJECT_PREFIX,
-  generateSigningKeyPair,
-  importPrivateJwk,
-  signReport,
-  subjects,
-  ZCreateEnrollmentTokenResponseV1,
-  ZDeviceDetailV1,
-  ZEnrollResponseV1,
-  type ReportKind,
-  type TReportV1,
-} from "@fleet/protocol";
+import type { Browser, Page } from "playwright-core";
+import { DEFAULT_SUBJECT_PREFIX, ZDeviceDetailV1 } from "@fleet/protocol";
 import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
 import { freePort, startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
 import { createServer, parseEnv, type FleetServer } from "../../server/src/app.js";
 import { buildIfStale } from "./buildIfStale.js";
+import { CONSOLE_DIR, enrollDevice, launchChromium, NEXT_BIN, REPO, reportPublisher, startConsole as startHarnessConsole, stopProcess } from "./harness.js";
 import { benchmarkBody, heartbeatBody, inventoryBody, metricsBody, modelsBody, postureBody, tinyModel } from "./fixtures.js";
 
 // One real-browser pass over the production build (`next build` + `next start`) against a real
 // in-process server, real PostgreSQL and a private nats-server, seeded only through the real API.
 
-const CONSOLE_DIR = path.resolve(import.meta.dirname, "..");
-const REPO = path.resolve(CONSOLE_DIR, "../..");
-const NEXT_BIN = path.join(CONSOLE_DIR, "node_modules/.bin/next");
 const ADMIN_TOKEN = `console-e2e-${randomUUID()}`;
 const HOSTNAME = `ws-console-${randomUUID().slice(0, 6)}`;
 const SILENT_HOSTNAME = `ws-silent-${randomUUID().slice(0, 6)}`;
@@ -55,61 +42,17 @@ async function admin(pathname: string, init: { method?: string; body?: unknown }
 }
 
 async function startConsole(serverUrl: string, adminToken: string = ADMIN_TOKEN): Promise<{ url: string; proc: ChildProcess }> {
-  const port = await freePort();
-  const proc = spawn(NEXT_BIN, ["start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: CONSOLE_DIR,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", FLEET_SERVER_URL: serverUrl, FLEET_ADMIN_TOKEN: adminToken, NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  proc.stdout?.on("data", (d) => (output = (output + d).slice(-4000)));
-  proc.stderr?.on("data", (d) => (output = (output + d).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`next start exited ${proc.exitCode}: ${output}`);
-      return (await fetch(`${url}/favicon.ico`).catch(() => null)) !== null;
-    },
-    "next start to listen",
-    20_000,
-  );
-  return { url, proc };
+  return startHarnessConsole(serverUrl, adminToken);
 }
 
-async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null) return;
-  const gone = new Promise<void>((r) => proc.once("exit", () => r()));
-  proc.kill("SIGTERM");
-  const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
-  await gone;
-  clearTimeout(t);
-}
-
-async function enroll(hostname: string) {
-  const token = await admin("/api/v1/enrollment-tokens", { method: "POST", body: { ttlSeconds: 600, note: "console e2e" } });
-  expect(token.status).toBe(201);
-  const { token: enrollToken } = ZCreateEnrollmentTokenResponseV1.parse(token.json);
-
-  const keys = await generateSigningKeyPair();
-  const enrollRes = await fetch(`${server.url}/api/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: enrollToken, publicKeyJwk: keys.publicJwk, hostname, agentVersion: "0.1.0" }),
-  });
-  expect(enrollRes.status).toBe(201);
-  return { enrolled: ZEnrollResponseV1.parse(await enrollRes.json()), privateKey: await importPrivateJwk(keys.privateJwk) };
+function enroll(hostname: string) {
+  return enrollDevice(server.url, ADMIN_TOKEN, hostname);
 }
 
 async function seedDevice(): Promise<string> {
   const { enrolled, privateKey } = await enroll(HOSTNAME);
 
-  const subj = subjects(enrolled.subjectPrefix);
-  const js = nc.jetstream();
-  let seq = 0;
-  const publish = async <K extends ReportKind>(kind: K, body: Extract<TReportV1, { kind: K }>["body"]) => {
-    const report = { v: 1, kind, deviceId: enrolled.deviceId, msgId: randomUUID(), seq: seq++, sentAt: new Date().toISOString(), body } as TReportV1;
-    await js.publish(subj.report(enrolled.deviceId, kind), new TextEncoder().encode(await signReport(report, privateKey)), { msgID: report.msgId });
-  };
+  const { publish } = reportPublisher(nc, enrolled, privateKey);
   await publish("inventory", inventoryBody(HOSTNAME));
   await publish("models", modelsBody());
   await publish("posture", postureBody(server.url, nats.url));
@@ -152,11 +95,7 @@ describe("console in a real browser against the real server", () => {
     const started = await startConsole(server.url);
     consoleUrl = started.url;
     consoleProc = started.proc;
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   }, 240_000);
 
   afterAll(async () => {
@@ -296,8 +235,20 @@ describe("console in a real browser against the real server", () => {
       await page.getByRole("alert").getByText("Fleetwise server unreachable").waitFor();
       await page.screenshot({ path: SHOTS.down });
 
+      // The live stream fails the same way: an error state on the page, a 502 with the error JSON from the route.
+      await page.locator('[data-live="reconnecting"]', { hasText: "did not answer" }).waitFor({ timeout: 10_000 });
+      const downSse = await fetch(`${down.url}/api/events`);
+      expect(downSse.status).toBe(502);
+      expect(await downSse.json()).toMatchObject({ error: { code: "unavailable", message: expect.stringContaining("did not answer") } });
+
       await page.goto(`${wrongToken.url}/devices/${deviceId}`);
       await page.getByRole("alert").getByText("The server refused the console's token").waitFor();
+      await page.locator('[data-live="reconnecting"]', { hasText: "refused the console's token" }).waitFor({ timeout: 10_000 });
+      const refused = await fetch(`${wrongToken.url}/api/events?deviceId=${deviceId}`);
+      expect(refused.status).toBe(502);
+      const refusedText = await refused.text();
+      expect(JSON.parse(refusedText)).toMatchObject({ error: { code: "unauthorized" } });
+      expect(refusedText).not.toContain("not-the-admin-token");
 
       await page.goto(`${noToken.url}/`);
       const alert = page.locator("section[role=alert]");

@@ -3,6 +3,8 @@ import { z } from "zod";
 const ZConsoleEnv = z.object({
   FLEET_SERVER_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("http://127.0.0.1:4100"),
   FLEET_ADMIN_TOKEN: z.string({ error: "missing (the server's admin bearer token)" }).min(1, "missing (the server's admin bearer token)"),
+  // Comment lines on the live event stream keep proxies and the browser from timing it out.
+  FLEET_EVENTS_HEARTBEAT_MS: z.coerce.number({ error: "must be a number of milliseconds" }).int().min(100).max(600_000).default(15_000),
 });
 export type ConsoleEnv = z.infer<typeof ZConsoleEnv>;
 
@@ -16,6 +18,7 @@ export function parseConsoleEnv(source: Record<string, string | undefined>): Con
   const parsed = ZConsoleEnv.safeParse({
     FLEET_SERVER_URL: source.FLEET_SERVER_URL || undefined,
     FLEET_ADMIN_TOKEN: source.FLEET_ADMIN_TOKEN || undefined,
+    FLEET_EVENTS_HEARTBEAT_MS: source.FLEET_EVENTS_HEARTBEAT_MS || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");

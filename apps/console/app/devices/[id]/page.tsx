@@ -8,7 +8,6 @@ import { NotFoundError } from "../../../lib/api-errors";
 import { describeError } from "../../../lib/describeError";
 import { formatBytes, formatDateTime, formatRelativeTime } from "../../../lib/format/index";
 import { ApiErrorPanel } from "../../../ui/common/ApiErrorPanel";
-import { AutoRefresh } from "../../../ui/common/AutoRefresh";
 import { StatusBadge } from "../../../ui/common/StatusBadge";
 import { BenchmarksTable } from "../../../ui/device/BenchmarksTable";
 import { InventoryHistory } from "../../../ui/device/InventoryHistory";
@@ -16,6 +15,7 @@ import { InventoryPanel } from "../../../ui/device/InventoryPanel";
 import { ModelsPanel } from "../../../ui/device/ModelsPanel";
 import { PosturePanel } from "../../../ui/device/PosturePanel";
 import { RuntimePanel } from "../../../ui/device/RuntimePanel";
+import { LiveUpdates } from "../../../ui/live/LiveUpdates";
 import { requestBenchmarkAction } from "./actions";
 import { RunBenchmarkForm } from "./page-client";
 
@@ -86,6 +86,7 @@ export default async function DevicePage({ params }: { params: Params }) {
           <Link href="/">← Fleet inventory</Link>
         </p>
         <h1>{id.data}</h1>
+        <LiveUpdates deviceId={id.data} />
         <ApiErrorPanel error={describeError(detailR.reason)} />
       </>
     );
@@ -101,7 +102,7 @@ export default async function DevicePage({ params }: { params: Params }) {
       </p>
       <h1>{detail.device.hostname}</h1>
       <p className="subtitle mono">{detail.device.id}</p>
-      <AutoRefresh everyMs={30_000} />
+      <LiveUpdates deviceId={detail.device.id} />
       <Summary detail={detail} now={now} />
       <InventoryPanel snapshot={detail.inventory} />
       <ModelsPanel models={detail.models} />

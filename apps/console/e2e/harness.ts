@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { expect } from "vitest";
+import type { NatsConnection } from "nats";
+import { chromium, type Browser } from "playwright-core";
+import {
+  generateSigningKeyPair,
+  importPrivateJwk,
+  signReport,
+  subjects,
+  ZCreateEnrollmentTokenResponseV1,
+  ZEnrollResponseV1,
+  type ReportKind,
+  type TEnrollResponseV1,
+  type TReportV1,
+} from "@fleet/protocol";
+import { freePort, waitFor } from "@fleet/test-utils";
+
+// Shared by the browser specs: `next start` of the built console, Chromium, and enrolling/reporting
+// devices through the server's real API and JetStream.
+
+export const CONSOLE_DIR = path.resolve(import.meta.dirname, "..");
+export const REPO = path.resolve(CONSOLE_DIR, "../..");
+export const NEXT_BIN = path.join(CONSOLE_DIR, "node_modules/.bin/next");
+
+export async function startConsole(
+  serverUrl: string,
+  adminToken: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ url: string; proc: ChildProcess; output: () => string }> {
+  const port = await freePort();
+  const proc = spawn(NEXT_BIN, ["start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: CONSOLE_DIR,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", FLEET_SERVER_URL: serverUrl, FLEET_ADMIN_TOKEN: adminToken, NODE_ENV: "production", ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  proc.stdout?.on("data", (d) => (output = (output + d).slice(-4000)));
+  proc.stderr?.on("data", (d) => (output = (output + d).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`next start exited ${proc.exitCode}: ${output}`);
+      return (await fetch(`${url}/favicon.ico`).catch(() => null)) !== null;
+    },
+    "next start to listen",
+    20_000,
+  );
+  return { url, proc, output: () => output };
+}
+
+export async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null) return;
+  const gone = new Promise<void>((r) => proc.once("exit", () => r()));
+  proc.kill("SIGTERM");
+  const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+  await gone;
+  clearTimeout(t);
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
+/** Create an enrollment token as admin and enroll a new device with a fresh key pair. */
+export async function enrollDevice(serverUrl: string, adminToken: string, hostname: string) {
+  const token = await fetch(`${serverUrl}/api/v1/enrollment-tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ ttlSeconds: 600, note: "console e2e" }),
+  });
+  expect(token.status).toBe(201);
+  const { token: enrollToken } = ZCreateEnrollmentTokenResponseV1.parse(await token.json());
+
+  const keys = await generateSigningKeyPair();
+  const enrollRes = await fetch(`${serverUrl}/api/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: enrollToken, publicKeyJwk: keys.publicJwk, hostname, agentVersion: "0.1.0" }),
+  });
+  expect(enrollRes.status).toBe(201);
+  return { enrolled: ZEnrollResponseV1.parse(await enrollRes.json()), privateKey: await importPrivateJwk(keys.privateJwk) };
+}
+
+/** Publish a device's signed reports (or raw bytes, for rejections) over JetStream, as the agent does. */
+export function reportPublisher(nc: NatsConnection, enrolled: TEnrollResponseV1, privateKey: Awaited<ReturnType<typeof importPrivateJwk>>) {
+  const subj = subjects(enrolled.subjectPrefix);
+  const js = nc.jetstream();
+  let seq = 0;
+  return {
+    async publish<K extends ReportKind>(kind: K, body: Extract<TReportV1, { kind: K }>["body"]): Promise<void> {
+      const report = { v: 1, kind, deviceId: enrolled.deviceId, msgId: randomUUID(), seq: seq++, sentAt: new Date().toISOString(), body } as TReportV1;
+      await js.publish(subj.report(enrolled.deviceId, kind), new TextEncoder().encode(await signReport(report, privateKey)), { msgID: report.msgId });
+    },
+    async publishRaw(kind: ReportKind, text: string): Promise<void> {
+      await js.publish(subj.report(enrolled.deviceId, kind), new TextEncoder().encode(text), { msgID: randomUUID() });
+    },
+  };
+}
