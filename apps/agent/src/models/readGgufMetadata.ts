@@ -1,4 +1,4 @@
-import { GgufFileType, readGgufFileInfo } from "node-llama-cpp";
+import type { readGgufFileInfo as ReadGgufFileInfo } from "node-llama-cpp";
 import fs from "node:fs/promises";
 import type { TGgufMetadataV1 } from "@fleet/protocol";
 import { expectedGgufSize } from "./expectedGgufSize.js";
@@ -12,7 +12,10 @@ const IGNORED_KEYS = ["tokenizer.ggml.scores", "tokenizer.ggml.token_type", "tok
 
 /** Read what the GGUF header says about a model, without loading it. Throws GgufReadError if the header is unreadable. */
 export async function readGgufMetadata(file: string): Promise<TGgufMetadataV1> {
-  let info: Awaited<ReturnType<typeof readGgufFileInfo>>;
+  // Imported on use: node-llama-cpp adds ~35 MB to a process, and the agent service reads headers in a child
+  // (readGgufMetadataIsolated), so merely importing this module must not load it.
+  const { GgufFileType, readGgufFileInfo } = await import("node-llama-cpp");
+  let info: Awaited<ReturnType<typeof ReadGgufFileInfo>>;
   try {
     info = await readGgufFileInfo(file, {
       sourceType: "filesystem",

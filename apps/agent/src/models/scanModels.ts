@@ -1,16 +1,17 @@
 import path from "node:path";
 import type { TInstalledModelV1, TModelsReportV1 } from "@fleet/protocol";
-import { describeError } from "../util/describeError.js";
 import { findModelFiles } from "./findModelFiles.js";
 import { hashModel } from "./hashModel.js";
 import { HashCache } from "./HashCache.js";
-import { readGgufMetadata } from "./readGgufMetadata.js";
+import { readGgufMetadataIsolated, type HeaderResult } from "./readGgufMetadataIsolated.js";
 
 export const HASH_CACHE_FILE = "hash-cache.json";
 
 export interface ScanModelsOptions {
   /** where the hash cache lives; usually <home>/hash-cache.json. Without it every file is hashed. */
   cacheFile?: string;
+  /** header reader for new or changed files (default: node-llama-cpp's, in a child process) */
+  readHeaders?: (files: string[]) => Promise<Map<string, HeaderResult>>;
 }
 
 export interface ScanModelsResult {
@@ -32,6 +33,9 @@ export async function scanModels(modelsDir: string, opts: ScanModelsOptions = {}
   let hashed = 0;
   let cached = 0;
   const seen = new Set<string>();
+  // Headers of new or changed files are read in one batch, before the loop (one child process per scan).
+  const fresh = files.filter((f) => !cache?.get(f.path, { size: f.stat.size, mtimeMs: f.stat.mtimeMs, ino: f.stat.ino }));
+  const headers = await (opts.readHeaders ?? readGgufMetadataIsolated)(fresh.map((f) => f.path));
   for (const f of files) {
     const key = { size: f.stat.size, mtimeMs: f.stat.mtimeMs, ino: f.stat.ino };
     seen.add(f.path);
@@ -46,14 +50,8 @@ export async function scanModels(modelsDir: string, opts: ScanModelsOptions = {}
         continue; // vanished or unreadable between listing and hashing: it will show up on the next scan if it is back
       }
       hashed++;
-      let gguf = null;
-      let error: string | null = null;
-      try {
-        gguf = await readGgufMetadata(f.path);
-      } catch (err) {
-        error = describeError(err).slice(0, 2000);
-      }
-      entry = { ...key, sha256, gguf, error };
+      const header = headers.get(f.path) ?? { gguf: null, error: "GGUF header was not read" };
+      entry = { ...key, sha256, gguf: header.gguf, error: header.error };
       cache?.set(f.path, entry);
     }
     models.push({
