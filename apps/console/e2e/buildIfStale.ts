@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 
 /** Newest mtime (ms) of the files under `paths`, skipping node_modules and build output. */
@@ -27,6 +27,35 @@ function run(cmd: string, args: string[], cwd: string): void {
  * CONSOLE_E2E_BUILD=always forces both builds.
  */
 export function buildIfStale(consoleDir: string, protocolDir: string, nextBin: string): { protocol: boolean; console: boolean } {
+  return withBuildLock(path.join(consoleDir, ".e2e-build.lock"), () => buildIfStaleUnlocked(consoleDir, protocolDir, nextBin));
+}
+
+/**
+ * Browser spec files run in parallel and each checks the build: one at a time (mkdir is atomic), so two
+ * `next build`s never write the same .next; the second finds it fresh. A lock older than 5 min is a crashed run's.
+ */
+function withBuildLock<T>(lockDir: string, fn: () => T): T {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const held = statSync(lockDir, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 300_000) rmSync(lockDir, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockDir}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+function buildIfStaleUnlocked(consoleDir: string, protocolDir: string, nextBin: string): { protocol: boolean; console: boolean } {
   const force = process.env.CONSOLE_E2E_BUILD === "always";
   const protocolDist = path.join(protocolDir, "dist/index.js");
   const protocolStale =

@@ -167,6 +167,17 @@ describe("live fleet updates in a real browser", () => {
     await waitFor(() => upstreamSockets === 0, "the upstream socket to close when the client goes", 5_000);
 
     // A device-scoped stream relays only that device's events; a bad id is refused with the error JSON.
+    const scoped = new AbortController();
+    const mine = await fetch(`${consoleUrl}/api/events?deviceId=${dev.id}`, { signal: scoped.signal });
+    await waitFor(() => upstreamSockets === 1, "the scoped stream's upstream socket", 5_000);
+    const stranger = await newReportingDevice(`ws-live-other-${randomUUID().slice(0, 6)}`);
+    await stranger.publish("heartbeat", heartbeatBody());
+    await dev.publish("heartbeat", heartbeatBody());
+    const scopedText = await readStream(mine, (t) => dataEvents(t).some((e) => e.type === "device.reported"));
+    scoped.abort();
+    expect(dataEvents(scopedText).length).toBeGreaterThan(0);
+    expect(dataEvents(scopedText).every((e) => e.deviceId === dev.id)).toBe(true);
+
     const other = await fetch(`${consoleUrl}/api/events?deviceId=..%2Fx`);
     expect(other.status).toBe(400);
     expect(await other.json()).toMatchObject({ error: { code: "validation_failed" } });

@@ -14,7 +14,7 @@ describe("parseConsoleEnv", () => {
     [{ FLEET_ADMIN_TOKEN: "" }, ["FLEET_ADMIN_TOKEN: missing"]],
     [{ FLEET_ADMIN_TOKEN: "t", FLEET_SERVER_URL: "nats://x:4222" }, ["FLEET_SERVER_URL: must be an http(s) URL"]],
     [{ FLEET_ADMIN_TOKEN: "t", FLEET_EVENTS_HEARTBEAT_MS: "soon" }, ["FLEET_EVENTS_HEARTBEAT_MS: must be a number"]],
-    [{ FLEET_ADMIN_TOKEN: "t", FLEET_EVENTS_HEARTBEAT_MS: "5" }, ["FLEET_EVENTS_HEARTBEAT_MS: Too small"]],
+    [{ FLEET_ADMIN_TOKEN: "t", FLEET_EVENTS_HEARTBEAT_MS: "5" }, ["FLEET_EVENTS_HEARTBEAT_MS: must be at least 100 ms"]],
     [{ FLEET_SERVER_URL: "not a url" }, ["FLEET_SERVER_URL: must be an http(s) URL", "FLEET_ADMIN_TOKEN: missing"]],
   ])("%j is refused, naming every bad key", (env, reasons) => {
     let err: unknown;

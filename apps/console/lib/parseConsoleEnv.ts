@@ -4,7 +4,7 @@ const ZConsoleEnv = z.object({
   FLEET_SERVER_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("http://127.0.0.1:4100"),
   FLEET_ADMIN_TOKEN: z.string({ error: "missing (the server's admin bearer token)" }).min(1, "missing (the server's admin bearer token)"),
   // Comment lines on the live event stream keep proxies and the browser from timing it out.
-  FLEET_EVENTS_HEARTBEAT_MS: z.coerce.number({ error: "must be a number of milliseconds" }).int().min(100).max(600_000).default(15_000),
+  FLEET_EVENTS_HEARTBEAT_MS: z.coerce.number({ error: "must be a number of milliseconds" }).int("must be whole milliseconds").min(100, "must be at least 100 ms").max(600_000, "must be at most 600000 ms").default(15_000),
 });
 export type ConsoleEnv = z.infer<typeof ZConsoleEnv>;
 
