@@ -19,8 +19,25 @@ const project = (name: string, dir: string, extra: Record<string, unknown> = {})
   },
 });
 
+// CI reads one plain closing line ("N passed, N failed, N skipped") in any language; print it after the default report.
+const plainSummary = {
+  onTestRunEnd(modules: ReadonlyArray<{ children: { allTests(): Iterable<{ result(): { state: string } }> } }>) {
+    const count = { passed: 0, failed: 0, skipped: 0 };
+    for (const m of modules) {
+      for (const t of m.children.allTests()) {
+        const state = t.result().state;
+        if (state === "passed") count.passed++;
+        else if (state === "failed") count.failed++;
+        else count.skipped++;
+      }
+    }
+    console.log(`\n${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped`);
+  },
+};
+
 export default defineConfig({
   test: {
+    reporters: ["default", plainSummary],
     projects: [
       project("protocol", "packages/protocol"),
       project("catalog", "packages/catalog"),
