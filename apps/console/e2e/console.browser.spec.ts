@@ -1,17 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type NatsConnection } from "nats";
+import type { NatsConnection } from "nats";
 import type { Browser, Page } from "playwright-core";
-import { DEFAULT_SUBJECT_PREFIX, ZDeviceDetailV1 } from "@fleet/protocol";
-import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
-import { freePort, startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
-import { createServer, parseEnv, type FleetServer } from "../../server/src/app.js";
-import { buildIfStale } from "./buildIfStale.js";
-import { CONSOLE_DIR, enrollDevice, launchChromium, NEXT_BIN, REPO, reportPublisher, startConsole as startHarnessConsole, stopProcess } from "./harness.js";
+import { ZDeviceDetailV1 } from "@fleet/protocol";
+import { freePort, waitFor, type TestNatsServer } from "@fleet/test-utils";
+import type { FleetServer } from "../../server/src/app.js";
+import { enrollDevice, reportPublisher, startConsole as startHarnessConsole, startStack, stopProcess, type Stack } from "./harness.js";
 import { benchmarkBody, heartbeatBody, inventoryBody, metricsBody, modelsBody, postureBody, tinyModel } from "./fixtures.js";
 
 // One real-browser pass over the production build (`next build` + `next start`) against a real
@@ -23,14 +18,12 @@ const SILENT_HOSTNAME = `ws-silent-${randomUUID().slice(0, 6)}`;
 const SHOTS = { fleet: "/tmp/console-fleet.png", device: "/tmp/console-device.png", down: "/tmp/console-down.png" };
 
 let nats: TestNatsServer;
-let db: TestDatabase;
 let server: FleetServer;
 let nc: NatsConnection;
-let consoleProc: ChildProcess | undefined;
+let stack: Stack | undefined;
 let consoleUrl: string;
 let browser: Browser;
 let deviceId: string;
-const tmp = mkdtempSync(path.join(os.tmpdir(), "fleet-console-e2e-"));
 
 async function admin(pathname: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${server.url}${pathname}`, {
@@ -78,34 +71,12 @@ async function visibleText(page: Page): Promise<string> {
 
 describe("console in a real browser against the real server", () => {
   beforeAll(async () => {
-    buildIfStale(CONSOLE_DIR, path.join(REPO, "packages/protocol"), NEXT_BIN);
-    [nats, db] = await Promise.all([startNatsServer(), createTestDatabase()]);
-    server = await createServer(
-      parseEnv({
-        DATABASE_URL: db.url,
-        NATS_URL: nats.url,
-        PORT: "0",
-        FLEET_ADMIN_TOKEN: ADMIN_TOKEN,
-        FLEET_SUBJECT_PREFIX: DEFAULT_SUBJECT_PREFIX,
-        FLEET_SERVER_KEY_FILE: path.join(tmp, "server-key.json"),
-        LOG_LEVEL: "error",
-      }),
-    );
-    nc = await connect({ servers: nats.url });
-    const started = await startConsole(server.url);
-    consoleUrl = started.url;
-    consoleProc = started.proc;
-    browser = await launchChromium();
+    stack = await startStack({ adminToken: ADMIN_TOKEN });
+    ({ nats, server, nc, browser, consoleUrl } = stack);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await stopProcess(consoleProc);
-    await nc?.close().catch(() => undefined);
-    await server?.close().catch(() => undefined);
-    await db?.drop().catch(() => undefined);
-    await nats?.dispose().catch(() => undefined);
-    rmSync(tmp, { recursive: true, force: true });
+    await stack?.close();
   });
 
   it("explains how to enroll while the fleet is empty", async () => {

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
-import type { NatsConnection } from "nats";
+import { connect, type NatsConnection } from "nats";
 import { chromium, type Browser } from "playwright-core";
 import {
   generateSigningKeyPair,
@@ -14,8 +16,12 @@ import {
   type ReportKind,
   type TEnrollResponseV1,
   type TReportV1,
+  DEFAULT_SUBJECT_PREFIX,
 } from "@fleet/protocol";
-import { freePort, waitFor } from "@fleet/test-utils";
+import { freePort, startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
+import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
+import { createServer, parseEnv, type FleetServer } from "../../server/src/app.js";
+import { buildIfStale } from "./buildIfStale.js";
 
 // Shared by the browser specs: `next start` of the built console, Chromium, and enrolling/reporting
 // devices through the server's real API and JetStream.
@@ -99,6 +105,54 @@ export function reportPublisher(nc: NatsConnection, enrolled: TEnrollResponseV1,
     },
     async publishRaw(kind: ReportKind, text: string): Promise<void> {
       await js.publish(subj.report(enrolled.deviceId, kind), new TextEncoder().encode(text), { msgID: randomUUID() });
+    },
+  };
+}
+
+export interface Stack {
+  nats: TestNatsServer;
+  db: TestDatabase;
+  server: FleetServer;
+  nc: NatsConnection;
+  consoleUrl: string;
+  consoleProc: ChildProcess;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole path a browser spec needs: the console built if stale, a private nats-server, a test database, the real
+ * server in process, a NATS connection for publishing reports, `next start` against the server, and Chromium.
+ */
+export async function startStack(opts: { adminToken: string; consoleEnv?: Record<string, string>; onServer?: (server: FleetServer) => void }): Promise<Stack> {
+  buildIfStale(CONSOLE_DIR, path.join(REPO, "packages/protocol"), NEXT_BIN);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "fleet-console-e2e-"));
+  const [nats, db] = await Promise.all([startNatsServer(), createTestDatabase()]);
+  const server = await createServer(
+    parseEnv({
+      DATABASE_URL: db.url,
+      NATS_URL: nats.url,
+      PORT: "0",
+      FLEET_ADMIN_TOKEN: opts.adminToken,
+      FLEET_SUBJECT_PREFIX: DEFAULT_SUBJECT_PREFIX,
+      FLEET_SERVER_KEY_FILE: path.join(tmp, "server-key.json"),
+      LOG_LEVEL: "error",
+    }),
+  );
+  opts.onServer?.(server);
+  const nc = await connect({ servers: nats.url });
+  const started = await startConsole(server.url, opts.adminToken, opts.consoleEnv);
+  const browser = await launchChromium();
+  return {
+    nats, db, server, nc, browser, consoleUrl: started.url, consoleProc: started.proc,
+    close: async () => {
+      await browser.close().catch(() => undefined);
+      await stopProcess(started.proc);
+      await nc.close().catch(() => undefined);
+      await server.close().catch(() => undefined);
+      await db.drop().catch(() => undefined);
+      await nats.dispose().catch(() => undefined);
+      rmSync(tmp, { recursive: true, force: true });
     },
   };
 }

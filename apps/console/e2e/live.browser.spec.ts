@@ -1,19 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type NatsConnection } from "nats";
+import type { NatsConnection } from "nats";
 import type { Browser } from "playwright-core";
-import { DEFAULT_SUBJECT_PREFIX, ZFleetEventV1, type TFleetEventV1 } from "@fleet/protocol";
-import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
-import { startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
-import { createServer, parseEnv, type FleetServer } from "../../server/src/app.js";
-import { buildIfStale } from "./buildIfStale.js";
+import { ZFleetEventV1, type TFleetEventV1 } from "@fleet/protocol";
+import { waitFor } from "@fleet/test-utils";
+import type { FleetServer } from "../../server/src/app.js";
 import { heartbeatBody, inventoryBody, modelsBody } from "./fixtures.js";
-import { CONSOLE_DIR, enrollDevice, launchChromium, NEXT_BIN, REPO, reportPublisher, startConsole, stopProcess } from "./harness.js";
+import { enrollDevice, reportPublisher, startStack, type Stack } from "./harness.js";
 
 // Live updates end to end: server -> socket.io /events -> the console's SSE route -> EventSource in
 // Chromium -> router.refresh(), with devices enrolled and reporting over the real API and JetStream.
@@ -21,16 +15,13 @@ import { CONSOLE_DIR, enrollDevice, launchChromium, NEXT_BIN, REPO, reportPublis
 const ADMIN_TOKEN = `console-live-${randomUUID()}`;
 const HEARTBEAT_MS = 300;
 
-let nats: TestNatsServer;
-let db: TestDatabase;
 let server: FleetServer;
 let nc: NatsConnection;
-let consoleProc: ChildProcess | undefined;
+let stack: Stack | undefined;
 let consoleUrl: string;
 let browser: Browser;
 /** websocket connections the server holds right now (each SSE client holds one upstream) */
 let upstreamSockets = 0;
-const tmp = mkdtempSync(path.join(os.tmpdir(), "fleet-console-live-"));
 
 async function newReportingDevice(hostname: string) {
   const { enrolled, privateKey } = await enrollDevice(server.url, ADMIN_TOKEN, hostname);
@@ -62,39 +53,22 @@ const dataEvents = (text: string): TFleetEventV1[] =>
 
 describe("live fleet updates in a real browser", () => {
   beforeAll(async () => {
-    buildIfStale(CONSOLE_DIR, path.join(REPO, "packages/protocol"), NEXT_BIN);
-    [nats, db] = await Promise.all([startNatsServer(), createTestDatabase()]);
-    server = await createServer(
-      parseEnv({
-        DATABASE_URL: db.url,
-        NATS_URL: nats.url,
-        PORT: "0",
-        FLEET_ADMIN_TOKEN: ADMIN_TOKEN,
-        FLEET_SUBJECT_PREFIX: DEFAULT_SUBJECT_PREFIX,
-        FLEET_SERVER_KEY_FILE: path.join(tmp, "server-key.json"),
-        LOG_LEVEL: "error",
-      }),
-    );
-    // Observe only: count upgraded (websocket) connections, so a test can see the upstream close.
-    server.app.getHttpServer().on("upgrade", (_req: unknown, socket: Socket) => {
-      upstreamSockets++;
-      socket.once("close", () => upstreamSockets--);
+    stack = await startStack({
+      adminToken: ADMIN_TOKEN,
+      consoleEnv: { FLEET_EVENTS_HEARTBEAT_MS: String(HEARTBEAT_MS) },
+      onServer: (srv) => {
+        // Observe only: count upgraded (websocket) connections, so a test can see the upstream close.
+        srv.app.getHttpServer().on("upgrade", (_req: unknown, socket: Socket) => {
+          upstreamSockets++;
+          socket.once("close", () => upstreamSockets--);
+        });
+      },
     });
-    nc = await connect({ servers: nats.url });
-    const started = await startConsole(server.url, ADMIN_TOKEN, { FLEET_EVENTS_HEARTBEAT_MS: String(HEARTBEAT_MS) });
-    consoleUrl = started.url;
-    consoleProc = started.proc;
-    browser = await launchChromium();
+    ({ server, nc, browser, consoleUrl } = stack);
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await stopProcess(consoleProc);
-    await nc?.close().catch(() => undefined);
-    await server?.close().catch(() => undefined);
-    await db?.drop().catch(() => undefined);
-    await nats?.dispose().catch(() => undefined);
-    rmSync(tmp, { recursive: true, force: true });
+    await stack?.close();
   });
 
   it("shows a newly enrolled, reporting device on / without a reload, and says it is live", async () => {
