@@ -54,7 +54,6 @@ export class AgentService {
   private rescanQueued = false;
   private startedAt = 0;
   private stopped = false;
-  private readonly earlyEvents: TDeviceEventV1[] = [];
 
   constructor(private readonly opts: AgentServiceOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: "AgentService", deviceId: opts.state.deviceId });
@@ -73,7 +72,6 @@ export class AgentService {
     this.startedAt = Date.now();
     this.queue = await DiskQueue.open(path.join(config.home, "queue"), config.queue, logger);
     this.signer = await ReportSigner.create(state, this.queue);
-    for (const e of this.earlyEvents.splice(0)) this.reportEvent(e);
     const subj = subjects(this.prefix);
     this.link = new NatsLink({ url: this.natsUrl, name: `fleet-agent-${state.deviceId}`, logger, minRetryMs: tuning.natsRetryMs });
     this.publisher = new QueuePublisher({ queue: this.queue, link: this.link, subjectFor: (k) => subj.report(state.deviceId, k), logger });
@@ -203,14 +201,10 @@ export class AgentService {
 
   /**
    * Report a device event from outside the service (the runtime's load failures, fallbacks, refusals).
-   * Events raised before start() wait in memory and go out once the queue is open.
+   * Call it after start(): before the queue is open there is nowhere to put it.
    */
   reportEvent(event: TDeviceEventV1): void {
-    if (this.stopped) return;
-    if (!this.signer) {
-      if (this.earlyEvents.length < 100) this.earlyEvents.push(event);
-      return;
-    }
+    if (this.stopped || !this.signer) return;
     this.track(this.enqueue("events", { events: [{ ...event, message: event.message.slice(0, 2000) }] }));
   }
 

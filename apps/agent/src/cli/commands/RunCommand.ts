@@ -20,20 +20,25 @@ export function runCommand(io: CliIo): Command {
       const logger = createLogger({ level: config.logLevel });
       const state = await readState(config.home);
       // Local inference: its own child process; the API starts only if its exposure is safe (else it says why).
-      // Its events (load failures, fallbacks, refusals) are reported to the server through the service.
-      let service: AgentService | null = null;
+      // Its events (load failures, fallbacks, refusals) are reported to the server through the service; those
+      // raised while the service starts wait here (bounded) until it can queue them.
+      let started: AgentService | null = null;
       const early: TDeviceEventV1[] = [];
       const runtime = await createInferenceRuntime({
-        onEvent: (e) => (service ? service.reportEvent(e) : early.push(e)),
+        onEvent: (e) => {
+          if (started) started.reportEvent(e);
+          else if (early.length < 100) early.push(e);
+        },
         config: config.runtime,
         modelsDir: config.modelsDir,
         apiToken: apiTokenFromState(config.home, state.localApiToken),
         sha256Of: sha256FromHashCache(config.modelsDir, path.join(config.home, HASH_CACHE_FILE)),
         logger: logger.child({ component: "runtime" }),
       });
-      service = new AgentService({ config, state, logger, runtime });
-      for (const e of early.splice(0)) service.reportEvent(e);
+      const service = new AgentService({ config, state, logger, runtime });
       await service.start();
+      started = service;
+      for (const e of early.splice(0)) service.reportEvent(e);
       const signal = await (io.stopSignal ?? new Promise<string>(() => {}));
       logger.info({ signal }, "stopping");
       await service.stop();
