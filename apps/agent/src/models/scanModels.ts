@@ -33,13 +33,15 @@ export async function scanModels(modelsDir: string, opts: ScanModelsOptions = {}
   let hashed = 0;
   let cached = 0;
   const seen = new Set<string>();
-  // Headers of new or changed files are read in one batch, before the loop (one child process per scan).
-  const fresh = files.filter((f) => !cache?.get(f.path, { size: f.stat.size, mtimeMs: f.stat.mtimeMs, ino: f.stat.ino }));
-  const headers = await (opts.readHeaders ?? readGgufMetadataIsolated)(fresh.map((f) => f.path));
-  for (const f of files) {
+  const listed = files.map((f) => {
     const key = { size: f.stat.size, mtimeMs: f.stat.mtimeMs, ino: f.stat.ino };
+    return { f, key, entry: cache?.get(f.path, key) ?? null };
+  });
+  // Headers of new or changed files are read in one batch, before the loop (one child process per scan).
+  const headers = await (opts.readHeaders ?? readGgufMetadataIsolated)(listed.filter((l) => !l.entry).map((l) => l.f.path));
+  for (const { f, key, entry: cachedEntry } of listed) {
     seen.add(f.path);
-    let entry = cache?.get(f.path, key) ?? null;
+    let entry = cachedEntry;
     if (entry) {
       cached++;
     } else {
