@@ -4,6 +4,7 @@ import type { THeartbeatV1 } from "./heartbeat.js";
 import type { TPostureV1 } from "./posture.js";
 import type { TEventsReportV1 } from "./events.js";
 import type { TBenchmarkResultV1, TRuntimeMetricsV1 } from "./runtime.js";
+import type { TUpdateStatusV1 } from "./rollout.js";
 import type { ReportKind } from "./subjects.js";
 
 // Valid example bodies, one per report kind: documentation that is checked by the protocol tests
@@ -79,6 +80,21 @@ export const exampleBenchmark: TBenchmarkResultV1 = {
   memory: { peakRssBytes: 90_000_000, peakVramBytes: 0 },
 };
 
+export const exampleUpdate: TUpdateStatusV1 = {
+  at: "2026-11-25T08:03:00.000Z",
+  assignmentVersion: 3,
+  rolloutId: "c0a8012e-0000-4000-8000-000000000002",
+  target: "llama-3.2-1b-q8_0-1.0.0.gguf",
+  sha256: "81f226c62d28ed4a1a9b9fa080fcd9f0cc40e0f9d5680036583ff98fbcd035cb",
+  state: "downloading",
+  bytesDone: 1048576,
+  bytesTotal: 1320000000,
+  code: null,
+  reason: null,
+  selfTest: null,
+  serving: { model: "llama-2-tiny-random.gguf", sha256: null },
+};
+
 export const EXAMPLE_BODIES: { [K in ReportKind]: unknown } = {
   inventory: exampleInventory,
   models: exampleModels,
@@ -87,4 +103,5 @@ export const EXAMPLE_BODIES: { [K in ReportKind]: unknown } = {
   events: exampleEvents,
   metrics: exampleMetrics,
   benchmark: exampleBenchmark,
+  update: exampleUpdate,
 };

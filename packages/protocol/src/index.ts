@@ -16,3 +16,8 @@ export * from "./api.js";
 export * from "./examples.js";
 export * from "./natsUrl.js";
 export * from "./fleet-events.js";
+export * from "./catalog.js";
+export * from "./compatibility.js";
+export * from "./assignment.js";
+export * from "./assignment-signing.js";
+export * from "./rollout.js";

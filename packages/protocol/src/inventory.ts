@@ -51,6 +51,16 @@ export const ZPowerV1 = z.object({
   acConnected: z.boolean().nullable(),
 });
 
+/** The inference runtime a device has: entries can require a newer one (compatibility "incompatible: runtime"). */
+export const ZRuntimeInfoV1 = z.object({
+  nodeLlamaCpp: z.string().max(32),
+  /** llama.cpp release tag of the binding, e.g. "b6000"; null when unknown */
+  llamaCppRelease: z.string().max(32).nullable(),
+  /** backends the binding can use on this machine */
+  backends: z.array(z.enum(["cpu", "cuda", "vulkan", "metal"])).max(8),
+});
+export type TRuntimeInfoV1 = z.infer<typeof ZRuntimeInfoV1>;
+
 export const ZInventoryV1 = z.object({
   collectedAt: ZIsoDate,
   cpu: ZCpuV1,
@@ -60,6 +70,8 @@ export const ZInventoryV1 = z.object({
   modelsDir: z.object({ path: z.string().max(4096), sizeBytes: ZBytes, freeBytes: ZBytes }),
   os: ZOsV1,
   power: ZPowerV1,
+  /** absent from agents older than the catalog (treated as unknown runtime) */
+  runtime: ZRuntimeInfoV1.nullable().optional(),
 });
 export type TInventoryV1 = z.infer<typeof ZInventoryV1>;
 export type TGpuV1 = z.infer<typeof ZGpuV1>;

@@ -7,6 +7,7 @@ import { ZHeartbeatV1 } from "./heartbeat.js";
 import { ZPostureV1 } from "./posture.js";
 import { ZEventsReportV1 } from "./events.js";
 import { ZBenchmarkResultV1, ZRuntimeMetricsV1 } from "./runtime.js";
+import { ZUpdateStatusV1 } from "./rollout.js";
 
 /** Body schema of each report kind: the one table both sides decode with. */
 export const REPORT_BODY_SCHEMAS = {
@@ -17,6 +18,7 @@ export const REPORT_BODY_SCHEMAS = {
   events: ZEventsReportV1,
   metrics: ZRuntimeMetricsV1,
   benchmark: ZBenchmarkResultV1,
+  update: ZUpdateStatusV1,
 } as const satisfies Record<ReportKind, z.ZodType>;
 
 export type ReportBody<K extends ReportKind> = z.infer<(typeof REPORT_BODY_SCHEMAS)[K]>;
