@@ -34,5 +34,9 @@ export const ZEnrollResponseV1 = z.object({
   /** verifies commands and catalog updates the server signs */
   serverPublicKeyJwk: ZEd25519PublicJwk,
   heartbeatIntervalSec: z.number().int().positive(),
+  /** the catalog's current TUF root.json (exact text): the agent's trust anchor for catalog updates; null = no catalog */
+  catalogTrustedRoot: z.string().max(1_000_000).nullable().default(null),
+  /** JetStream KV bucket holding the device's signed assignment (key = device id) */
+  assignmentBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default("FLEET_ASSIGNMENTS"),
 });
 export type TEnrollResponseV1 = z.infer<typeof ZEnrollResponseV1>;

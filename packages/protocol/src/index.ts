@@ -21,3 +21,4 @@ export * from "./compatibility.js";
 export * from "./assignment.js";
 export * from "./assignment-signing.js";
 export * from "./rollout.js";
+export * from "./device-auth.js";
