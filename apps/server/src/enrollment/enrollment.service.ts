@@ -71,6 +71,8 @@ export class EnrollmentService {
       natsUrl: this.config.publicNatsUrl,
       serverPublicKeyJwk: this.serverKey.publicJwk,
       heartbeatIntervalSec: this.config.heartbeatIntervalSec,
+      catalogTrustedRoot: null,
+      assignmentBucket: "FLEET_ASSIGNMENTS",
     };
   }
 }

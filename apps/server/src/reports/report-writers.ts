@@ -166,3 +166,41 @@ export async function writeBenchmark({ tx, deviceId }: Ctx, r: ReportBody<"bench
   const run = await tx.benchmarkRun.create({ data: { deviceId, commandId: requested ? null : r.commandId, requestedAt: new Date(r.at), ...fields } });
   return { runId: run.id };
 }
+
+/**
+ * An agent's progress on its assignment moves its row in that rollout. Reports about an older assignment than the
+ * one the row holds (a retried or late message) change nothing; a state never goes back to an earlier step of the
+ * same assignment, except failed -> rolled_back.
+ */
+export async function writeUpdate({ tx, deviceId, sentAt }: Ctx, u: ReportBody<"update">): Promise<{ rolloutId: string | null; changed: boolean }> {
+  if (!u.rolloutId) return { rolloutId: null, changed: false };
+  const row = await tx.rolloutDevice.findUnique({ where: { rolloutId_deviceId: { rolloutId: u.rolloutId, deviceId } } });
+  if (!row || row.assignmentVersion === null || BigInt(u.assignmentVersion) !== row.assignmentVersion) return { rolloutId: u.rolloutId, changed: false };
+  const order = ["pending", "downloading", "verifying", "testing", "active", "failed", "rolled_back"];
+  const from = order.indexOf(row.state);
+  const to = order.indexOf(u.state);
+  const terminal = row.state === "active" || row.state === "failed" || row.state === "rolled_back";
+  const allowed = to > from || (row.state === u.state && u.state === "downloading") || (!terminal && u.state === "failed");
+  if (!allowed || (terminal && !(row.state === "failed" && u.state === "rolled_back") && !(row.state === "active" && u.state === "rolled_back"))) {
+    return { rolloutId: u.rolloutId, changed: false };
+  }
+  const timeline = { ...((row.timeline as Record<string, string> | null) ?? {}) };
+  timeline[u.state] ??= u.at;
+  await tx.rolloutDevice.update({
+    where: { rolloutId_deviceId: { rolloutId: u.rolloutId, deviceId } },
+    data: {
+      state: u.state,
+      code: u.code,
+      reason: u.reason,
+      bytesDone: big0(u.bytesDone),
+      bytesTotal: big0(u.bytesTotal),
+      selfTestTps: u.selfTest?.tokensPerSecond ?? row.selfTestTps,
+      timeline: json(timeline),
+      stateAt: sentAt,
+    },
+  });
+  if (row.state !== u.state) {
+    await tx.rolloutTransition.create({ data: { rolloutId: u.rolloutId, deviceId, ring: row.ring, state: u.state, at: sentAt } });
+  }
+  return { rolloutId: u.rolloutId, changed: row.state !== u.state };
+}

@@ -3,12 +3,12 @@ import type { TReportV1 } from "@fleet/protocol";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
 import { AuditRepository } from "../audit/audit.repository.js";
-import { writeBenchmark, writeEvents, writeHeartbeat, writeInventory, writeMetrics, writeModels, writePosture } from "./report-writers.js";
+import { writeBenchmark, writeEvents, writeHeartbeat, writeInventory, writeMetrics, writeModels, writePosture, writeUpdate } from "./report-writers.js";
 
 export type StoreResult =
   | { outcome: "duplicate" }
   | { outcome: "device_gone" }
-  | { outcome: "stored"; stale?: boolean; benchmarkRunId?: string };
+  | { outcome: "stored"; stale?: boolean; benchmarkRunId?: string; update?: { rolloutId: string | null; changed: boolean } };
 
 /** Thrown inside the transaction to roll it back when the device vanished or was revoked mid-flight. */
 class DeviceGoneError extends Error {
@@ -67,6 +67,8 @@ export class ReportsRepository {
               return base;
             case "benchmark":
               return { ...base, benchmarkRunId: (await writeBenchmark(ctx, report.body)).runId };
+            case "update":
+              return { ...base, update: await writeUpdate(ctx, report.body) };
           }
         },
         { timeout: 30_000, maxWait: 10_000 },
