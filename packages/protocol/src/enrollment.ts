@@ -23,6 +23,8 @@ export const ZEnrollRequestV1 = z.object({
   publicKeyJwk: ZEd25519PublicJwk,
   hostname: z.string().min(1).max(255),
   agentVersion: z.string().max(50),
+  /** the device's own NATS user nkey (public part only; the seed never leaves the device) */
+  natsUserKey: z.string().regex(/^U[A-Z2-7]{55}$/, "must be a NATS user public nkey (U…)").optional(),
 });
 export type TEnrollRequestV1 = z.infer<typeof ZEnrollRequestV1>;
 
@@ -34,6 +36,8 @@ export const ZEnrollResponseV1 = z.object({
   /** verifies commands and catalog updates the server signs */
   serverPublicKeyJwk: ZEd25519PublicJwk,
   heartbeatIntervalSec: z.number().int().positive(),
+  /** user JWT for natsUserKey, signed by the fleet's NATS account; null = this NATS needs no per-device identity */
+  natsUserJwt: z.string().max(10_000).nullable().default(null),
   /** the catalog's current TUF root.json (exact text): the agent's trust anchor for catalog updates; null = no catalog */
   catalogTrustedRoot: z.string().max(1_000_000).nullable().default(null),
   /** JetStream KV bucket holding the device's signed assignment (key = device id) */

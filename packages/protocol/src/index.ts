@@ -15,6 +15,7 @@ export * from "./signing.js";
 export * from "./api.js";
 export * from "./examples.js";
 export * from "./natsUrl.js";
+export * from "./nats-permissions.js";
 export * from "./fleet-events.js";
 export * from "./catalog.js";
 export * from "./compatibility.js";
