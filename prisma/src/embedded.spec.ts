@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -74,6 +74,44 @@ describe("startEmbeddedPostgres", () => {
       expect((err as Error).message).toMatch(/did not start.*\n[\s\S]*(could not bind|Address already in use|could not create any TCP\/IP sockets)/);
     } finally {
       blocker.close();
+    }
+  });
+
+  it("fails with one clear sentence, and no hang, when the binaries cannot be run", async () => {
+    const emptyBin = join(parent, "no-binaries");
+    mkdirSync(emptyBin);
+    const err = await startEmbeddedPostgres({ dataDir: join(parent, "unused"), port: await freePort(), binDir: emptyBin }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EmbeddedPostgresError);
+    expect((err as Error).message).toMatch(new RegExp(`^cannot run ${join(emptyBin, "postgres")}.*: .*ENOENT`));
+  });
+
+  // As root, PostgreSQL runs as the `postgres` user, which cannot enter a 0700 directory owned by root (a clone under
+  // /root, a mkdtemp dir): the cluster is relocated under /var/tmp instead of failing with a raw spawn EACCES.
+  it.runIf(userInfo().uid === 0)("as root, relocates a data dir the postgres user cannot reach", async () => {
+    const privateParent = mkdtempSync(join(tmpdir(), "fleet-embedded-private-"));
+    chmodSync(privateParent, 0o700);
+    const dataDir = join(privateParent, "pg");
+    const port = await freePort();
+    let relocated: string | undefined;
+    try {
+      const db = await startEmbeddedPostgres({ dataDir, port });
+      relocated = db.dataDir;
+      try {
+        expect(db.dataDir).toMatch(/^\/var\/tmp\/fleetwise-[0-9a-f]{12}\/pg$/);
+        expect(await scalar(db.url, "SELECT 1")).toBe(1);
+      } finally {
+        await db.stop();
+      }
+      // the same dataDir maps to the same place: the data survives a restart
+      const again = await startEmbeddedPostgres({ dataDir, port });
+      try {
+        expect(again.dataDir).toBe(relocated);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      rmSync(privateParent, { recursive: true, force: true });
+      if (relocated) rmSync(join(relocated, ".."), { recursive: true, force: true });
     }
   });
 });
