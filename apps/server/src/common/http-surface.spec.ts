@@ -46,6 +46,24 @@ describe("admin auth", () => {
 });
 
 describe("HTTP surface", () => {
+  it.each(["/", "/api/v1"])("%s (printed by pnpm start) names the API version, docs, OpenAPI, health and metrics", async (p) => {
+    const res = await fetch(t.url + p);
+    expect(res.status).toBe(200);
+    const index = (await res.json()) as Record<string, string>;
+    expect(index).toMatchObject({ apiVersion: "v1", api: "/api/v1", docs: "/api/docs", openapi: "/api/openapi.json", health: "/health", metrics: "/metrics" });
+    // and each of them answers
+    for (const link of [index.docs, index.openapi, index.health, index.metrics]) expect((await fetch(t.url + link!)).status, link).toBe(200);
+  });
+
+  it("/metrics carries the standard process and Node.js metrics and the ingest latency histogram", async () => {
+    const text = await t.metrics();
+    for (const name of ["process_cpu_seconds_total", "process_resident_memory_bytes", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes"]) {
+      expect(text).toContain(`\n${name} `);
+    }
+    expect(text).toContain('# TYPE fleet_report_ingest_latency_seconds histogram');
+    expect(text).toContain('fleet_report_ingest_latency_seconds_bucket{le="1",kind="heartbeat"} 0');
+  });
+
   it("/health reports database and NATS", async () => {
     const res = await fetch(`${t.url}/health`);
     expect(await res.json()).toEqual({ status: "ok", checks: { database: { ok: true }, nats: { ok: true } } });

@@ -1,5 +1,5 @@
 import { Injectable } from "@nestjs/common";
-import { Counter, Gauge, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { REPORT_KINDS } from "@fleet/protocol";
 
 /** Tables the retention service prunes (the `table` label of fleet_retention_deleted_total). */
@@ -44,9 +44,23 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly ingestLatency = new Histogram({
+    name: "fleet_report_ingest_latency_seconds",
+    help: "From a report's sentAt (device clock) to its rows stored, by kind; includes queueing on the device and in JetStream",
+    labelNames: ["kind"] as const,
+    // from sub-second live ingestion to reports that waited out a device's day offline
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400],
+    registers: [this.registry],
+  });
+
   constructor() {
+    // process_* and nodejs_* (CPU, RSS, heap, event-loop lag, GC, handles) on this instance's registry.
+    collectDefaultMetrics({ register: this.registry });
     // Zero-initialise labelled series so dashboards see them before the first event.
-    for (const kind of REPORT_KINDS) this.reportsProcessed.inc({ kind }, 0);
+    for (const kind of REPORT_KINDS) {
+      this.reportsProcessed.inc({ kind }, 0);
+      this.ingestLatency.zero({ kind });
+    }
     for (const table of RETENTION_TABLES) this.retentionDeleted.inc({ table }, 0);
   }
 

@@ -52,6 +52,8 @@ describe("report ingestion", () => {
     expect(d.inventory?.inventory.memory.availableBytes).toBe(2000);
     expect(d.inventoryHistory.map((h) => h.ramFreeBytes)).toEqual([2000, 1000]);
     expect(await processed("inventory")).toBe(2);
+    // both went through the ingest latency histogram (sentAt -> stored), under their kind
+    expect(metricValue(await t.metrics(), "fleet_report_ingest_latency_seconds_count", { kind: "inventory" })).toBe(2);
 
     const hist = (await (await t.admin(`/api/v1/devices/${a.id}/inventory?limit=1`)).json()) as { items: { inventory: { memory: { availableBytes: number } } }[] };
     expect(hist.items).toHaveLength(1);

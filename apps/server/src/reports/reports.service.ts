@@ -63,6 +63,8 @@ export class ReportsService {
       return this.reject(msg, report.deviceId, "unknown_device", `device ${report.deviceId} was revoked while its report was processed`, log);
     }
     this.metrics.reportsProcessed.inc({ kind: report.kind });
+    // A device clock ahead of ours would give a negative latency: count it as 0 rather than drop the sample.
+    this.metrics.ingestLatency.observe({ kind: report.kind }, Math.max(0, Date.now() - Date.parse(report.sentAt)) / 1000);
     log.info({ ...ids, kind: report.kind, seq: report.seq, stale: stored.stale ?? false }, "report stored");
     this.presence.markSeen(report.deviceId, receivedAt);
     this.events.publish(FleetEvent.DeviceReported, report.deviceId, { kind: report.kind, msgId: report.msgId });
