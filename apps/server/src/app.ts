@@ -13,6 +13,7 @@ import { AppModule } from "./app.module.js";
 import type { ServerConfig } from "./common/env.js";
 import { HttpErrorFilter, toErrorResponse } from "./common/http-exception.filter.js";
 import { createRootLogger, NestPinoLogger } from "./common/logger.js";
+import { toOpenApi30 } from "./common/openapi-30.js";
 import { loadOrCreateServerKey } from "./common/server-key.js";
 import { NatsService } from "./nats/nats.service.js";
 
@@ -114,6 +115,6 @@ function setupOpenApi(app: NestExpressApplication): void {
     .setVersion("1")
     .addBearerAuth()
     .build();
-  const doc = cleanupOpenApiDoc(SwaggerModule.createDocument(app, cfg));
+  const doc = toOpenApi30(cleanupOpenApiDoc(SwaggerModule.createDocument(app, cfg)));
   SwaggerModule.setup("api/docs", app, doc, { jsonDocumentUrl: "api/openapi.json", yamlDocumentUrl: "api/openapi.yaml" });
 }
