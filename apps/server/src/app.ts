@@ -15,6 +15,7 @@ import { HttpErrorFilter, toErrorResponse } from "./common/http-exception.filter
 import { createRootLogger, NestPinoLogger } from "./common/logger.js";
 import { toOpenApi30 } from "./common/openapi-30.js";
 import { loadOrCreateServerKey } from "./common/server-key.js";
+import { NatsAuthority } from "./nats/nats-authority.js";
 import { NatsService } from "./nats/nats.service.js";
 
 export type { ServerConfig } from "./common/env.js";
@@ -43,13 +44,14 @@ export interface FleetServer {
 export async function createServer(config: ServerConfig, opts: CreateServerOptions = {}): Promise<FleetServer> {
   const log = opts.logger ?? createRootLogger(config.logLevel);
   const serverKey = await loadOrCreateServerKey(config.serverKeyFile);
+  const natsAuthority = config.natsKeysFile ? await NatsAuthority.load(config.natsKeysFile) : null;
   const prisma = opts.prisma ?? createPrismaClient(config.databaseUrl);
   const ownsPrisma = !opts.prisma;
   let nats: NatsService | null = null;
   let app: NestExpressApplication | null = null;
   try {
-    nats = await NatsService.connect(config, log);
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, log, prisma, nats, serverKey }), {
+    nats = await NatsService.connect(config, log, natsAuthority);
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, log, prisma, nats, serverKey, natsAuthority }), {
       logger: new NestPinoLogger(log.child({ context: "Nest" })),
       bodyParser: false,
     });

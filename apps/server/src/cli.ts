@@ -8,6 +8,7 @@ import { EnvError, loadDatabaseUrl } from "./common/env.js";
 import { isEntryPoint } from "./common/is-entry-point.js";
 import { EnrollmentRepository } from "./enrollment/enrollment.repository.js";
 import { issueEnrollmentToken } from "./enrollment/issue-token.js";
+import { writeNatsAuthFiles } from "./nats/write-nats-auth-files.js";
 
 /** Exit code for bad usage (flags, environment), distinct from 1 = the command ran and failed. */
 export const EXIT_USAGE = 2;
@@ -61,6 +62,17 @@ export function buildCli(io: CliIo = {}): Command {
     .action(async () => {
       const { applied } = await applyMigrations(databaseUrl());
       out(applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}\n` : "database is up to date\n");
+    });
+
+  program
+    .command("nats-config")
+    .description("NATS decentralized auth: create the operator/account keys (once, 0600) and write the nats-server config include and the server's creds")
+    .requiredOption("--keys <file>", "the NATS keys file (created if missing); the server reads it from FLEET_NATS_KEYS_FILE")
+    .requiredOption("--out <file>", "nats-server config to write (operator, system account, MEMORY resolver with the accounts preloaded)")
+    .option("--creds <file>", "also write the server user's creds (0600), for tools such as the nats CLI")
+    .action(async (opts: { keys: string; out: string; creds?: string }) => {
+      const written = await writeNatsAuthFiles({ keysFile: opts.keys, configFile: opts.out, credsFile: opts.creds });
+      out(`nats-server config: ${written.configFile}\nfleet account:      ${written.accountPublicKey}\n${written.credsFile ? `server creds:       ${written.credsFile}\n` : ""}`);
     });
 
   const token = program.command("token").description("enrollment tokens");

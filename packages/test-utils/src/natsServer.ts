@@ -3,12 +3,22 @@ import fs from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { credsAuthenticator, type ConnectionOptions } from "nats";
 import { freePort } from "./freePort.js";
+import { createTestNatsAuth } from "./natsAuth.js";
 
 export interface TestNatsServer {
   url: string;
   port: number;
   storeDir: string;
+  /**
+   * With decentralized auth (the default): the fleet server's FLEET_NATS_KEYS_FILE, and the server user's creds
+   * (everything in the fleet account); null when the server runs without auth or with user/pass.
+   */
+  keysFile: string | null;
+  serverCreds: string | null;
+  /** options to connect as the fleet server's user (or anonymously without auth): `connect(nats.connectOptions())` */
+  connectOptions(): ConnectionOptions;
   /** stop the process (SIGTERM, then SIGKILL); JetStream data stays for a restart */
   stop(): Promise<void>;
   /** start again on the same port and store */
@@ -18,16 +28,35 @@ export interface TestNatsServer {
 }
 
 const NATS_BIN = process.env.NATS_SERVER_BIN ?? "nats-server";
+/** FLEET_TEST_NATS_AUTH=none runs every test NATS without auth (to compare, or to debug with a plain client). */
+const DEFAULT_AUTH: "jwt" | "none" = process.env.FLEET_TEST_NATS_AUTH === "jwt" ? "jwt" : "none";
+
+export interface StartNatsServerOptions {
+  port?: number;
+  /** user/password auth instead (the URL then carries them) */
+  user?: string;
+  pass?: string;
+  /** "jwt" (default): operator mode, as `pnpm start` runs it (every device its own user); "none": anyone may connect */
+  auth?: "jwt" | "none";
+}
 
 /** Start a private nats-server with JetStream on a free port, for isolated and fault tests. */
-export async function startNatsServer(opts: { port?: number; user?: string; pass?: string } = {}): Promise<TestNatsServer> {
+export async function startNatsServer(opts: StartNatsServerOptions = {}): Promise<TestNatsServer> {
   const port = opts.port ?? (await freePort());
   const storeDir = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-nats-"));
   let child: ChildProcess | null = null;
+  const jwtAuth = !opts.user && (opts.auth ?? DEFAULT_AUTH) === "jwt" ? await createTestNatsAuth() : null;
+  // Beside the JetStream data (which nats-server keeps under <storeDir>/jetstream): removed by dispose().
+  const keysFile = jwtAuth ? path.join(storeDir, "nats-keys.json") : null;
+  const configFile = path.join(storeDir, "auth.conf");
+  if (jwtAuth) {
+    await fs.writeFile(keysFile!, jwtAuth.keysJson, { mode: 0o600 });
+    await fs.writeFile(configFile, jwtAuth.config, { mode: 0o600 });
+  }
 
   const start = async () => {
     if (child) return;
-    const auth = opts.user ? ["--user", opts.user, "--pass", opts.pass ?? ""] : [];
+    const auth = opts.user ? ["--user", opts.user, "--pass", opts.pass ?? ""] : jwtAuth ? ["-c", configFile] : [];
     const proc = spawn(NATS_BIN, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, ...auth], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     proc.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
@@ -53,11 +82,19 @@ export async function startNatsServer(opts: { port?: number; user?: string; pass
   };
 
   await start();
+  const url = opts.user ? `nats://${encodeURIComponent(opts.user)}:${encodeURIComponent(opts.pass ?? "")}@127.0.0.1:${port}` : `nats://127.0.0.1:${port}`;
   return {
-    /** with credentials in it when the server requires them */
-    url: opts.user ? `nats://${encodeURIComponent(opts.user)}:${encodeURIComponent(opts.pass ?? "")}@127.0.0.1:${port}` : `nats://127.0.0.1:${port}`,
+    /** with credentials in it when the server requires user/password */
+    url,
     port,
     storeDir,
+    keysFile,
+    serverCreds: jwtAuth?.serverCreds ?? null,
+    connectOptions: () => ({
+      servers: `nats://127.0.0.1:${port}`,
+      ...(opts.user ? { user: opts.user, pass: opts.pass ?? "" } : {}),
+      ...(jwtAuth ? { authenticator: credsAuthenticator(new TextEncoder().encode(jwtAuth.serverCreds)) } : {}),
+    }),
     stop,
     start,
     dispose: async () => {

@@ -16,6 +16,8 @@ describe("parseEnv", () => {
       commandStream: "FLEET_COMMANDS",
       consumer: "fleet-server",
       serverKeyFile: ".fleet/server-key.json",
+      natsKeysFile: null,
+      assignmentBucket: "FLEET_ASSIGNMENTS",
       publicNatsUrl: "nats://127.0.0.1:4222",
       heartbeatIntervalSec: 30,
       offlineAfterSec: 90,

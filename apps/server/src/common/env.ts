@@ -19,6 +19,9 @@ const ZEnv = z.object({
   FLEET_COMMAND_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a JetStream stream name ([A-Za-z0-9_-])").default("FLEET_COMMANDS"),
   FLEET_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a durable consumer name ([A-Za-z0-9_-])").default("fleet-server"),
   FLEET_SERVER_KEY_FILE: z.string().min(1).default(".fleet/server-key.json"),
+  // Set = NATS runs with decentralized auth (`fleet-server nats-config`): the server signs every device its own user JWT.
+  FLEET_NATS_KEYS_FILE: z.string().min(1).optional(),
+  FLEET_ASSIGNMENT_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a JetStream KV bucket name ([A-Za-z0-9_-])").default("FLEET_ASSIGNMENTS"),
   FLEET_PUBLIC_NATS_URL: ZNatsUrl.optional(),
   HEARTBEAT_INTERVAL_SEC: ZInt(30, 1, 86_400),
   OFFLINE_AFTER_SEC: ZInt(90, 1, 7 * 86_400),
@@ -48,6 +51,10 @@ export interface ServerConfig {
   offlineAfterSec: number;
   reportMaxAgeDays: number;
   retention: RetentionConfig;
+  /** NATS operator/account keys (decentralized auth); null = NATS without per-device identity */
+  natsKeysFile: string | null;
+  /** JetStream KV bucket of the devices' signed assignments (key = device id) */
+  assignmentBucket: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -103,6 +110,8 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
       inventoryDays: e.INVENTORY_RETENTION_DAYS,
       eventDays: e.EVENT_RETENTION_DAYS,
     },
+    natsKeysFile: e.FLEET_NATS_KEYS_FILE ?? null,
+    assignmentBucket: e.FLEET_ASSIGNMENT_BUCKET,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,4 +1,5 @@
 import { Module } from "@nestjs/common";
+import { NatsIdentityModule } from "../nats-identity/nats-identity.module.js";
 import { DeviceKeyCache } from "./device-key.cache.js";
 import { DeviceKeyRepository } from "./device-key.repository.js";
 import { DevicesController } from "./devices.controller.js";
@@ -8,6 +9,7 @@ import { PresenceService } from "./presence.service.js";
 import { RevocationBroadcast } from "./revocation-broadcast.js";
 
 @Module({
+  imports: [NatsIdentityModule],
   controllers: [DevicesController],
   providers: [DevicesService, DevicesRepository, DeviceKeyRepository, DeviceKeyCache, PresenceService, RevocationBroadcast],
   exports: [DeviceKeyCache, PresenceService, DevicesRepository],

@@ -5,6 +5,7 @@ import { NotFoundError } from "../common/app-error.js";
 import { CONFIG, LOGGER } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
+import { NatsIdentityService } from "../nats-identity/nats-identity.service.js";
 import { DeviceKeyCache } from "./device-key.cache.js";
 import { onlineCutoff } from "./device-status.js";
 import { toDeviceDetail, toDeviceSummary } from "./device.mapper.js";
@@ -22,6 +23,7 @@ export class DevicesService {
     private readonly presence: PresenceService,
     private readonly broadcast: RevocationBroadcast,
     private readonly events: FleetEventBus,
+    private readonly natsIdentity: NatsIdentityService,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) log: Logger,
   ) {
@@ -52,6 +54,8 @@ export class DevicesService {
     if (!(await this.repo.revoke(id, actor))) throw new NotFoundError("device", id);
     this.keys.forget(id);
     this.presence.forget(id);
+    // Its NATS user too: nats-server drops its connection and refuses it from now on.
+    await this.natsIdentity.deviceRevoked(id);
     // Other instances cached the key too; without this they verify its reports until restart.
     await this.broadcast.announce(id);
     this.log.info({ deviceId: id }, "device revoked");

@@ -12,6 +12,8 @@ export interface NewDevice {
   agentVersion: string;
   publicKeyJwk: Prisma.InputJsonValue;
   publicKeyThumbprint: string;
+  /** the device's NATS user nkey, so revoking the device can revoke its NATS user */
+  natsUserKey: string | null;
 }
 
 @Injectable()

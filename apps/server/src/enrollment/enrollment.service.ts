@@ -8,6 +8,7 @@ import type { ServerConfig } from "../common/env.js";
 import type { ServerKey } from "../common/server-key.js";
 import { isUniqueViolation } from "../common/prisma.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
+import { NatsIdentityService } from "../nats-identity/nats-identity.service.js";
 import { EnrollmentRepository, type TokenRefusal } from "./enrollment.repository.js";
 import { issueEnrollmentToken } from "./issue-token.js";
 import { hashEnrollmentSecret, newDeviceId } from "./token-hash.js";
@@ -25,6 +26,7 @@ export class EnrollmentService {
   constructor(
     private readonly repo: EnrollmentRepository,
     private readonly events: FleetEventBus,
+    private readonly natsIdentity: NatsIdentityService,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
     @Inject(LOGGER) log: Logger,
@@ -42,6 +44,10 @@ export class EnrollmentService {
   async enroll(req: TEnrollRequestV1): Promise<TEnrollResponseV1> {
     const publicKeyJwk = { kty: req.publicKeyJwk.kty, crv: req.publicKeyJwk.crv, x: req.publicKeyJwk.x };
     const thumbprint = await calculateJwkThumbprint(publicKeyJwk, "sha256");
+    // NATS with per-device identity: a device that cannot present its own NATS key could never connect.
+    if (this.natsIdentity.enabled && !req.natsUserKey) {
+      throw new AppError(ErrorCode.ValidationFailed, "this server's NATS gives every device its own identity: the agent must send natsUserKey (upgrade the agent)");
+    }
     const deviceId = newDeviceId();
     let result;
     try {
@@ -51,6 +57,7 @@ export class EnrollmentService {
         agentVersion: req.agentVersion,
         publicKeyJwk,
         publicKeyThumbprint: thumbprint,
+        natsUserKey: req.natsUserKey ?? null,
       });
     } catch (err) {
       // The transaction rolled back, so the token is still unused.
@@ -63,6 +70,8 @@ export class EnrollmentService {
       await this.repo.recordRefusal(result.reason, { hostname: req.hostname });
       throw new AppError(refusal.code, refusal.message);
     }
+    const natsUserJwt = req.natsUserKey ? await this.natsIdentity.issueDeviceJwt(deviceId, req.natsUserKey) : null;
+    await this.natsIdentity.deviceEnrolled(deviceId);
     this.log.info({ deviceId, hostname: req.hostname, thumbprint }, "device enrolled");
     this.events.publish(FleetEvent.DeviceEnrolled, deviceId, { hostname: req.hostname });
     return {
@@ -71,8 +80,9 @@ export class EnrollmentService {
       natsUrl: this.config.publicNatsUrl,
       serverPublicKeyJwk: this.serverKey.publicJwk,
       heartbeatIntervalSec: this.config.heartbeatIntervalSec,
+      natsUserJwt,
       catalogTrustedRoot: null,
-      assignmentBucket: "FLEET_ASSIGNMENTS",
+      assignmentBucket: this.config.assignmentBucket,
     };
   }
 }

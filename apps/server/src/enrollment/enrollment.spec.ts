@@ -1,3 +1,5 @@
+import { decode } from "@nats-io/jwt";
+import { nkeys } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSigningKeyPair, ZEnrollResponseV1 } from "@fleet/protocol";
 import { hashEnrollmentSecret } from "./token-hash.js";
@@ -15,14 +17,14 @@ async function newToken(ttlSeconds = 3600, note?: string): Promise<{ id: string;
   return (await res.json()) as { id: string; token: string; expiresAt: string };
 }
 
-async function enroll(token: string, hostname = "ws-1") {
+async function enroll(token: string, hostname = "ws-1", natsUserKey: string | null = nkeys.createUser().getPublicKey()) {
   const { publicJwk } = await generateSigningKeyPair();
   const res = await fetch(`${t.url}/api/v1/enroll`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, publicKeyJwk: publicJwk, hostname, agentVersion: "0.1.0" }),
+    body: JSON.stringify({ token, publicKeyJwk: publicJwk, hostname, agentVersion: "0.1.0", natsUserKey: natsUserKey ?? undefined }),
   });
-  return { res, body: (await res.json()) as Record<string, unknown>, publicJwk };
+  return { res, body: (await res.json()) as Record<string, unknown>, publicJwk, natsUserKey };
 }
 
 describe("enrollment", () => {
@@ -34,7 +36,7 @@ describe("enrollment", () => {
     expect(JSON.stringify(row)).not.toContain(tok.token);
     expect(row.note).toBe("desk 42");
 
-    const { res, body, publicJwk } = await enroll(tok.token, "ws-happy");
+    const { res, body, publicJwk, natsUserKey } = await enroll(tok.token, "ws-happy");
     expect(res.status).toBe(201);
     const parsed = ZEnrollResponseV1.parse(body);
     expect(parsed.subjectPrefix).toBe("fleet.v1");
@@ -47,6 +49,16 @@ describe("enrollment", () => {
     expect(device.publicKeyJwk).toEqual({ kty: "OKP", crv: "Ed25519", x: publicJwk.x });
     expect(device.publicKeyThumbprint).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(device.enrollmentTokenId).toBe(tok.id);
+    expect(device.natsUserKey).toBe(natsUserKey);
+    if (t.nats.keysFile) {
+      // NATS with per-device identity: a user JWT for the device's own key, limited to its own subjects.
+      const claims = decode<{ pub: { allow: string[] }; sub: { allow: string[] } }>(parsed.natsUserJwt!);
+      expect(claims.sub).toBe(natsUserKey);
+      expect(claims.nats.pub.allow).toContain(`fleet.v1.device.${parsed.deviceId}.>`);
+      expect(claims.nats.sub.allow).toEqual([`_INBOX_${parsed.deviceId}.>`, `$KV.FLEET_ASSIGNMENTS.${parsed.deviceId}`]);
+    } else {
+      expect(parsed.natsUserJwt).toBeNull();
+    }
     const used = await t.db.prisma.enrollmentToken.findUniqueOrThrow({ where: { id: tok.id } });
     expect(used.usedAt).not.toBeNull();
 
@@ -108,7 +120,7 @@ describe("enrollment", () => {
       fetch(`${t.url}/api/v1/enroll`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ token, publicKeyJwk: publicJwk, hostname: "dup-key", agentVersion: "0.1.0" }),
+        body: JSON.stringify({ token, publicKeyJwk: publicJwk, hostname: "dup-key", agentVersion: "0.1.0", natsUserKey: nkeys.createUser().getPublicKey() }),
       });
     expect((await post(first.token)).status).toBe(201);
     const second = await newToken();
@@ -117,6 +129,16 @@ describe("enrollment", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("conflict");
     const row = await t.db.prisma.enrollmentToken.findUniqueOrThrow({ where: { id: second.id } });
     expect(row.usedAt).toBeNull();
+  });
+
+  it("with per-device NATS identity, refuses an agent that sends no NATS key (it could never connect) and keeps the token", async (ctx) => {
+    if (!t.nats.keysFile) ctx.skip(); // FLEET_TEST_NATS_AUTH=none: NATS without auth
+    const tok = await newToken();
+    const { res, body } = await enroll(tok.token, "old-agent", null);
+    expect(res.status).toBe(400);
+    expect(body).toMatchObject({ error: { code: "validation_failed", message: expect.stringMatching(/natsUserKey/) } });
+    expect((await t.db.prisma.enrollmentToken.findUniqueOrThrow({ where: { id: tok.id } })).usedAt).toBeNull();
+    expect((await enroll(tok.token, "new-agent")).res.status).toBe(201);
   });
 
   it("validates the enroll body: a private key is refused with 400 validation_failed", async () => {

@@ -1,7 +1,8 @@
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, connect, nanos, type JetStreamClient, type JetStreamManager, type NatsConnection, type StreamConfig } from "nats";
+import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, connect, credsAuthenticator, nanos, type JetStreamClient, type JetStreamManager, type NatsConnection, type StreamConfig } from "nats";
 import type { Logger } from "pino";
-import { natsConnectionOptions, redactNatsUrl, subjects } from "@fleet/protocol";
+import { deviceCommandConsumer, natsConnectionOptions, redactNatsUrl, subjects } from "@fleet/protocol";
 import type { ServerConfig } from "../common/env.js";
+import type { NatsAuthority } from "./nats-authority.js";
 
 export class NatsSetupError extends Error {
   override name = "NatsSetupError";
@@ -12,6 +13,7 @@ const DAY_NS = nanos(24 * 3600 * 1000);
 /** The server's NATS connection, its JetStream streams and the report consumer definition. */
 export class NatsService {
   private connected = true;
+  private readonly reconnectHandlers: (() => void)[] = [];
 
   private constructor(
     readonly nc: NatsConnection,
@@ -23,18 +25,25 @@ export class NatsService {
     void this.watchStatus();
   }
 
-  static async connect(config: ServerConfig, rootLog: Logger): Promise<NatsService> {
+  /** With `auth`, the server connects as its own user of the fleet account (decentralized auth). */
+  static async connect(config: ServerConfig, rootLog: Logger, auth: NatsAuthority | null = null): Promise<NatsService> {
     const log = rootLog.child({ context: "NatsService" });
     let nc: NatsConnection;
     try {
+      const authenticator = auth ? credsAuthenticator(new TextEncoder().encode(await auth.serverCreds())) : undefined;
       // Reconnect forever: the broker restarting must never take the control plane down.
-      nc = await connect({ ...natsConnectionOptions(config.natsUrl), name: "fleet-server", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      nc = await connect({ ...natsConnectionOptions(config.natsUrl), authenticator, name: "fleet-server", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
     } catch (err) {
       throw new NatsSetupError(`cannot connect to NATS at ${redactNatsUrl(config.natsUrl)}: ${(err as Error).message}`, { cause: err });
     }
     const svc = new NatsService(nc, nc.jetstream(), await nc.jetstreamManager(), config, log);
     await svc.ensureStreams();
     return svc;
+  }
+
+  /** Called after every reconnect (e.g. to re-push state a restarted nats-server lost). */
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.push(handler);
   }
 
   get isConnected(): boolean {
@@ -89,8 +98,33 @@ export class NatsService {
     }
   }
 
+  /**
+   * The durable pull consumer `agent-<id>` a device reads its commands from. Devices may not create consumers, so the
+   * server creates it at enrollment (`all`) and re-creates it when missing (`new`: a re-created consumer must not
+   * replay the stream's older commands).
+   */
+  async ensureDeviceConsumer(deviceId: string, deliver: "all" | "new"): Promise<"exists" | "created"> {
+    const name = deviceCommandConsumer(deviceId);
+    try {
+      await this.jsm.consumers.info(this.config.commandStream, name);
+      return "exists";
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    await this.jsm.consumers.add(this.config.commandStream, {
+      durable_name: name,
+      filter_subject: subjects(this.config.subjectPrefix).command(deviceId),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: deliver === "all" ? DeliverPolicy.All : DeliverPolicy.New,
+      max_deliver: 5,
+      ack_wait: nanos(30_000),
+    });
+    return "created";
+  }
+
   /** Publish a signed command; the msgId makes a retried publish a no-op within the duplicate window. */
   async publishCommand(deviceId: string, jws: string, msgId: string): Promise<void> {
+    await this.ensureDeviceConsumer(deviceId, "new");
     await this.js.publish(subjects(this.config.subjectPrefix).command(deviceId), new TextEncoder().encode(jws), { msgID: msgId });
   }
 
@@ -102,6 +136,7 @@ export class NatsService {
       } else if (s.type === "reconnect") {
         this.connected = true;
         this.log.info({ server: s.data }, "NATS reconnected");
+        for (const h of this.reconnectHandlers) h();
       }
     }
   }

@@ -38,6 +38,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     PORT: "0",
     FLEET_ADMIN_TOKEN: ADMIN_TOKEN,
     FLEET_SERVER_KEY_FILE: path.join(keyDir, "server-key.json"),
+    // NATS with decentralized auth (the test default): the server signs every device its own user JWT.
+    ...(nats.keysFile ? { FLEET_NATS_KEYS_FILE: nats.keysFile } : {}),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ...env,
   });
