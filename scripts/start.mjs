@@ -13,18 +13,39 @@ const dataDir = path.resolve(process.env.FLEET_DATA_DIR ?? path.join(root, ".fle
 const children = [];
 const cleanups = [];
 let stopping = false;
+let embeddedPgDir;
 
-const log = (msg) => console.log(`[fleet] ${msg}`);
+// `pnpm start | tee start.log` then Ctrl-C: tee dies first, and every later write to stdout fails with EPIPE. Without a
+// handler that error killed this script before it stopped its children (detached, they ran on). Output is best-effort;
+// stopping the children is not.
+const broken = { stdout: false, stderr: false };
+for (const name of ["stdout", "stderr"]) {
+  process[name].on("error", (err) => {
+    broken[name] = true;
+    if (err.code !== "EPIPE" && !broken.stderr && name === "stdout") process.stderr.write(`[fleet] stdout: ${err.message}\n`);
+  });
+}
+const out = (line) => {
+  if (!broken.stdout) process.stdout.write(line + "\n");
+};
+const err = (line) => {
+  if (!broken.stderr) process.stderr.write(line + "\n");
+};
+const log = (msg) => out(`[fleet] ${msg}`);
 const fail = (msg) => {
-  console.error(`[fleet] error: ${msg}`);
+  err(`[fleet] error: ${msg}`);
   void shutdown(1);
 };
 
 async function main() {
   // 0755: as root, the embedded PostgreSQL runs as its own user and must traverse this directory; secrets in it are 0600.
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
-  process.on("SIGINT", () => void shutdown(0));
-  process.on("SIGTERM", () => void shutdown(0));
+  // Ctrl-C (the terminal's whole foreground group gets SIGINT, also pnpm and tee), kill, or a closed terminal.
+  // A second signal while stopping kills what is left at once.
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => (stopping ? killAll("SIGKILL") : void shutdown(0)));
+  // Last resort, whatever ends this process (an uncaught error, process.exit): no child outlives it.
+  process.on("exit", () => killAll("SIGKILL"));
+  process.on("uncaughtException", (e) => fail(`unexpected: ${e instanceof Error ? e.stack : String(e)}`));
 
   if (process.env.FLEET_SKIP_BUILD !== "1") {
     log("building (cached after the first run)…");
@@ -69,19 +90,22 @@ async function main() {
   if (!fs.existsSync(path.join(agentHome, "state.json"))) {
     log("enrolling the local agent…");
     const token = await createEnrollmentToken(serverUrl, adminToken);
-    const r = spawnSync(process.execPath, [agentCli, "enroll", "--server", serverUrl, "--token", token, "--home", agentHome], { stdio: "inherit", env: { ...process.env, ...agentEnv } });
-    if (r.status !== 0) return fail("agent enrollment failed");
+    // Output through out()/err(): an inherited stdout may be a broken pipe by now (the child would die of EPIPE).
+    const r = spawnSync(process.execPath, [agentCli, "enroll", "--server", serverUrl, "--token", token, "--home", agentHome], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", env: { ...process.env, ...agentEnv } });
+    for (const l of (r.stdout ?? "").split("\n")) if (l.trim()) out(`agent  | ${l}`);
+    for (const l of (r.stderr ?? "").split("\n")) if (l.trim()) err(`agent  | ${l}`);
+    if (r.status !== 0) return fail(`agent enrollment failed${r.error ? `: ${r.error.message}` : ""}`);
   }
   run("agent", process.execPath, [agentCli, "run", "--home", agentHome], agentEnv);
   await waitHttp(`http://127.0.0.1:${consolePort}/`, "console");
 
-  console.log(`
+  out(`
   Fleetwise is running (data in ${dataDir}):
     console       http://127.0.0.1:${consolePort}
     server API    ${serverUrl}/api/v1   (docs: ${serverUrl}/api/docs, metrics: ${serverUrl}/metrics)
     admin token   ${path.join(dataDir, "admin-token")}
     NATS          ${natsUrl}
-    database      ${databaseUrl.replace(/:[^:@/]+@/, ":***@")}
+    database      ${databaseUrl.replace(/:[^:@/]+@/, ":***@")}${embeddedPgDir ? ` (data in ${embeddedPgDir})` : ""}
     agent home    ${agentHome} (models: ${modelsDir})
   Ctrl-C stops everything.
 `);
@@ -90,8 +114,14 @@ async function main() {
 async function startEmbeddedPostgres(db) {
   const port = await portOr(54329);
   log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in ${path.join(dataDir, "pg")})…`);
-  const pg = await db.startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port });
+  const pg = await db.startEmbeddedPostgres({
+    dataDir: path.join(dataDir, "pg"),
+    port,
+    // only our own notes (binaries copied, data dir relocated because the postgres user cannot reach this clone)
+    onLog: (line) => line.startsWith("[fleet]") && log(line.slice(8).trim()),
+  });
   cleanups.push(() => pg.stop());
+  embeddedPgDir = pg.dataDir;
   return pg.url;
 }
 
@@ -148,7 +178,7 @@ function run(name, cmd, args, env, cwd = root) {
       buf += d;
       const lines = buf.split("\n");
       buf = lines.pop();
-      for (const l of lines) if (l.trim()) console.log(prefix(l));
+      for (const l of lines) if (l.trim()) out(prefix(l));
     });
   }
   child.on("exit", (code, signal) => {
@@ -163,17 +193,33 @@ async function shutdown(code) {
   stopping = true;
   log("stopping…");
   for (const { child } of [...children].reverse()) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((r) => {
-        const t = setTimeout(() => (child.kill("SIGKILL"), r()), 8000);
+    if (isRunning(child)) {
+      const exited = new Promise((r) => {
+        const t = setTimeout(() => (signalGroup(child, "SIGKILL"), r()), 8000);
         child.once("exit", () => (clearTimeout(t), r()));
       });
+      signalGroup(child, "SIGTERM");
+      await exited;
     }
   }
   for (const c of cleanups.reverse()) await c().catch(() => {});
   log("stopped.");
   process.exit(code);
+}
+
+const isRunning = (child) => child.exitCode === null && child.signalCode === null;
+
+// Each child leads its own process group (detached): signal the group, so whatever it spawned stops with it.
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: the group is already gone
+  }
+}
+
+function killAll(signal) {
+  for (const { child } of children) if (isRunning(child)) signalGroup(child, signal);
 }
 
 async function portOr(preferred) {
