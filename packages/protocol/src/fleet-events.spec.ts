@@ -11,6 +11,8 @@ describe("ZFleetEventV1", () => {
     ["revoked", { type: FleetEvent.DeviceRevoked, deviceId: "dev_1", at, data: {} }],
     ["rejected without a device", { type: FleetEvent.ReportRejected, deviceId: null, at, data: { reason: "malformed", detail: "x", subject: "fleet.device.a.heartbeat" } }],
     ["benchmark", { type: FleetEvent.BenchmarkCompleted, deviceId: "dev_1", at, data: { commandId: null, ok: true, runId: "r1" } }],
+    ["rollout paused", { type: FleetEvent.RolloutPaused, deviceId: null, at, data: { rolloutId: "0b0c3f4e-3c1d-4a57-9b1e-6f7a8b9c0d1e", state: "paused", currentRing: 0, reason: "gate failed" } }],
+    ["rollout device", { type: FleetEvent.RolloutDeviceUpdated, deviceId: "dev_1", at, data: { rolloutId: "0b0c3f4e-3c1d-4a57-9b1e-6f7a8b9c0d1e", state: "failed", code: "self_test_failed" } }],
   ];
   it.each(valid)("accepts %s", (_, e) => expect(ZFleetEventV1.safeParse(e).success).toBe(true));
 

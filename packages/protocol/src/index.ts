@@ -22,4 +22,5 @@ export * from "./compatibility.js";
 export * from "./assignment.js";
 export * from "./assignment-signing.js";
 export * from "./rollout.js";
+export * from "./device-labels.js";
 export * from "./device-auth.js";
