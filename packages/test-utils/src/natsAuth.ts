@@ -1,4 +1,4 @@
-import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, fromSeed } from "@nats-io/jwt";
+import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, fromPublic, fromSeed } from "@nats-io/jwt";
 
 /**
  * Operator, SYS and FLEET accounts for a test nats-server with decentralized auth. The keys file has the format
@@ -12,6 +12,8 @@ export interface TestNatsAuth {
   config: string;
   /** creds of the server's own user (all of the FLEET account) */
   serverCreds: string;
+  /** a user JWT in the FLEET account for this public nkey, limited to these permissions (as the server issues devices) */
+  userJwt(userPublicKey: string, permissions: { pub: { allow: string[] }; sub: { allow: string[] } }): Promise<string>;
 }
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -38,5 +40,6 @@ export async function createTestNatsAuth(): Promise<TestNatsAuth> {
       "",
     ].join("\n"),
     serverCreds: text(fmtCreds(serverJwt, server)),
+    userJwt: (userPublicKey, permissions) => encodeUser("test-user", fromPublic(userPublicKey), fleet, { pub: permissions.pub, sub: permissions.sub }),
   };
 }

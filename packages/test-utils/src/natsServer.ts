@@ -19,6 +19,8 @@ export interface TestNatsServer {
   serverCreds: string | null;
   /** options to connect as the fleet server's user (or anonymously without auth): `connect(nats.connectOptions())` */
   connectOptions(): ConnectionOptions;
+  /** with decentralized auth, a user JWT for this public nkey limited to `permissions` (e.g. devicePermissions()); else null */
+  userJwt(userPublicKey: string, permissions: { pub: { allow: string[] }; sub: { allow: string[] } }): Promise<string | null>;
   /** stop the process (SIGTERM, then SIGKILL); JetStream data stays for a restart */
   stop(): Promise<void>;
   /** start again on the same port and store */
@@ -95,6 +97,7 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
       ...(opts.user ? { user: opts.user, pass: opts.pass ?? "" } : {}),
       ...(jwtAuth ? { authenticator: credsAuthenticator(new TextEncoder().encode(jwtAuth.serverCreds)) } : {}),
     }),
+    userJwt: async (userPublicKey, permissions) => (jwtAuth ? jwtAuth.userJwt(userPublicKey, permissions) : null),
     stop,
     start,
     dispose: async () => {

@@ -78,7 +78,7 @@ describe("fleet-agent CLI", () => {
     afterAll(async () => nats?.dispose());
 
     it("prints identity, NATS reachability, queue depth and models with short hashes", async () => {
-      const { state } = await makeTestIdentity({ natsUrl: nats.url });
+      const { state } = await makeTestIdentity({ natsUrl: nats.url }, nats);
       await writeState(home, state);
       await fs.mkdir(path.join(home, "models"));
       await fs.copyFile(TINY_MODEL, path.join(home, "models", "tiny.gguf"));

@@ -1,5 +1,5 @@
-import { AckPolicy, DeliverPolicy, type ConsumerMessages } from "nats";
-import { importPublicJwk, openCommand, subjects, type TCommandV1 } from "@fleet/protocol";
+import type { ConsumerMessages } from "nats";
+import { importPublicJwk, openCommand, type TCommandV1 } from "@fleet/protocol";
 import type { Logger } from "../logger.js";
 import type { NatsLink } from "../reporting/NatsLink.js";
 import type { AgentState } from "../state/ZAgentState.js";
@@ -16,13 +16,14 @@ export interface CommandListenerOptions {
   onCommand: (command: TCommandV1) => Promise<void>;
   /** a message that failed verification; it is terminated, never redelivered */
   onRefused: (reason: string, detail: string) => Promise<void>;
-  /** wait between attempts while the command stream does not exist yet */
+  /** wait between attempts while the command stream or this device's consumer does not exist yet */
   retryMs?: number;
 }
 
 /**
  * Reads this device's commands from a durable JetStream consumer `agent-<deviceId>` on the command stream,
- * so commands sent while the agent was off are delivered when it comes back. Every message is verified with
+ * so commands sent while the agent was off are delivered when it comes back. The server creates that consumer
+ * (at enrollment, and again if it goes missing): a device may only read it, never create one. Every message is verified with
  * the server's key and the device id before anything acts on it.
  */
 export class CommandListener {
@@ -52,7 +53,6 @@ export class CommandListener {
   private async run(): Promise<void> {
     const signal = this.abort.signal;
     const serverKey = await importPublicJwk({ ...this.opts.state.serverPublicJwk });
-    const filter = subjects(this.opts.subjectPrefix).command(this.opts.state.deviceId);
     while (!signal.aborted) {
       await this.opts.link.whenConnected(signal);
       const nc = this.opts.link.connection;
@@ -62,15 +62,6 @@ export class CommandListener {
         continue;
       }
       try {
-        const jsm = await nc.jetstreamManager();
-        await jsm.consumers.add(this.opts.stream, {
-          durable_name: this.durableName,
-          filter_subject: filter,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          max_deliver: 5,
-          ack_wait: 30_000_000_000, // ns
-        });
         const consumer = await nc.jetstream().consumers.get(this.opts.stream, this.durableName);
         this.messages = await consumer.consume({ max_messages: 16 });
         this.log.info({ stream: this.opts.stream, consumer: this.durableName }, "listening for commands");
@@ -89,7 +80,7 @@ export class CommandListener {
         }
       } catch (err) {
         if (signal.aborted) return;
-        this.log.warn({ stream: this.opts.stream, err: describeError(err) }, "command stream not available yet; will retry");
+        this.log.warn({ stream: this.opts.stream, err: describeError(err) }, "command stream or this device's consumer not available yet (the server creates it); will retry");
       } finally {
         this.messages = null;
       }

@@ -59,7 +59,7 @@ export interface SupportBundleOptions {
  */
 export async function collectSupportBundle(opts: SupportBundleOptions): Promise<string> {
   const { config, state } = opts;
-  const secrets = state ? [state.localApiToken, state.privateJwk.d] : [];
+  const secrets = state ? [state.localApiToken, state.privateJwk.d, ...(state.natsCreds ? [state.natsCreds.seed] : [])] : [];
   const entries: TarEntry[] = [];
   const json = (name: string, v: unknown) => entries.push({ name, data: redactText(JSON.stringify(redactObject(v), null, 2), secrets) + "\n" });
 

@@ -1,5 +1,5 @@
-// keys whose values are secrets ("maxTokens" is not; "localApiToken", "privateJwk" and a JWK's "d" are)
-const SECRET_KEY = /(token|secret|password|passwd|credentials?|privatejwk|private_key|privatekey|apikey|api_key)$|^d$/i;
+// keys whose values are secrets ("maxTokens" is not; "localApiToken", "privateJwk", "natsCreds", a JWK's "d" and an nkey seed are)
+const SECRET_KEY = /(token|secret|password|passwd|credentials?|creds|seed|privatejwk|private_key|privatekey|apikey|api_key)$|^d$/i;
 export const REDACTED = "[redacted]";
 
 /** Strip user:password from URLs; keep scheme, host, port and path. */

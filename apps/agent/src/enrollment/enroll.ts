@@ -1,4 +1,5 @@
 import os from "node:os";
+import { nkeys } from "nats";
 import {
   generateSigningKeyPair,
   formatIssues,
@@ -35,11 +36,14 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
   }
   const keys = await generateSigningKeyPair();
   const publicJwk = { kty: keys.publicJwk.kty, crv: keys.publicJwk.crv, x: keys.publicJwk.x };
+  // The device's own NATS identity: only the public nkey is sent; the server answers with a user JWT for it.
+  const natsUser = nkeys.createUser();
   const request: TEnrollRequestV1 = {
     token: opts.token,
     publicKeyJwk: publicJwk as TEnrollRequestV1["publicKeyJwk"],
     hostname: (opts.hostname ?? os.hostname()).slice(0, 255) || "unknown",
     agentVersion: AGENT_VERSION,
+    natsUserKey: natsUser.getPublicKey(),
   };
   const checked = ZEnrollRequestV1.safeParse(request);
   if (!checked.success) throw new EnrollmentError(`invalid enrollment request: ${formatIssues(checked.error)}`, "validation_failed", null);
@@ -75,6 +79,9 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
     throw new EnrollmentError(`server sent an invalid enrollment response: ${formatIssues(parsed.error)}`, "invalid_response", res.status);
   }
   const r = parsed.data;
+  if (r.natsUserJwt && jwtSubject(r.natsUserJwt) !== natsUser.getPublicKey()) {
+    throw new EnrollmentError("server sent a NATS user JWT for another key", "invalid_response", res.status);
+  }
   const state = ZAgentState.parse({
     v: 1,
     deviceId: r.deviceId,
@@ -83,6 +90,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
     serverPublicJwk: r.serverPublicKeyJwk,
     subjectPrefix: r.subjectPrefix,
     natsUrl: r.natsUrl,
+    natsCreds: r.natsUserJwt ? { jwt: r.natsUserJwt, seed: new TextDecoder().decode(natsUser.getSeed()) } : null,
     serverUrl: opts.serverUrl,
     heartbeatIntervalSec: r.heartbeatIntervalSec ?? DEFAULT_HEARTBEAT_INTERVAL_SEC,
     localApiToken: newLocalApiToken(),
@@ -94,4 +102,14 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
 
 function ensureTrailingSlashless(u: string): string {
   return u.replace(/\/+$/, "");
+}
+
+/** The `sub` claim of a NATS JWT (not verified here: nats-server checks the signature chain when the agent connects). */
+function jwtSubject(jwt: string): string | null {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown };
+    return typeof claims.sub === "string" ? claims.sub : null;
+  } catch {
+    return null;
+  }
 }

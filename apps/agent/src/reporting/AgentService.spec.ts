@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type NatsConnection } from "nats";
+import { AckPolicy, connect, type NatsConnection } from "nats";
 import type { CryptoKey } from "jose";
 import { generateSigningKeyPair, importPrivateJwk, signCommand, subjects, type TCommandBodyV1, type TReportV1 } from "@fleet/protocol";
 import { startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
@@ -78,9 +78,9 @@ describe("AgentService against a private nats-server", () => {
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    nc = await connect({ servers: nats.url });
+    nc = await connect(nats.connectOptions());
     ({ dir: root, cleanup } = await tempDir());
-    identity = await makeTestIdentity({ natsUrl: nats.url, subjectPrefix: PREFIX });
+    identity = await makeTestIdentity({ natsUrl: nats.url, subjectPrefix: PREFIX }, nats);
     state = identity.state;
     config = await loadAgentConfig({ env: { FLEET_AGENT_HOME: path.join(root, "home") }, flags: { heartbeatIntervalSec: 0.3 } });
     await fs.mkdir(config.modelsDir, { recursive: true });
@@ -125,8 +125,8 @@ describe("AgentService against a private nats-server", () => {
   it("acts on signed commands and refuses unsigned or misaddressed ones", async () => {
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: "FLEET_COMMANDS", subjects: [subjects(PREFIX).allCommands()] });
-    // the agent creates its durable consumer once the stream exists
-    await waitFor(async () => (await jsm.consumers.info("FLEET_COMMANDS", `agent-${state.deviceId}`).catch(() => null)) !== null, "agent consumer");
+    // as the server does at enrollment: the device may only read its consumer, never create it
+    await jsm.consumers.add("FLEET_COMMANDS", { durable_name: `agent-${state.deviceId}`, filter_subject: subjects(PREFIX).command(state.deviceId), ack_policy: AckPolicy.Explicit });
     const before = (await reader.readAll()).length;
 
     await serverCommand({ type: "report-now" });

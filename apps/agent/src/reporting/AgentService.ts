@@ -15,6 +15,7 @@ import type { AgentState } from "../state/ZAgentState.js";
 import { describeError } from "../util/describeError.js";
 import { AGENT_VERSION } from "../version.js";
 import { fingerprint } from "./fingerprint.js";
+import { agentNatsIdentity } from "./agentNatsOptions.js";
 import { NatsLink } from "./NatsLink.js";
 import { QueuePublisher } from "./QueuePublisher.js";
 import { ReportSigner } from "./ReportSigner.js";
@@ -73,7 +74,7 @@ export class AgentService {
     this.queue = await DiskQueue.open(path.join(config.home, "queue"), config.queue, logger);
     this.signer = await ReportSigner.create(state, this.queue);
     const subj = subjects(this.prefix);
-    this.link = new NatsLink({ url: this.natsUrl, name: `fleet-agent-${state.deviceId}`, logger, minRetryMs: tuning.natsRetryMs });
+    this.link = new NatsLink({ url: this.natsUrl, name: `fleet-agent-${state.deviceId}`, identity: agentNatsIdentity(state), logger, minRetryMs: tuning.natsRetryMs });
     this.publisher = new QueuePublisher({ queue: this.queue, link: this.link, subjectFor: (k) => subj.report(state.deviceId, k), logger });
     this.commands = new CommandListener({
       link: this.link,

@@ -1,5 +1,6 @@
 import { connect, Events, type JetStreamClient, type NatsConnection } from "nats";
-import { natsConnectionOptions, redactNatsUrl } from "@fleet/protocol";
+import { redactNatsUrl } from "@fleet/protocol";
+import { agentNatsOptions, type AgentNatsIdentity } from "./agentNatsOptions.js";
 import type { Logger } from "../logger.js";
 import { describeError } from "../util/describeError.js";
 import { sleep } from "../util/sleep.js";
@@ -7,6 +8,8 @@ import { sleep } from "../util/sleep.js";
 export interface NatsLinkOptions {
   url: string;
   name: string;
+  /** the device's own NATS user and inbox prefix (per-device identity); absent = connect as the URL says */
+  identity?: AgentNatsIdentity | null;
   logger: Logger;
   /** first-connect retry backoff bounds */
   minRetryMs?: number;
@@ -86,7 +89,7 @@ export class NatsLink {
     while (!this.abort.signal.aborted) {
       try {
         const nc = await connect({
-          ...natsConnectionOptions(this.opts.url),
+          ...agentNatsOptions(this.opts.url, this.opts.identity ?? null),
           name: this.opts.name,
           reconnect: true,
           maxReconnectAttempts: -1,

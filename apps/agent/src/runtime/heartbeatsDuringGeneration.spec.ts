@@ -30,10 +30,10 @@ describe("heartbeats while the runtime generates", () => {
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    nc = await connect({ servers: nats.url });
+    nc = await connect(nats.connectOptions());
     const tmp = await tempDir();
     cleanup = tmp.cleanup;
-    const identity = await makeTestIdentity({ natsUrl: nats.url, subjectPrefix: PREFIX });
+    const identity = await makeTestIdentity({ natsUrl: nats.url, subjectPrefix: PREFIX }, nats);
     token = identity.state.localApiToken;
     const config = await loadAgentConfig({
       env: { FLEET_AGENT_HOME: path.join(tmp.dir, "home") },

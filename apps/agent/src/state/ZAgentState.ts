@@ -19,6 +19,11 @@ export const ZAgentState = z.strictObject({
   subjectPrefix: z.string().min(1),
   /** null = the server said "use your configured one" */
   natsUrl: z.string().nullable(),
+  /**
+   * This device's own NATS user: the user JWT the server signed for its public nkey, and the nkey seed (created here,
+   * never sent). Absent or null = the server's NATS has no per-device identity.
+   */
+  natsCreds: z.strictObject({ jwt: z.string().min(1).max(10_000), seed: z.string().regex(/^SU[A-Z2-7]{56}$/) }).nullable().optional(),
   serverUrl: z.string().min(1),
   heartbeatIntervalSec: z.number().int().positive(),
   /** bearer token of the local inference API (32 random bytes, base64url) */

@@ -1,9 +1,14 @@
-import { generateSigningKeyPair, importPrivateJwk, importPublicJwk, type TEd25519PublicJwk } from "@fleet/protocol";
+import { nkeys } from "nats";
+import type { TestNatsServer } from "@fleet/test-utils";
+import { devicePermissions, generateSigningKeyPair, importPrivateJwk, importPublicJwk, type TEd25519PublicJwk } from "@fleet/protocol";
 import { newLocalApiToken } from "../state/stateFile.js";
 import type { AgentState } from "../state/ZAgentState.js";
 
-/** A device identity plus the server key pair that signs its commands, as enrollment would leave them. */
-export async function makeTestIdentity(over: Partial<AgentState> = {}) {
+/**
+ * A device identity plus the server key pair that signs its commands, as enrollment would leave them. With a test
+ * NATS running decentralized auth, the device also gets its own NATS user, with the permissions the server gives.
+ */
+export async function makeTestIdentity(over: Partial<AgentState> = {}, nats?: TestNatsServer) {
   const device = await generateSigningKeyPair();
   const server = await generateSigningKeyPair();
   const pub = (j: typeof device.publicJwk) => ({ kty: "OKP", crv: "Ed25519", x: j.x }) as TEd25519PublicJwk;
@@ -21,6 +26,12 @@ export async function makeTestIdentity(over: Partial<AgentState> = {}) {
     enrolledAt: new Date().toISOString(),
     ...over,
   };
+  if (nats) {
+    const user = nkeys.createUser();
+    const perms = devicePermissions(state.subjectPrefix, state.deviceId, { commandStream: "FLEET_COMMANDS", assignmentBucket: "FLEET_ASSIGNMENTS" });
+    const jwt = await nats.userJwt(user.getPublicKey(), perms);
+    state.natsCreds = jwt ? { jwt, seed: new TextDecoder().decode(user.getSeed()) } : null;
+  }
   return {
     state,
     devicePublicKey: await importPublicJwk(device.publicJwk),

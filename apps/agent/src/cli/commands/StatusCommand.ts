@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { HASH_CACHE_FILE } from "../../models/scanModels.js";
 import { listKnownModels } from "../../models/listKnownModels.js";
 import { DiskQueue } from "../../queue/DiskQueue.js";
+import { agentNatsIdentity } from "../../reporting/agentNatsOptions.js";
 import { probeNats } from "../../reporting/probeNats.js";
 import { readState } from "../../state/stateFile.js";
 import type { CliIo } from "../CliIo.js";
@@ -23,7 +24,7 @@ export function statusCommand(io: CliIo): Command {
       const state = await readState(config.home);
       const natsUrl = config.natsUrl ?? state.natsUrl;
       const [nats, queue, models] = await Promise.all([
-        natsUrl ? probeNats(natsUrl) : Promise.resolve({ reachable: false, error: "no NATS URL configured", rttMs: null }),
+        natsUrl ? probeNats(natsUrl, undefined, agentNatsIdentity(state)) : Promise.resolve({ reachable: false, error: "no NATS URL configured", rttMs: null }),
         DiskQueue.inspect(path.join(config.home, "queue")),
         listKnownModels(config.modelsDir, path.join(config.home, HASH_CACHE_FILE)),
       ]);
