@@ -115,8 +115,15 @@ export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
 
 if (isEntryPoint(import.meta.url)) {
   const args = process.argv.slice(2);
-  runCli(args).then((code) => {
-    // "serve" keeps running until a signal; every other command exits with its code.
-    if (args[0] !== "serve" || code !== 0) process.exit(code);
-  });
+  runCli(args).then(
+    (code) => {
+      // "serve" keeps running until a signal; every other command exits with its code.
+      if (args[0] !== "serve" || code !== 0) process.exit(code);
+    },
+    (e: unknown) => {
+      // runCli turns every expected failure into an exit code; anything else is a bug worth its stack
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

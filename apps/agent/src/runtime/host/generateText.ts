@@ -56,6 +56,7 @@ export async function generateText(
     chat.dispose({ disposeSequence: false });
     return { promptTokens, outputTokens, finishReason: finishReason(res.metadata.stopReason), text: res.response };
   } finally {
-    sequence.dispose();
+    // awaited: the context has a single sequence, and the next generation needs it released
+    await sequence.dispose();
   }
 }
