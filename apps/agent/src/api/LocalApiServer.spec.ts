@@ -167,7 +167,7 @@ describe("local inference API (real runtime, tiny model)", () => {
 });
 
 describe("local API exposure and rate limit", () => {
-  const backend = { status: () => ({ state: "idle" as const, activeModel: null, loadProgress: 0 }), installedModels: async () => [], generate: async () => Promise.reject(new Error("unused")) };
+  const backend = { status: () => ({ state: "idle" as const, activeModel: null, loadProgress: 0 }), servableModels: async () => [], generate: async () => Promise.reject(new Error("unused")) };
 
   it.each([
     ["0.0.0.0 without allowRemote", { host: "0.0.0.0" }, TOKEN, /not a loopback address/],

@@ -83,7 +83,7 @@ export class LocalApiServer {
         return sendJson(res, ready ? 200 : 503, { status: s.state, model: s.activeModel, loadProgress: s.loadProgress });
       }
       case "GET /v1/models": {
-        const models = await this.opts.backend.installedModels();
+        const models = await this.opts.backend.servableModels();
         return sendJson(res, 200, {
           object: "list",
           data: models.map((m) => ({ id: m.id, object: "model", created: 0, owned_by: "fleetwise", loaded: m.id === this.opts.backend.status().activeModel })),

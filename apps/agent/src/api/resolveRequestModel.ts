@@ -5,7 +5,7 @@ import { HttpError } from "./HttpError.js";
 
 /** The request's model must be an installed model's name, and the one being served. */
 export async function resolveRequestModel(backend: ApiBackend, name: string): Promise<string> {
-  const lookup = findInstalledModel(name, await backend.installedModels());
+  const lookup = findInstalledModel(name, await backend.servableModels());
   if (!lookup.ok && lookup.reason === "path") {
     throw new HttpError(400, ErrorCode.ValidationFailed, "model must be the name of an installed model (see GET /v1/models), not a file path");
   }

@@ -35,12 +35,11 @@ describe("InferenceRuntime on the tiny model (real node-llama-cpp in a child pro
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it("a broken active model falls back to the configured model, and says why", async () => {
+  it("a broken active model is never tried: the configured fallback serves, and the refusal says why", async () => {
     expect(runtime.status().state).toBe("idle");
     expect(await runtime.loadConfigured()).toBe(true);
     expect(runtime.status()).toMatchObject({ state: "ready", activeModel: "tiny.gguf" });
-    expect(events.find((e) => e.kind === "model.load.failed")?.message).toMatch(/truncated\.gguf not loaded: .*(corrupt|Failed to load)/i);
-    expect(events.find((e) => e.kind === "model.fallback")?.message).toMatch(/serving fallback tiny\.gguf because truncated\.gguf could not load/);
+    expect(events.find((e) => e.kind === "model.load.refused")?.message).toMatch(/truncated\.gguf is not tried: .*truncated/i);
   });
 
   it("generates with TTFT/TPOT measured, and records the load with its plan", async () => {
@@ -56,8 +55,8 @@ describe("InferenceRuntime on the tiny model (real node-llama-cpp in a child pro
 
     const m = runtime.takeMetrics();
     expect(ZRuntimeMetricsV1.safeParse(m).success).toBe(true);
-    expect(m!.loads.map((l) => [l.modelId, l.ok])).toEqual([["truncated.gguf", false], ["tiny.gguf", true]]);
-    const ok = m!.loads[1]!;
+    expect(m!.loads.map((l) => [l.modelId, l.ok])).toEqual([["tiny.gguf", true]]);
+    const ok = m!.loads[0]!;
     expect(ok).toMatchObject({ backend: "cpu", gpuLayers: 0, contextSize: 512, quantization: "F16" });
     expect(ok.plan).toMatchObject({ fits: true, placement: "cpu", availableRamBytes: 2 * GiB });
     expect(ok.loadMs).toBeGreaterThan(0);
@@ -76,7 +75,7 @@ describe("InferenceRuntime on the tiny model (real node-llama-cpp in a child pro
     expect(outcome.reason).toMatch(/Use tiny(-copy)?\.gguf instead, which fits/);
     expect(outcome.plan).toMatchObject({ fits: false, placement: "cpu" });
     expect(outcome.plan!.breakdown.weightsBytes).toBeGreaterThan(4 * GiB);
-    expect(events.find((e) => e.kind === "model.load.refused")?.message).toMatch(/does not fit.*tiny\.gguf keeps serving/);
+    expect(events.find((e) => e.kind === "model.load.refused" && /llama3-8b/.test(e.message))?.message).toMatch(/does not fit.*tiny\.gguf keeps serving/);
     expect(runtime.status()).toMatchObject({ state: "ready", activeModel: "tiny.gguf" });
   });
 
@@ -86,7 +85,7 @@ describe("InferenceRuntime on the tiny model (real node-llama-cpp in a child pro
       expect(outcome.ok).toBe(false);
       expect(runtime.status()).toMatchObject({ state: "ready", activeModel: "tiny.gguf" });
     }
-    expect(events.filter((e) => e.kind === "model.load.failed").at(-1)?.message).toMatch(/garbage\.gguf not loaded: .*GGUF.*; tiny\.gguf keeps serving/);
+    expect(events.filter((e) => e.kind === "model.load.refused").at(-1)?.message).toMatch(/garbage\.gguf is not a usable GGUF: .*GGUF.*; tiny\.gguf keeps serving/);
     const r = await runtime.generate({ kind: "completion", prompt: "still here?" }, { maxTokens: 4 });
     expect(r.outputTokens).toBeGreaterThan(0);
   });

@@ -1,11 +1,25 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import type { TBenchmarkResultV1, TDeviceEventV1, TLocalApiExposureV1, TMemoryPlanV1, TModelLoadV1, TRuntimeMetricsV1 } from "@fleet/protocol";
+import type { TGgufMetadataV1, TBenchmarkResultV1, TDeviceEventV1, TLocalApiExposureV1, TMemoryPlanV1, TModelLoadV1, TRuntimeMetricsV1 } from "@fleet/protocol";
 import { ZMemoryPlanV1 } from "@fleet/protocol";
 import type { BenchmarkCommand, RuntimeHooks, RuntimeState } from "./RuntimeHooks.js";
 import type { RuntimeConfig } from "./config.js";
 import { InferenceHostClient } from "./InferenceHostClient.js";
-import { ZGenerationResult, ZHostBenchmark, ZHostInfo, ZLoadResult, type GenerationInput, type GenerationResult, type HostInfo, type Sampling } from "./host/hostProtocol.js";
+import {
+  ZGenerationResult,
+  ZHostBenchmark,
+  ZHostInfo,
+  ZInspectResult,
+  ZLoadResult,
+  ZSelfTestResult,
+  type GenerationInput,
+  type GenerationResult,
+  type HostInfo,
+  type InspectResult,
+  type Sampling,
+  type SelfTestResult,
+} from "./host/hostProtocol.js";
+import { readKnownGood, writeKnownGood } from "./knownGood.js";
 import { MetricsRecorder } from "./metrics/MetricsRecorder.js";
 import { RuntimeEvent } from "./RuntimeEvent.js";
 import { RuntimeError } from "./errors.js";
@@ -23,6 +37,17 @@ export interface InferenceRuntimeOptions {
   gpu?: boolean;
   /** sha256 of an installed model when the agent already knows it (its hash cache); never computed here */
   sha256Of?(path: string): Promise<string | null>;
+  /** <home>/known-good.json: written after every successful load, served first after a restart */
+  knownGoodFile?: string;
+}
+
+/** What the runtime knows about one installed file: its header (null = not a usable GGUF) and whether it fits. */
+export interface ModelCheck {
+  model: InstalledModelFile;
+  gguf: TGgufMetadataV1 | null;
+  plan: TMemoryPlanV1 | null;
+  /** null = servable; else why this file is never tried nor offered */
+  problem: string | null;
 }
 
 export type { GenerationInput };
@@ -48,6 +73,8 @@ export class InferenceRuntime implements RuntimeHooks {
   private restarts: number[] = [];
   private api: { stop(): Promise<void>; address(): { port: number } | null } | null = null;
   private stopped = false;
+  private readonly checks = new Map<string, { key: string; check: ModelCheck }>();
+  private checking: Promise<ModelCheck[]> | null = null;
 
   constructor(private readonly opts: InferenceRuntimeOptions) {
     this.state = opts.config.enabled ? "idle" : "disabled";
@@ -123,13 +150,91 @@ export class InferenceRuntime implements RuntimeHooks {
     return this.host.request({ type: "plan", req: this.planRequest(lookup.model, installed) }, ZMemoryPlanV1).done;
   }
 
-  /** Load the configured model, else the configured fallback; the model that worked before keeps serving otherwise. */
-  async loadConfigured(): Promise<boolean> {
+  /**
+   * Every installed file with its header check and memory plan (cached per file name, size and mtime). Files
+   * whose header is unreadable, that are shorter than their header says, or that do not fit are never tried
+   * nor offered by the local API.
+   */
+  checkModels(): Promise<ModelCheck[]> {
+    this.checking ??= this.runChecks().finally(() => (this.checking = null));
+    return this.checking;
+  }
+
+  private async runChecks(): Promise<ModelCheck[]> {
     const installed = await this.installedModels();
-    const wanted = this.opts.config.activeModel ?? installed[0]?.id ?? null;
-    const order = [wanted, this.opts.config.fallbackModel].filter((m): m is string => m !== null);
+    const keyOf = (m: InstalledModelFile) => `${m.sizeBytes}:${m.mtimeMs}`;
+    for (const id of this.checks.keys()) if (!installed.some((m) => m.id === id)) this.checks.delete(id);
+    const stale = installed.filter((m) => this.checks.get(m.id)?.key !== keyOf(m));
+    if (stale.length > 0) {
+      const inspected = await this.inspect(stale.map((m) => ({ id: m.id, path: m.path })));
+      for (const m of stale) {
+        const r = inspected.find((x) => x.id === m.id);
+        const check: ModelCheck = { model: m, gguf: r?.gguf ?? null, plan: null, problem: r?.error ?? "GGUF header was not read" };
+        if (check.gguf) {
+          try {
+            check.plan = await this.host.request({ type: "plan", req: this.planRequest(m, []) }, ZMemoryPlanV1).done;
+            check.problem = check.plan.fits ? null : (check.plan.reason ?? "does not fit in memory");
+          } catch (err) {
+            check.problem = `cannot plan a load: ${err instanceof Error ? err.message : String(err)}`;
+          }
+        }
+        this.checks.set(m.id, { key: keyOf(m), check });
+      }
+    }
+    return installed.map((m) => this.checks.get(m.id)!.check);
+  }
+
+  /** The models the local API offers: valid GGUFs that fit this machine. */
+  async servableModels(): Promise<InstalledModelFile[]> {
+    if (this.state === "disabled") return [];
+    return (await this.checkModels()).filter((c) => c.problem === null).map((c) => c.model);
+  }
+
+  /** GGUF header facts of arbitrary files (e.g. a staged download), read in the inference host. */
+  inspect(files: { id: string; path: string }[]): Promise<InspectResult> {
+    return this.host.request({ type: "inspect", files }, ZInspectResult).done;
+  }
+
+  /**
+   * Load `file` beside the serving model, generate a few tokens and unload it: the serving model keeps serving
+   * whatever happens. Throws RuntimeError (code does_not_fit, self_test_failed, ...) on failure.
+   */
+  selfTest(file: { id: string; path: string; sizeBytes: number }, prompt = "The capital of France is", maxTokens = 8): Promise<SelfTestResult> {
+    const model: InstalledModelFile = { ...file, mtimeMs: 0 };
+    return this.host.request({ type: "selftest", req: { ...this.planRequest(model, []), threads: this.opts.config.threads }, prompt, maxTokens }, ZSelfTestResult).done;
+  }
+
+  private async knownGood(): Promise<string | null> {
+    if (!this.opts.knownGoodFile) return null;
+    try {
+      return (await readKnownGood(this.opts.knownGoodFile))?.model ?? null;
+    } catch (err) {
+      this.emit("warn", RuntimeEvent.LoadFailed, `ignoring the known-good record: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  }
+
+  /**
+   * Choose and load the serving model: the configured one, else the last known-good, else the configured
+   * fallback, else the largest valid installed model that fits. Invalid and non-fitting files are never tried.
+   */
+  async loadConfigured(): Promise<boolean> {
+    const checks = await this.checkModels();
+    const preferred = [this.opts.config.activeModel, await this.knownGood(), this.opts.config.fallbackModel].filter((m): m is string => m !== null);
+    const order: string[] = [];
+    for (const name of new Set(preferred)) {
+      const lookup = findInstalledModel(name, checks.map((c) => c.model));
+      const check = lookup.ok ? checks.find((c) => c.model.id === lookup.model.id) : undefined;
+      if (!check) this.emit("warn", RuntimeEvent.LoadRefused, `${name} is not installed; not trying it`, { model: name });
+      else if (check.problem !== null) this.emit("warn", RuntimeEvent.LoadRefused, `${check.model.id} is not tried: ${check.problem}`, { model: check.model.id });
+      else if (!order.includes(check.model.id)) order.push(check.model.id);
+    }
+    const rest = checks
+      .filter((c) => c.problem === null && !order.includes(c.model.id))
+      .sort((a, b) => b.model.sizeBytes - a.model.sizeBytes || a.model.id.localeCompare(b.model.id));
+    order.push(...rest.map((c) => c.model.id));
     if (order.length === 0) {
-      this.emit("warn", RuntimeEvent.LoadFailed, `no model installed in ${this.opts.modelsDir}`);
+      this.emit("warn", RuntimeEvent.LoadFailed, `no valid model that fits is installed in ${this.opts.modelsDir}`);
       return false;
     }
     for (const [i, name] of order.entries()) {
@@ -152,6 +257,12 @@ export class InferenceRuntime implements RuntimeHooks {
       return { ok: false, code: "model_not_found", reason, plan: null };
     }
     const model = lookup.model;
+    const check = (await this.checkModels().catch(() => [])).find((c) => c.model.id === model.id);
+    if (check?.gguf === null) {
+      const reason = `${model.id} is not a usable GGUF: ${check.problem}`;
+      this.emit("error", RuntimeEvent.LoadRefused, `${reason}${this.active ? `; ${this.active.id} keeps serving` : ""}`, { model: model.id });
+      return { ok: false, code: "invalid_model", reason, plan: null };
+    }
     this.state = "loading";
     this.loadProgress = 0;
     const started = performance.now();
@@ -182,6 +293,11 @@ export class InferenceRuntime implements RuntimeHooks {
         plan: r.plan,
       };
       this.metrics.recordLoad(load);
+      if (this.opts.knownGoodFile) {
+        await writeKnownGood(this.opts.knownGoodFile, { model: model.id, sha256, sizeBytes: model.sizeBytes }).catch((err: unknown) =>
+          this.emit("error", RuntimeEvent.LoadFailed, `could not record ${model.id} as known-good: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      }
       this.emit("info", RuntimeEvent.ModelLoaded, `loaded ${model.id} (${r.backend}, ${r.gpuLayers} GPU layers, ${r.threads} threads) in ${Math.round(r.loadMs)} ms`, {
         model: model.id,
         threads: r.threads,

@@ -6,6 +6,7 @@ export interface InstalledModelFile {
   id: string;
   path: string;
   sizeBytes: number;
+  mtimeMs: number;
 }
 
 /** *.gguf files under modelsDir (recursive; dotfiles and partial downloads skipped; first name wins). */
@@ -22,7 +23,7 @@ export async function listInstalledModels(modelsDir: string): Promise<InstalledM
     const file = path.join(e.parentPath ?? modelsDir, e.name);
     if (out.has(e.name)) continue;
     const st = await fs.stat(file).catch(() => null);
-    if (st) out.set(e.name, { id: e.name, path: file, sizeBytes: st.size });
+    if (st) out.set(e.name, { id: e.name, path: file, sizeBytes: st.size, mtimeMs: st.mtimeMs });
   }
   return [...out.values()].sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -8,6 +8,7 @@ import { createInferenceRuntime } from "../../runtime/createInferenceRuntime.js"
 import { apiTokenFromState } from "../../api/apiTokenFromState.js";
 import { sha256FromHashCache } from "../../runtime/sha256FromHashCache.js";
 import { HASH_CACHE_FILE } from "../../models/scanModels.js";
+import { knownGoodPath } from "../../runtime/knownGood.js";
 import type { CliIo } from "../CliIo.js";
 import { configFromFlags, withCommonOptions, type CommonFlags } from "../commonOptions.js";
 
@@ -33,6 +34,7 @@ export function runCommand(io: CliIo): Command {
         modelsDir: config.modelsDir,
         apiToken: apiTokenFromState(config.home, state.localApiToken),
         sha256Of: sha256FromHashCache(config.modelsDir, path.join(config.home, HASH_CACHE_FILE)),
+        knownGoodFile: knownGoodPath(config.home),
         logger: logger.child({ component: "runtime" }),
       });
       const service = new AgentService({ config, state, logger, runtime });

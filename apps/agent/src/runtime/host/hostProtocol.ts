@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ZBackendV1, ZMemoryPlanV1 } from "@fleet/protocol";
+import { ZBackendV1, ZGgufMetadataV1, ZMemoryPlanV1 } from "@fleet/protocol";
 
 // Messages between the agent (parent) and the inference host (child process that owns node-llama-cpp).
 // Both sides parse what they receive: a child that misbehaves cannot crash the agent with a bad message.
@@ -47,6 +47,16 @@ export const ZToHost = z.discriminatedUnion("type", [
     repetitions: z.number().int().positive(),
   }),
   z.object({ type: z.literal("info"), id: z.string() }),
+  /** read GGUF headers (and check each file is as long as its header says) without loading anything */
+  z.object({ type: z.literal("inspect"), id: z.string(), files: z.array(z.object({ id: z.string(), path: z.string() })).max(200) }),
+  /** load a candidate file beside the serving model, generate a little, unload it: the serving model is untouched */
+  z.object({
+    type: z.literal("selftest"),
+    id: z.string(),
+    req: ZPlanRequest.extend({ threads: z.number().int().positive().nullable() }),
+    prompt: z.string().max(2000),
+    maxTokens: z.number().int().positive().max(512),
+  }),
 ]);
 export type ToHost = z.infer<typeof ZToHost>;
 export type PlanRequest = z.infer<typeof ZPlanRequest>;
@@ -67,6 +77,19 @@ export const ZLoadResult = z.object({
   plan: ZMemoryPlanV1,
 });
 export type LoadResult = z.infer<typeof ZLoadResult>;
+
+export const ZInspectResult = z.array(
+  z.object({ id: z.string(), gguf: ZGgufMetadataV1.nullable(), error: z.string().nullable() }),
+);
+export type InspectResult = z.infer<typeof ZInspectResult>;
+
+export const ZSelfTestResult = z.object({
+  loadMs: z.number().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  tokensPerSecond: z.number().nonnegative().nullable(),
+  plan: ZMemoryPlanV1,
+});
+export type SelfTestResult = z.infer<typeof ZSelfTestResult>;
 
 export const ZGenerationResult = z.object({
   promptTokens: z.number().int().nonnegative(),

@@ -2,13 +2,15 @@
 // loop, and so that a native abort (llama.cpp GGML_ASSERT on a malformed model) takes down only this process.
 import fs from "node:fs";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
-import { ZToHost, type FromHost, type HostInfo, type LoadResult, type ToHost } from "./hostProtocol.js";
+import { ZToHost, type FromHost, type HostInfo, type InspectResult, type LoadResult, type ToHost } from "./hostProtocol.js";
 import { planLocalLoad } from "./planLocalLoad.js";
 import { loadServingModel, type ServingModel } from "./loadServingModel.js";
 import { generateText } from "./generateText.js";
 import { runHostBenchmark } from "./runHostBenchmark.js";
 import { quantizationLabel } from "./quantizationLabel.js";
 import { describeHostError, HostError } from "./HostError.js";
+import { runSelfTest } from "./runSelfTest.js";
+import { readGgufMetadata } from "../../models/readGgufMetadata.js";
 
 const send = (msg: FromHost) => process.send?.(msg);
 
@@ -58,12 +60,36 @@ async function info(): Promise<HostInfo> {
   };
 }
 
+/** Header facts per file, or why it is not a usable GGUF (unreadable header, shorter than its header says). */
+async function inspectFiles(files: { id: string; path: string }[]): Promise<InspectResult> {
+  const out: InspectResult = [];
+  for (const f of files) {
+    try {
+      out.push({ id: f.id, gguf: await readGgufMetadata(f.path), error: null });
+    } catch (err) {
+      out.push({ id: f.id, gguf: null, error: describeHostError(err).slice(0, 2000) });
+    }
+  }
+  return out;
+}
+
 async function handle(msg: ToHost): Promise<unknown> {
   switch (msg.type) {
     case "info":
       return info();
     case "plan":
       return (await planLocalLoad(llama, msg.req)).plan;
+    case "inspect":
+      return inspectFiles(msg.files);
+    case "selftest": {
+      const ctl = new AbortController();
+      controllers.set(msg.id, ctl);
+      try {
+        return await runSelfTest(llama, msg, ctl.signal);
+      } finally {
+        controllers.delete(msg.id);
+      }
+    }
     case "load": {
       const ctl = new AbortController();
       controllers.set(msg.id, ctl);
