@@ -95,6 +95,8 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
     heartbeatIntervalSec: r.heartbeatIntervalSec ?? DEFAULT_HEARTBEAT_INTERVAL_SEC,
     localApiToken: newLocalApiToken(),
     enrolledAt: new Date().toISOString(),
+    catalogTrustedRoot: r.catalogTrustedRoot,
+    assignmentBucket: r.assignmentBucket,
   });
   await writeState(opts.home, state);
   return state;

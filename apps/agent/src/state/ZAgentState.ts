@@ -29,5 +29,9 @@ export const ZAgentState = z.strictObject({
   /** bearer token of the local inference API (32 random bytes, base64url) */
   localApiToken: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   enrolledAt: z.string(),
+  /** the catalog's trusted TUF root.json from enrollment (null: the server had none; updates then refuse to run) */
+  catalogTrustedRoot: z.string().max(1_000_000).nullable().optional(),
+  /** JetStream KV bucket holding this device's signed assignment (key = device id) */
+  assignmentBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
 });
 export type AgentState = z.infer<typeof ZAgentState>;
