@@ -26,10 +26,10 @@ export interface TestServer {
 }
 
 /** A real server on its own database and its own nats-server, on free ports. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, opts: { natsAuth?: "jwt" | "none" } = {}): Promise<TestServer> {
   const [db, nats, keyDir] = await Promise.all([
     createTestDatabase(),
-    startNatsServer(),
+    startNatsServer({ auth: opts.natsAuth }),
     fs.mkdtemp(path.join(os.tmpdir(), "fleet-server-key-")),
   ]);
   const config = parseEnv({
