@@ -4,6 +4,8 @@ export * from "./inventory.js";
 export * from "./models.js";
 export * from "./heartbeat.js";
 export * from "./posture.js";
+export * from "./compliance.js";
+export * from "./compliance-signing.js";
 export * from "./events.js";
 export * from "./runtime.js";
 export * from "./commands.js";
