@@ -16,3 +16,6 @@ export * from "./compareVersions.js";
 export * from "./runtimeSatisfies.js";
 export * from "./runtimeKey.js";
 export * from "./computeCompatibility.js";
+export * from "./assignRings.js";
+export * from "./evaluateGates.js";
+export * from "./ringDecision.js";
