@@ -11,13 +11,14 @@ import { DevicesModule } from "./devices/devices.module.js";
 import { ReportsModule } from "./reports/reports.module.js";
 import { RetentionModule } from "./retention/retention.module.js";
 import { RuntimeModule } from "./runtime/runtime.module.js";
+import { CatalogModule } from "./catalog/catalog.module.js";
 
 @Module({})
 export class AppModule {
   static forRoot(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule],
+      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useClass: AdminGuard },

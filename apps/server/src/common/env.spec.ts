@@ -24,6 +24,9 @@ describe("parseEnv", () => {
       reportMaxAgeDays: 30,
       retention: { intervalSec: 3600, batchSize: 5000, heartbeatDays: 7, inventoryDays: 90, eventDays: 90 },
       logLevel: "info",
+      dataDir: ".fleet/server-data",
+      uploadMaxBytes: 200 * 1024 ** 3,
+      tufTimestampRefreshSec: 3600,
     });
   });
 

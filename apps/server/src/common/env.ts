@@ -33,6 +33,11 @@ const ZEnv = z.object({
   INVENTORY_RETENTION_DAYS: ZInt(90, 1, 3650),
   EVENT_RETENTION_DAYS: ZInt(90, 1, 3650),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Catalog artifacts (content-addressed) and the TUF signing keys live here.
+  FLEET_DATA_DIR: z.string().min(1).default(".fleet/server-data"),
+  FLEET_UPLOAD_MAX_BYTES: ZInt(200 * 1024 ** 3, 1, 2 ** 50),
+  // 0 = this instance never refreshes TUF timestamps (another one does)
+  TUF_TIMESTAMP_REFRESH_SEC: ZInt(3600, 0, 86_400),
 });
 
 export interface ServerConfig {
@@ -56,6 +61,12 @@ export interface ServerConfig {
   /** JetStream KV bucket of the devices' signed assignments (key = device id) */
   assignmentBucket: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** artifacts/<sha256> and tuf-keys/ */
+  dataDir: string;
+  /** largest catalog upload accepted (streamed to disk) */
+  uploadMaxBytes: number;
+  /** seconds between TUF timestamp freshness checks; 0 = off */
+  tufTimestampRefreshSec: number;
 }
 
 export interface RetentionConfig {
@@ -113,6 +124,9 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
     natsKeysFile: e.FLEET_NATS_KEYS_FILE ?? null,
     assignmentBucket: e.FLEET_ASSIGNMENT_BUCKET,
     logLevel: e.LOG_LEVEL,
+    dataDir: e.FLEET_DATA_DIR,
+    uploadMaxBytes: e.FLEET_UPLOAD_MAX_BYTES,
+    tufTimestampRefreshSec: e.TUF_TIMESTAMP_REFRESH_SEC,
   };
 }
 
@@ -126,4 +140,9 @@ export function loadDatabaseUrl(env: Record<string, string | undefined> = proces
   const parsed = ZPgUrl.safeParse(env.DATABASE_URL || undefined);
   if (!parsed.success) throw new EnvError([env.DATABASE_URL ? `DATABASE_URL: ${parsed.error.issues[0]?.message}` : "DATABASE_URL: missing"]);
   return parsed.data;
+}
+
+/** FLEET_DATA_DIR alone, for CLI commands on the catalog's files (TUF key rotation). */
+export function loadDataDir(env: Record<string, string | undefined> = process.env): string {
+  return env.FLEET_DATA_DIR || ".fleet/server-data";
 }

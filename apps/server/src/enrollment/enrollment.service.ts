@@ -9,6 +9,7 @@ import type { ServerKey } from "../common/server-key.js";
 import { isUniqueViolation } from "../common/prisma.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
 import { NatsIdentityService } from "../nats-identity/nats-identity.service.js";
+import { TufRepositoryService } from "../trust/tuf-repository.service.js";
 import { EnrollmentRepository, type TokenRefusal } from "./enrollment.repository.js";
 import { issueEnrollmentToken } from "./issue-token.js";
 import { hashEnrollmentSecret, newDeviceId } from "./token-hash.js";
@@ -27,6 +28,7 @@ export class EnrollmentService {
     private readonly repo: EnrollmentRepository,
     private readonly events: FleetEventBus,
     private readonly natsIdentity: NatsIdentityService,
+    private readonly tuf: TufRepositoryService,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
     @Inject(LOGGER) log: Logger,
@@ -81,7 +83,7 @@ export class EnrollmentService {
       serverPublicKeyJwk: this.serverKey.publicJwk,
       heartbeatIntervalSec: this.config.heartbeatIntervalSec,
       natsUserJwt,
-      catalogTrustedRoot: null,
+      catalogTrustedRoot: await this.tuf.currentRootJson(),
       assignmentBucket: this.config.assignmentBucket,
     };
   }

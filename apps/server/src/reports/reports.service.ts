@@ -4,6 +4,7 @@ import { openReport, subjects, type RejectReason, type ReportKind, type Subjects
 import { CONFIG } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { MetricsService } from "../common/metrics.service.js";
+import { CompatibilityService } from "../compatibility/compatibility.service.js";
 import { DeviceKeyCache } from "../devices/device-key.cache.js";
 import { PresenceService } from "../devices/presence.service.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
@@ -32,6 +33,7 @@ export class ReportsService {
     private readonly presence: PresenceService,
     private readonly metrics: MetricsService,
     private readonly events: FleetEventBus,
+    private readonly compat: CompatibilityService,
     @Inject(CONFIG) private readonly config: ServerConfig,
   ) {
     this.subj = subjects(config.subjectPrefix);
@@ -68,8 +70,14 @@ export class ReportsService {
     log.info({ ...ids, kind: report.kind, seq: report.seq, stale: stored.stale ?? false }, "report stored");
     this.presence.markSeen(report.deviceId, receivedAt);
     this.events.publish(FleetEvent.DeviceReported, report.deviceId, { kind: report.kind, msgId: report.msgId });
+    // Queued, debounced and batched: a report never waits for the compatibility recompute.
+    if (report.kind === "inventory") this.compat.scheduleDevice(report.deviceId);
     if (report.kind === "benchmark" && stored.benchmarkRunId) {
       this.events.publish(FleetEvent.BenchmarkCompleted, report.deviceId, { commandId: report.body.commandId, ok: report.body.ok, runId: stored.benchmarkRunId });
+    }
+    // The rollout scheduler listens for this: a device's row moved, so its ring may now promote or fail.
+    if (report.kind === "update" && stored.update?.changed && stored.update.rolloutId) {
+      this.events.publish(FleetEvent.RolloutDeviceUpdated, report.deviceId, { rolloutId: stored.update.rolloutId, state: report.body.state, code: report.body.code });
     }
     return { outcome: "stored", kind: report.kind, ...ids };
   }

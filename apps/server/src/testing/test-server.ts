@@ -38,6 +38,7 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
     PORT: "0",
     FLEET_ADMIN_TOKEN: ADMIN_TOKEN,
     FLEET_SERVER_KEY_FILE: path.join(keyDir, "server-key.json"),
+    FLEET_DATA_DIR: path.join(keyDir, "data"),
     // NATS with decentralized auth (the test default): the server signs every device its own user JWT.
     ...(nats.keysFile ? { FLEET_NATS_KEYS_FILE: nats.keysFile } : {}),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",

@@ -1,0 +1,14 @@
+import { Module } from "@nestjs/common";
+import { CompatibilityModule } from "../compatibility/compatibility.module.js";
+import { TrustModule } from "../trust/trust.module.js";
+import { CatalogController } from "./catalog.controller.js";
+import { CatalogRepository } from "./catalog.repository.js";
+import { CatalogService } from "./catalog.service.js";
+
+@Module({
+  imports: [TrustModule, CompatibilityModule],
+  controllers: [CatalogController],
+  providers: [CatalogRepository, CatalogService],
+  exports: [CatalogRepository, CatalogService, TrustModule, CompatibilityModule],
+})
+export class CatalogModule {}

@@ -1,0 +1,145 @@
+import { Inject, Injectable } from "@nestjs/common";
+import type { Prisma } from "@fleet/db";
+import type { TCompatibilityClass } from "@fleet/protocol";
+import { AuditRepository } from "../audit/audit.repository.js";
+import { PRISMA } from "../common/config.token.js";
+import type { Db } from "../common/prisma.js";
+
+export interface CompatEntry {
+  id: string;
+  targetPath: string;
+  sizeBytes: bigint;
+  facts: unknown;
+}
+
+export interface DeviceInventory {
+  deviceId: string;
+  data: unknown;
+}
+
+export interface CompatRow {
+  deviceId: string;
+  entryId: string;
+  class: TCompatibilityClass;
+  gpuLayers: number;
+  totalLayers: number;
+  hardwareClass: string;
+  reason: string | null;
+  plan: unknown;
+}
+
+export interface MatrixFilter {
+  page: number;
+  pageSize: number;
+  entryId?: string;
+  hardwareClass?: string;
+  group?: string;
+  class?: TCompatibilityClass;
+  deviceId?: string;
+}
+
+@Injectable()
+export class CompatibilityRepository {
+  constructor(
+    @Inject(PRISMA) private readonly db: Db,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  /** Entries that get compatibility rows: approved and deprecated (optionally only these ids). */
+  entries(ids?: string[]): Promise<CompatEntry[]> {
+    return this.db.catalogEntry.findMany({
+      where: { state: { in: ["approved", "deprecated"] }, ...(ids ? { id: { in: ids } } : {}) },
+      select: { id: true, targetPath: true, sizeBytes: true, facts: true },
+    });
+  }
+
+  /** Learned incompatibilities of these entries: entryId -> runtimeKey -> reason. */
+  async learned(entryIds: string[]): Promise<Map<string, Map<string, string>>> {
+    const rows = await this.db.runtimeIncompatibility.findMany({ where: { entryId: { in: entryIds } }, select: { entryId: true, runtimeKey: true, reason: true } });
+    const out = new Map<string, Map<string, string>>();
+    for (const r of rows) {
+      if (!out.has(r.entryId)) out.set(r.entryId, new Map());
+      out.get(r.entryId)!.set(r.runtimeKey, r.reason);
+    }
+    return out;
+  }
+
+  /** The latest inventory of these active devices (one index probe each). */
+  inventoriesOf(deviceIds: string[]): Promise<DeviceInventory[]> {
+    if (deviceIds.length === 0) return Promise.resolve([]);
+    return this.db.$queryRaw<DeviceInventory[]>`SELECT d.id AS "deviceId", s.data FROM "Device" d
+      JOIN LATERAL (SELECT data FROM "InventorySnapshot" WHERE "deviceId" = d.id ORDER BY "receivedAt" DESC LIMIT 1) s ON true
+      WHERE d.state = 'active' AND d.id = ANY(${deviceIds}::text[])`;
+  }
+
+  /** A page of active devices (keyset on id) with their latest inventory, for whole-fleet recomputes. */
+  inventoryPage(afterDeviceId: string | null, limit: number): Promise<DeviceInventory[]> {
+    return this.db.$queryRaw<DeviceInventory[]>`SELECT d.id AS "deviceId", s.data FROM "Device" d
+      JOIN LATERAL (SELECT data FROM "InventorySnapshot" WHERE "deviceId" = d.id ORDER BY "receivedAt" DESC LIMIT 1) s ON true
+      WHERE d.state = 'active' AND (${afterDeviceId}::text IS NULL OR d.id > ${afterDeviceId}::text)
+      ORDER BY d.id LIMIT ${limit}`;
+  }
+
+  /**
+   * Upsert many rows in one statement: column arrays through unnest (one round trip, one plan, no per-row
+   * Prisma calls). A device revoked or deleted meanwhile is skipped by the join.
+   */
+  async upsert(rows: CompatRow[], computedAt = new Date()): Promise<number> {
+    if (rows.length === 0) return 0;
+    const col = <K extends keyof CompatRow>(k: K) => rows.map((r) => r[k]);
+    return this.db.$executeRaw`INSERT INTO "DeviceCompatibility" ("deviceId", "entryId", "class", "gpuLayers", "totalLayers", "hardwareClass", "reason", "plan", "computedAt")
+      SELECT u.d, u.e, u.c, u.g, u.t, u.h, u.r, u.p::jsonb, ${computedAt}
+      FROM unnest(${col("deviceId")}::text[], ${col("entryId")}::text[], ${col("class")}::text[], ${col("gpuLayers")}::int[], ${col("totalLayers")}::int[],
+                  ${col("hardwareClass")}::text[], ${col("reason")}::text[], ${rows.map((r) => (r.plan === null ? null : JSON.stringify(r.plan)))}::text[])
+        AS u(d, e, c, g, t, h, r, p)
+      JOIN "Device" dev ON dev.id = u.d
+      JOIN "CatalogEntry" ce ON ce.id = u.e
+      ON CONFLICT ("deviceId", "entryId") DO UPDATE SET "class" = EXCLUDED."class", "gpuLayers" = EXCLUDED."gpuLayers", "totalLayers" = EXCLUDED."totalLayers",
+        "hardwareClass" = EXCLUDED."hardwareClass", "reason" = EXCLUDED."reason", "plan" = EXCLUDED."plan", "computedAt" = EXCLUDED."computedAt"`;
+  }
+
+  async matrix(f: MatrixFilter) {
+    const where: Prisma.DeviceCompatibilityWhereInput = {
+      entryId: f.entryId,
+      hardwareClass: f.hardwareClass,
+      class: f.class,
+      deviceId: f.deviceId,
+      ...(f.group !== undefined ? { device: { labels: { path: ["group"], equals: f.group } } } : {}),
+    };
+    const [items, total] = await this.db.$transaction([
+      this.db.deviceCompatibility.findMany({
+        where,
+        include: { device: { select: { hostname: true } }, entry: { select: { targetPath: true } } },
+        orderBy: [{ entryId: "asc" }, { deviceId: "asc" }],
+        skip: (f.page - 1) * f.pageSize,
+        take: f.pageSize,
+      }),
+      this.db.deviceCompatibility.count({ where }),
+    ]);
+    return { items, total };
+  }
+
+  async summary(entryId: string): Promise<{ hardwareClass: string; class: string; count: number }[]> {
+    const rows = await this.db.deviceCompatibility.groupBy({ by: ["hardwareClass", "class"], where: { entryId }, _count: { _all: true }, orderBy: [{ hardwareClass: "asc" }, { class: "asc" }] });
+    return rows.map((r) => ({ hardwareClass: r.hardwareClass, class: r.class, count: r._count._all }));
+  }
+
+  entryTarget(entryId: string): Promise<{ id: string; targetPath: string } | null> {
+    return this.db.catalogEntry.findUnique({ where: { id: entryId }, select: { id: true, targetPath: true } });
+  }
+
+  /** Record (or refresh) that a runtime cannot load an entry; audited. */
+  async recordIncompatibility(input: { entryId: string; runtimeKey: string; reason: string; deviceId: string | null }): Promise<void> {
+    await this.db.$transaction(async (tx) => {
+      await tx.runtimeIncompatibility.upsert({
+        where: { entryId_runtimeKey: { entryId: input.entryId, runtimeKey: input.runtimeKey } },
+        create: { entryId: input.entryId, runtimeKey: input.runtimeKey, reason: input.reason, deviceId: input.deviceId },
+        update: { reason: input.reason, deviceId: input.deviceId, learnedAt: new Date() },
+      });
+      await this.audit.record(
+        { actor: input.deviceId ? `device:${input.deviceId}` : "system", action: "catalog.runtime_incompatible", targetType: "catalog_entry", targetId: input.entryId, details: { runtimeKey: input.runtimeKey, reason: input.reason } },
+        tx,
+      );
+    });
+  }
+}
