@@ -54,8 +54,8 @@ describe("enrollment", () => {
       // NATS with per-device identity: a user JWT for the device's own key, limited to its own subjects.
       const claims = decode<{ pub: { allow: string[] }; sub: { allow: string[] } }>(parsed.natsUserJwt!);
       expect(claims.sub).toBe(natsUserKey);
-      expect(claims.nats.pub.allow).toContain(`fleet.v1.device.${parsed.deviceId}.>`);
-      expect(claims.nats.sub.allow).toEqual([`_INBOX_${parsed.deviceId}.>`, `$KV.FLEET_ASSIGNMENTS.${parsed.deviceId}`]);
+      expect(claims.nats.pub?.allow).toContain(`fleet.v1.device.${parsed.deviceId}.>`);
+      expect(claims.nats.sub?.allow).toEqual([`_INBOX_${parsed.deviceId}.>`, `$KV.FLEET_ASSIGNMENTS.${parsed.deviceId}`]);
     } else {
       expect(parsed.natsUserJwt).toBeNull();
     }
