@@ -89,9 +89,10 @@ async function main() {
   const agentEnv = { FLEET_AGENT_HOME: agentHome, FLEET_AGENT_MODELS_DIR: modelsDir, FLEET_NATS_URL: natsUrl };
   if (!fs.existsSync(path.join(agentHome, "state.json"))) {
     log("enrolling the local agent…");
-    const token = await createEnrollmentToken(serverUrl, adminToken);
-    // Output through out()/err(): an inherited stdout may be a broken pipe by now (the child would die of EPIPE).
-    const r = spawnSync(process.execPath, [agentCli, "enroll", "--server", serverUrl, "--token", token, "--home", agentHome], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", env: { ...process.env, ...agentEnv } });
+    const { token, serverKeySha256 } = await createEnrollmentToken(serverUrl, adminToken);
+    // The token goes through stdin (never argv, which `ps` shows) and the server's key is pinned to the one that just
+    // issued it. Output through out()/err(): an inherited stdout may be a broken pipe by now (the child would die of EPIPE).
+    const r = spawnSync(process.execPath, [agentCli, "enroll", "--server", serverUrl, "--token-file", "-", "--server-key-sha256", serverKeySha256, "--home", agentHome], { input: `${token}\n`, stdio: ["pipe", "pipe", "pipe"], encoding: "utf8", env: { ...process.env, ...agentEnv } });
     for (const l of (r.stdout ?? "").split("\n")) if (l.trim()) out(`agent  | ${l}`);
     for (const l of (r.stderr ?? "").split("\n")) if (l.trim()) err(`agent  | ${l}`);
     if (r.status !== 0) return fail(`agent enrollment failed${r.error ? `: ${r.error.message}` : ""}`);
@@ -157,7 +158,8 @@ async function createEnrollmentToken(serverUrl, adminToken) {
     body: JSON.stringify({ ttlSeconds: 600, note: "local agent (pnpm start)" }),
   });
   if (!res.ok) throw new Error(`creating an enrollment token failed: ${res.status} ${await res.text()}`);
-  return (await res.json()).token;
+  const { token, serverKeySha256 } = await res.json();
+  return { token, serverKeySha256 };
 }
 
 function readOrCreateSecret(file) {

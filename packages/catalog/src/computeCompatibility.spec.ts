@@ -143,4 +143,14 @@ describe("computeCompatibility: synthetic 1B/8B/70B x 8-128 GiB RAM x none/8/12/
     expect(c.class).toBe("incompatible-runtime");
     expect(c.reason).toMatch(/did not report its node-llama-cpp/);
   });
+
+  it.each([
+    ["negative headroom", { headroomBytes: -1 }],
+    ["a context of 0", { contextSize: 0 }],
+    ["a NaN RAM size", { ram: Number.NaN }],
+  ])("refuses %s", (_name, bad) => {
+    const base = input("llama3-8b-q4_k_m", device("ram" in bad ? bad.ram : 32, null));
+    const entry = "contextSize" in bad ? { ...base.entry, contextSize: bad.contextSize } : base.entry;
+    expect(() => computeCompatibility({ ...base, entry, ...("headroomBytes" in bad ? { headroomBytes: bad.headroomBytes } : {}) })).toThrow(RangeError);
+  });
 });

@@ -48,16 +48,21 @@ const CLASS_OF_PLACEMENT: Record<TMemoryPlanV1["placement"], TCompatibilityClass
  * of the GPU the runtime would use (most VRAM; integrated GPUs without a VRAM figure get no offload).
  * Like the agent it budgets anonymous memory (weights + KV cache + compute), not the reclaimable page cache
  * of the mmapped file. A runtime that cannot load the entry (declared minimums or a learned failure) makes it
- * "incompatible-runtime" whatever the memory says; the plan is still returned.
+ * "incompatible-runtime" whatever the memory says; the plan is still returned. Throws RangeError on negative
+ * or NaN sizes and a non-positive context (from planMemoryFit).
  */
 export function computeCompatibility(input: CompatibilityInput): Compatibility {
   const { entry, device } = input;
+  const headroomBytes = input.headroomBytes ?? DEFAULT_FLEET_HEADROOM_BYTES;
+  if (!(headroomBytes >= 0) || !(device.ramTotalBytes >= 0) || !(entry.fileSizeBytes >= 0)) {
+    throw new RangeError("computeCompatibility needs non-negative headroom, RAM and file sizes");
+  }
   const gpu = offloadGpu(device);
   const plan = planMemoryFit({
     model: { id: entry.targetPath, weightsBytes: entry.fileSizeBytes, ...entry.shape },
     contextSize: entry.contextSize,
     device: { ramFreeBytes: device.ramTotalBytes, vramFreeBytes: gpu?.vramBytes ?? 0, gpuOffload: gpu !== null },
-    headroomBytes: input.headroomBytes ?? DEFAULT_FLEET_HEADROOM_BYTES,
+    headroomBytes,
   });
   const base = { totalLayers: plan.totalLayers, plan, hardwareClass: hardwareClass(device) };
 

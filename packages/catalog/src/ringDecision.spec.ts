@@ -68,8 +68,17 @@ describe("ringDecision", () => {
     ["health is judged at the end of the soak, not during it", { ...healthy, requests: { total: 100, errors: 50 } }, soakEndsAt, during, "wait"],
     ["one failure within the budget, soak over", { ...healthy, active: 9, failed: 1 }, soakEndsAt, after, "promote"],
     ["devices unaccounted for count as not terminal", { ...healthy, active: 9 }, soakEndsAt, after, "wait"],
-    ["an empty ring promotes once its soak is over", { ...healthy, devices: 0, active: 0, loads: { ok: 0, failed: 0 }, requests: { total: 0, errors: 0 }, tokensPerSecRatios: [] }, soakEndsAt, after, "promote"],
+    ["an empty ring promotes at once: nothing to soak", { ...healthy, devices: 0, active: 0, loads: { ok: 0, failed: 0 }, requests: { total: 0, errors: 0 }, tokensPerSecRatios: [] }, null, during, "promote"],
   ] as const)("%s -> %s", (_name, stats, soak, now, want) => {
     expect(ringDecision({ ringIndex: 0, stats: stats as RingStats, gates, soakEndsAt: soak, now })).toBe(want);
+  });
+
+  const lenient = { ...gates, maxFailureRate: 0.5, minSuccesses: 3 };
+  it.each([
+    ["the success minimum can no longer be reached: fail without waiting", { devices: 4, active: 1, failed: 2, inProgress: 1 }, "fail"],
+    ["within the budget and the minimum still reachable: wait", { devices: 4, active: 1, failed: 1, inProgress: 2 }, "wait"],
+  ] as const)("lenient budget (0.5), 3 successes needed: %s", (_name, over, want) => {
+    const stats = { ...healthy, rolledBack: 0, ...over };
+    expect(ringDecision({ ringIndex: 1, stats, gates: lenient, soakEndsAt: null, now: during })).toBe(want);
   });
 });
