@@ -4,11 +4,15 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { applyMigrations, createPrismaClient } from "@fleet/db";
 import { ZCreateEnrollmentTokenRequestV1 } from "@fleet/protocol";
 import { AuditRepository } from "./audit/audit.repository.js";
-import { EnvError, loadDatabaseUrl } from "./common/env.js";
+import { EnvError, loadDataDir, loadDatabaseUrl } from "./common/env.js";
+import { createRootLogger } from "./common/logger.js";
 import { isEntryPoint } from "./common/is-entry-point.js";
 import { EnrollmentRepository } from "./enrollment/enrollment.repository.js";
 import { issueEnrollmentToken } from "./enrollment/issue-token.js";
 import { writeNatsAuthFiles } from "./nats/write-nats-auth-files.js";
+import { TUF_ROLES, type TufRole } from "./trust/tuf-keys.js";
+import { TufRepository } from "./trust/tuf.repository.js";
+import { TufRepositoryService } from "./trust/tuf-repository.service.js";
 
 /** Exit code for bad usage (flags, environment), distinct from 1 = the command ran and failed. */
 export const EXIT_USAGE = 2;
@@ -93,7 +97,28 @@ export function buildCli(io: CliIo = {}): Command {
         await prisma.$disconnect();
       }
     });
+  const tuf = program.command("tuf").description("the catalog's TUF repository (keys in FLEET_DATA_DIR/tuf-keys)");
+  tuf
+    .command("rotate")
+    .description("replace a role's signing key: a new root version signed by the old and new root keys, then everything the new key signs is re-signed")
+    .requiredOption("--role <role>", "root | targets | snapshot | timestamp", parseTufRole)
+    .action(async (opts: { role: TufRole }) => {
+      const prisma = createPrismaClient(databaseUrl());
+      try {
+        const service = new TufRepositoryService(new TufRepository(prisma), { dataDir: loadDataDir(io.env), tufTimestampRefreshSec: 0 }, createRootLogger("silent"));
+        const rotated = await service.rotate(opts.role);
+        await new AuditRepository(prisma).record({ actor: "cli", action: "tuf.key_rotated", targetType: "tuf_role", targetId: opts.role, details: { ...rotated } });
+        out(`rotated ${opts.role} key ${rotated.oldKeyId.slice(0, 16)}… -> ${rotated.newKeyId.slice(0, 16)}…; root is now version ${rotated.rootVersion}\n`);
+      } finally {
+        await prisma.$disconnect();
+      }
+    });
   return program;
+}
+
+function parseTufRole(value: string): TufRole {
+  if (!(TUF_ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${TUF_ROLES.join(", ")}`);
+  return value as TufRole;
 }
 
 /** Run the CLI and return the exit code (the process is not exited here, so tests can call it). */
