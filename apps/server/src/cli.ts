@@ -2,7 +2,9 @@
 import "reflect-metadata";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { applyMigrations, createPrismaClient } from "@fleet/db";
-import { ZCreateEnrollmentTokenRequestV1 } from "@fleet/protocol";
+import { existsSync } from "node:fs";
+import { serverKeySha256, ZCreateEnrollmentTokenRequestV1 } from "@fleet/protocol";
+import { loadOrCreateServerKey } from "./common/server-key.js";
 import { AuditRepository } from "./audit/audit.repository.js";
 import { EnvError, loadDataDir, loadDatabaseUrl } from "./common/env.js";
 import { createRootLogger } from "./common/logger.js";
@@ -19,6 +21,14 @@ export const EXIT_USAGE = 2;
 
 class UsageError extends Error {
   override name = "UsageError";
+}
+
+/** Thumbprint of the server's signing key if its file exists (never created here: it must be the running server's). */
+async function serverKeyPin(env: Record<string, string | undefined>): Promise<string | null> {
+  const file = env.FLEET_SERVER_KEY_FILE ?? ".fleet/server-key.json";
+  if (!existsSync(file)) return null;
+  const key = await loadOrCreateServerKey(file);
+  return serverKeySha256(key.publicJwk);
 }
 
 function parseTtl(value: string): number {
@@ -91,8 +101,10 @@ export function buildCli(io: CliIo = {}): Command {
       const prisma = createPrismaClient(databaseUrl());
       try {
         const repo = new EnrollmentRepository(prisma, new AuditRepository(prisma));
-        const issued = await issueEnrollmentToken(repo, opts.ttl, opts.note, "cli");
-        out(opts.json ? `${JSON.stringify(issued)}\n` : `token:      ${issued.token}\nexpires at: ${issued.expiresAt}\nid:         ${issued.id}\n`);
+        const pin = await serverKeyPin(io.env ?? process.env);
+        const issued = { ...(await issueEnrollmentToken(repo, opts.ttl, opts.note, "cli")), ...(pin ? { serverKeySha256: pin } : {}) };
+        const pinLine = pin ? `server key: ${pin}   (fleet-agent enroll --server-key-sha256 ${pin})\n` : "";
+        out(opts.json ? `${JSON.stringify(issued)}\n` : `token:      ${issued.token}\nexpires at: ${issued.expiresAt}\nid:         ${issued.id}\n${pinLine}`);
       } finally {
         await prisma.$disconnect();
       }

@@ -1,3 +1,4 @@
+import { calculateJwkThumbprint } from "jose";
 import { z } from "zod";
 import { ZDeviceId, ZIsoDate } from "./common.js";
 
@@ -12,11 +13,45 @@ export const ZEd25519PublicJwk = z.strictObject({
 });
 export type TEd25519PublicJwk = z.infer<typeof ZEd25519PublicJwk>;
 
+/**
+ * The pin an admin hands to `fleet-agent enroll --server-key-sha256`: the RFC 7638 SHA-256 thumbprint (base64url) of
+ * the server's command-signing public key, printed by `fleet-server token create` and returned with every new token.
+ */
+export function serverKeySha256(jwk: Pick<TEd25519PublicJwk, "kty" | "crv" | "x">): Promise<string> {
+  return calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, "sha256");
+}
+export const ZServerKeySha256 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be a base64url SHA-256 thumbprint (43 characters)");
+
+/** NATS URLs an agent may be sent to: nats/tls/ws/wss with a host, nothing else (no file:, http:, javascript: …). */
+export const ZNatsUrl = z
+  .string()
+  .max(2000)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return ["nats:", "tls:", "ws:", "wss:"].includes(u.protocol) && u.hostname !== "" && (u.pathname === "" || u.pathname === "/") && !u.search && !u.hash;
+    } catch {
+      return false;
+    }
+  }, "must be a nats://, tls://, ws:// or wss:// URL with a host and no path");
+
+/** A NATS subject prefix: dot-separated tokens, no wildcards, no whitespace. */
+export const ZSubjectPrefix = z
+  .string()
+  .max(100)
+  .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "must be dot-separated tokens of [A-Za-z0-9_-]");
+
 export const ZCreateEnrollmentTokenRequestV1 = z.object({
   ttlSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(24 * 3600),
   note: z.string().max(500).optional(),
 });
-export const ZCreateEnrollmentTokenResponseV1 = z.object({ id: z.string(), token: z.string(), expiresAt: ZIsoDate });
+export const ZCreateEnrollmentTokenResponseV1 = z.object({
+  id: z.string(),
+  token: z.string(),
+  expiresAt: ZIsoDate,
+  /** pin for `fleet-agent enroll --server-key-sha256` (see serverKeySha256) */
+  serverKeySha256: ZServerKeySha256.optional(),
+});
 
 export const ZEnrollRequestV1 = z.object({
   token: z.string().min(16).max(200),
@@ -30,9 +65,9 @@ export type TEnrollRequestV1 = z.infer<typeof ZEnrollRequestV1>;
 
 export const ZEnrollResponseV1 = z.object({
   deviceId: ZDeviceId,
-  subjectPrefix: z.string(),
+  subjectPrefix: ZSubjectPrefix,
   /** the NATS URL agents should use; null means "use your configured one" */
-  natsUrl: z.string().nullable(),
+  natsUrl: ZNatsUrl.nullable(),
   /** verifies commands and catalog updates the server signs */
   serverPublicKeyJwk: ZEd25519PublicJwk,
   heartbeatIntervalSec: z.number().int().positive(),

@@ -4,6 +4,8 @@ export interface CliIo {
   err: (text: string) => void;
   /** environment for config loading; defaults to process.env in main.ts */
   env: Record<string, string | undefined>;
+  /** read by `enroll --token-file -`; defaults to process.stdin */
+  stdin?: NodeJS.ReadableStream;
   /** used by `run`: resolves when the process is asked to stop */
   stopSignal?: Promise<string>;
 }

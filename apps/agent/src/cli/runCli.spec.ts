@@ -23,7 +23,7 @@ describe("fleet-agent CLI", () => {
   afterEach(async () => cleanup());
 
   it.each([
-    [["enroll", "--server", "http://x"], /required option '--token/],
+    [["enroll", "--server", "http://x"], /enrollment token is required: --token-file/],
     [["enroll", "--token", "t".repeat(20)], /required option '--server/],
     [["status", "--colour"], /unknown option '--colour'/],
     [["frobnicate"], /unknown command 'frobnicate'/],

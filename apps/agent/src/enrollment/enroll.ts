@@ -6,6 +6,7 @@ import {
   ZEnrollRequestV1,
   ZEnrollResponseV1,
   ZErrorBody,
+  serverKeySha256,
   type TEnrollRequestV1,
 } from "@fleet/protocol";
 import { AlreadyEnrolledError, EnrollmentError } from "../errors.js";
@@ -21,6 +22,8 @@ export interface EnrollOptions {
   home: string;
   force?: boolean;
   hostname?: string;
+  /** expected serverKeySha256() of the key the server answers with; enrollment fails on any other key */
+  serverKeySha256?: string;
   /** injectable for tests; defaults to global fetch */
   fetch?: typeof fetch;
   timeoutMs?: number;
@@ -31,6 +34,7 @@ export interface EnrollOptions {
  * Throws AlreadyEnrolledError (unless force), EnrollmentError with the server's code and message.
  */
 export async function enroll(opts: EnrollOptions): Promise<AgentState> {
+  checkTransport(opts.serverUrl);
   if (!opts.force && (await stateExists(opts.home))) {
     throw new AlreadyEnrolledError(`already enrolled (${stateFilePath(opts.home)} exists); use --force to enroll again`);
   }
@@ -79,6 +83,16 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
     throw new EnrollmentError(`server sent an invalid enrollment response: ${formatIssues(parsed.error)}`, "invalid_response", res.status);
   }
   const r = parsed.data;
+  if (opts.serverKeySha256 !== undefined) {
+    const got = await serverKeySha256(r.serverPublicKeyJwk);
+    if (got !== opts.serverKeySha256) {
+      throw new EnrollmentError(
+        `the server's key ${got} is not the pinned ${opts.serverKeySha256}: this is not the control plane you meant (or its key changed); nothing was stored`,
+        "server_key_mismatch",
+        res.status,
+      );
+    }
+  }
   if (r.natsUserJwt && jwtSubject(r.natsUserJwt) !== natsUser.getPublicKey()) {
     throw new EnrollmentError("server sent a NATS user JWT for another key", "invalid_response", res.status);
   }
@@ -100,6 +114,30 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
   });
   await writeState(opts.home, state);
   return state;
+}
+
+/**
+ * The token and the server's key travel in this request: plain http only to this machine (a local control plane, a
+ * test), https everywhere else.
+ */
+export function checkTransport(serverUrl: string): void {
+  let u: URL;
+  try {
+    u = new URL(serverUrl);
+  } catch {
+    throw new EnrollmentError(`--server ${serverUrl} is not a URL`, "invalid_server_url", null);
+  }
+  if (u.protocol === "https:") return;
+  if (u.protocol === "http:" && isLoopbackHost(u.hostname)) return;
+  if (u.protocol === "http:") {
+    throw new EnrollmentError(`refusing plain http to ${u.host}: the enrollment token and the server's key would travel unprotected; use https:// (http is allowed only to loopback)`, "insecure_transport", null);
+  }
+  throw new EnrollmentError(`--server must be an https:// URL, not ${u.protocol}`, "invalid_server_url", null);
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
 }
 
 function ensureTrailingSlashless(u: string): string {

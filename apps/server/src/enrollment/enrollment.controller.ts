@@ -1,21 +1,29 @@
-import { Body, Controller, Post } from "@nestjs/common";
+import { Body, Controller, Inject, Post } from "@nestjs/common";
+import { serverKeySha256 } from "@fleet/protocol";
 import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiTags, ApiUnauthorizedResponse } from "@nestjs/swagger";
 import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
 import { Public } from "../common/admin.guard.js";
+import { SERVER_KEY } from "../common/config.token.js";
+import type { ServerKey } from "../common/server-key.js";
 import { EnrollmentService } from "./enrollment.service.js";
 import { CreateEnrollmentTokenDto, EnrollmentTokenDto, EnrollRequestDto, EnrollResponseDto } from "./enrollment.dto.js";
 
 @ApiTags("enrollment")
 @Controller("api/v1")
 export class EnrollmentController {
-  constructor(private readonly enrollment: EnrollmentService) {}
+  constructor(
+    private readonly enrollment: EnrollmentService,
+    @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
+  ) {}
 
   @Post("enrollment-tokens")
   @ApiBearerAuth()
   @ApiAdminErrors()
   @ApiCreatedResponse({ type: EnrollmentTokenDto, description: "the token is shown once; only its hash is stored" })
-  createToken(@Body() body: CreateEnrollmentTokenDto): Promise<EnrollmentTokenDto> {
-    return this.enrollment.createToken(body.ttlSeconds, body.note);
+  async createToken(@Body() body: CreateEnrollmentTokenDto): Promise<EnrollmentTokenDto> {
+    const issued = await this.enrollment.createToken(body.ttlSeconds, body.note);
+    // the pin the admin hands over with the token (`fleet-agent enroll --server-key-sha256`)
+    return { ...issued, serverKeySha256: await serverKeySha256(this.serverKey.publicJwk) };
   }
 
   @Public()
