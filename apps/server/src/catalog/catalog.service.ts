@@ -11,7 +11,7 @@ import type { ServerConfig } from "../common/env.js";
 import { CompatibilityService } from "../compatibility/compatibility.service.js";
 import { TufRepositoryService } from "../trust/tuf-repository.service.js";
 import { ArtifactTooLargeError, stageArtifact } from "./artifact-store.js";
-import { buildCatalogFacts, MissingLicenseError } from "./build-catalog-facts.js";
+import { buildCatalogFacts, CatalogFactsError } from "./build-catalog-facts.js";
 import { CatalogRepository, DuplicateEntryError, type CatalogEntryRow } from "./catalog.repository.js";
 import { NotGgufError, readGgufFacts } from "./read-gguf-facts.js";
 
@@ -77,7 +77,7 @@ export class CatalogService {
       facts = buildCatalogFacts(req, gguf, { sha256: staged.sha256, sizeBytes: staged.sizeBytes });
     } catch (err) {
       await staged.discard();
-      if (err instanceof NotGgufError || err instanceof MissingLicenseError) throw new AppError(ErrorCode.ValidationFailed, err.message);
+      if (err instanceof NotGgufError || err instanceof CatalogFactsError) throw new AppError(ErrorCode.ValidationFailed, err.message);
       throw err;
     }
     await staged.commit();

@@ -1,3 +1,4 @@
+import { modelShapeFromGguf } from "@fleet/catalog";
 import type { TModelShapeV1 } from "@fleet/protocol";
 
 /** The file is not a GGUF model (or its header cannot be read): the import is refused. */
@@ -36,15 +37,17 @@ export async function readGgufFacts(file: string): Promise<GgufFacts> {
   const architecture = str(general.architecture);
   if (!architecture) throw new NotGgufError("GGUF header has no general.architecture");
   const arch = obj(md[architecture]);
-  const attention = obj(arch.attention);
   const ggml = obj(obj(md.tokenizer).ggml);
   const fileTypeNum = num(general.file_type);
   const fileType = fileTypeNum === null ? null : ((GgufFileType as unknown as Record<number, string>)[fileTypeNum] ?? `UNKNOWN_${fileTypeNum}`);
   const tensors = info.fullTensorInfo ?? info.tensorInfo ?? [];
-  const first = (v: unknown) => num(Array.isArray(v) ? v[0] : v);
-  const headCount = first(attention.head_count) ?? 0;
-  const embeddingLength = num(arch.embedding_length) ?? 0;
-  const tokens = ggml.tokens;
+  let shape: TModelShapeV1;
+  try {
+    const g = modelShapeFromGguf(md);
+    shape = { layers: g.layers, headCount: g.headCount, kvHeads: g.kvHeads, headDim: g.headDim, embeddingLength: g.embeddingLength, vocabSize: g.vocabSize };
+  } catch (err) {
+    throw new NotGgufError(`GGUF header is not usable: ${(err as Error).message.slice(0, 300)}`, { cause: err });
+  }
   return {
     architecture: architecture.slice(0, 100),
     fileType,
@@ -53,14 +56,7 @@ export async function readGgufFacts(file: string): Promise<GgufFacts> {
     tokenizer: (str(ggml.model) ?? "unknown").slice(0, 100),
     license: str(general.license)?.slice(0, 500) ?? null,
     metadata: md,
-    shape: {
-      layers: num(arch.block_count) ?? 0,
-      headCount,
-      kvHeads: first(attention.head_count_kv) ?? headCount,
-      headDim: num(attention.key_length) ?? (headCount > 0 ? Math.floor(embeddingLength / headCount) : 0),
-      embeddingLength,
-      vocabSize: num(arch.vocab_size) ?? (Array.isArray(tokens) ? tokens.length : 32000),
-    },
+    shape,
   };
 }
 

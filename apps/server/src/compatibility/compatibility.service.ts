@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { COMPATIBILITY_CLASSES, ZCatalogFactsV1, ZInventoryV1, type TCompatibilityClass, type TCompatibilitySummaryV1, type TCompatibilityV1, type TRuntimeInfoV1 } from "@fleet/protocol";
 import { NotFoundError } from "../common/app-error.js";
 import { LOGGER } from "../common/config.token.js";
-import { computeCompatibility, deviceHardwareFromInventory, runtimeKey } from "./catalog-rules.js";
+import { computeCompatibility, deviceHardwareFromInventory, runtimeKey } from "@fleet/catalog";
 import { CompatibilityRepository, type CompatEntry, type CompatRow, type DeviceInventory, type MatrixFilter } from "./compatibility.repository.js";
 
 /** Devices per batch in whole-fleet recomputes: one inventory query and one multi-row upsert per entry each. */

@@ -79,6 +79,10 @@ export class ReportsService {
     if (report.kind === "update" && stored.update?.changed && stored.update.rolloutId) {
       this.events.publish(FleetEvent.RolloutDeviceUpdated, report.deviceId, { rolloutId: stored.update.rolloutId, state: report.body.state, code: report.body.code });
     }
+    // The rollout scheduler listens for this: a device's row moved, so its ring may now promote or fail.
+    if (report.kind === "update" && stored.update?.changed && stored.update.rolloutId) {
+      this.events.publish(FleetEvent.RolloutDeviceUpdated, report.deviceId, { rolloutId: stored.update.rolloutId, state: report.body.state, code: report.body.code });
+    }
     return { outcome: "stored", kind: report.kind, ...ids };
   }
 
