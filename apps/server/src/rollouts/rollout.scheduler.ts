@@ -1,0 +1,189 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from "@nestjs/common";
+import type { Logger } from "pino";
+import { evaluateGates, ringDecision, type RingStats } from "@fleet/catalog";
+import { UpdateFailure } from "@fleet/protocol";
+import { AssignmentsService } from "../assignments/assignments.service.js";
+import { LOGGER } from "../common/config.token.js";
+import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
+import { RolloutAssigner } from "./rollout-assigner.js";
+import { historyOf, ringsOf, soakEndsAt } from "./rollout-views.js";
+import { RolloutsRepository, type RolloutWithEntry } from "./rollouts.repository.js";
+
+/** Periodic pass even without triggers: resumes after a restart, notices soaks that ended, renews assignments. */
+export const SCHEDULER_INTERVAL_MS = 5000;
+
+/**
+ * Drives running rollouts: assigns the current ring, starts its soak once every device is terminal, evaluates the
+ * gates and promotes, or pauses the rollout and rolls the ring back. Runs on an interval and whenever an update
+ * report moves a device; across server processes exactly one instance acts at a time (pg advisory lock), and all
+ * state is in the database, so a restarted server simply carries on.
+ */
+@Injectable()
+export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log: Logger;
+  private interval: NodeJS.Timeout | null = null;
+  private soakTimer: { at: number; timer: NodeJS.Timeout } | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private unsubscribe: (() => void) | null = null;
+  /** ticks that acted / found another instance holding the lock (tests and metrics read these) */
+  readonly stats = { acted: 0, skipped: 0, errors: 0 };
+
+  constructor(
+    private readonly repo: RolloutsRepository,
+    private readonly assigner: RolloutAssigner,
+    private readonly assignments: AssignmentsService,
+    private readonly events: FleetEventBus,
+    @Inject(LOGGER) log: Logger,
+  ) {
+    this.log = log.child({ context: "RolloutScheduler" });
+  }
+
+  onApplicationBootstrap(): void {
+    this.unsubscribe = this.events.subscribe((msg) => {
+      if (msg.type !== FleetEvent.RolloutDeviceUpdated) return;
+      if (msg.data.code === UpdateFailure.RuntimeIncompatible) this.onRuntimeIncompatible(msg.data.rolloutId, msg.deviceId);
+      this.trigger();
+    });
+    this.interval = setInterval(() => this.trigger(), SCHEDULER_INTERVAL_MS);
+    this.interval.unref();
+    this.trigger();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.interval) clearInterval(this.interval);
+    if (this.soakTimer) clearTimeout(this.soakTimer.timer);
+    await this.running;
+  }
+
+  /** Run a pass now, or right after the one in progress (triggers coalesce). */
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.tick();
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Wait for the pass in progress (tests). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      const r = await this.repo.withLock(async () => {
+        for (const { id } of await this.repo.runningIds()) {
+          if (this.stopped) break;
+          const rollout = await this.repo.get(id);
+          if (rollout?.state === "running") await this.step(rollout);
+        }
+        await this.assignments.renewExpiring(async (issued) => {
+          const byRollout = new Map<string, typeof issued>();
+          for (const x of issued) if (x.rolloutId) byRollout.set(x.rolloutId, [...(byRollout.get(x.rolloutId) ?? []), x]);
+          for (const [rolloutId, xs] of byRollout) await this.repo.markAssigned(rolloutId, xs, null);
+        });
+      }, false);
+      if (r.acted) this.stats.acted++;
+      else this.stats.skipped++;
+    } catch (err) {
+      this.stats.errors++;
+      this.log.error({ err }, "rollout scheduler pass failed; the next pass retries");
+    }
+  }
+
+  /** Advance one running rollout as far as it can go now. */
+  private async step(r: RolloutWithEntry): Promise<void> {
+    const rings = ringsOf(r.rings);
+    const hist = historyOf(r.ringHistory, rings.length);
+    let ring = r.currentRing;
+    const desired = { target: r.entry.targetPath, sha256: r.entry.sha256, length: Number(r.entry.sizeBytes) };
+    for (;;) {
+      const spec = rings[ring]!;
+      const h = hist[ring]!;
+      const now = new Date();
+      if (!h.startedAt) {
+        h.startedAt = now.toISOString();
+        const n = await this.assigner.installRing(r.id, ring, desired);
+        await this.repo.update(r.id, { currentRing: ring, ringStartedAt: now, ringHistory: hist });
+        this.log.info({ rolloutId: r.id, ring, devices: n }, "ring started");
+        this.events.publish(FleetEvent.RolloutRingStarted, null, { rolloutId: r.id, state: "running", currentRing: ring, reason: null });
+      }
+      const stats = await this.ringStats(r, ring, new Date(h.startedAt));
+      if (!h.soakStartedAt && stats.inProgress === 0 && stats.active + stats.failed + stats.rolledBack >= stats.devices) h.soakStartedAt = now.toISOString();
+      const ends = soakEndsAt(h, spec);
+      const decision = ringDecision({ ringIndex: ring, stats, gates: spec.gates, soakEndsAt: ends, now });
+      h.gates = evaluateGates(stats, spec.gates).results;
+      if (decision === "wait") {
+        await this.repo.update(r.id, { ringHistory: hist });
+        if (ends && ends > now) this.armSoakTimer(ends);
+        return;
+      }
+      if (decision === "fail") {
+        h.failedAt = now.toISOString();
+        const reason = `ring ${ring} (${spec.name}) failed its gates: ${h.gates.filter((g) => !g.pass).map((g) => g.detail).join("; ")}`;
+        await this.repo.update(r.id, { state: "paused", reason, ringHistory: hist }, { actor: "scheduler", action: "rollout.gate_failed", targetType: "rollout", targetId: r.id, details: { ring, gates: h.gates } });
+        const n = await this.assigner.rollbackAssigned(r.id, ring);
+        this.log.warn({ rolloutId: r.id, ring, reason, rolledBack: n }, "ring failed its gates: rollout paused, ring rolled back");
+        this.events.publish(FleetEvent.RolloutPaused, null, { rolloutId: r.id, state: "paused", currentRing: ring, reason });
+        return;
+      }
+      h.passedAt = now.toISOString();
+      if (ring === rings.length - 1) {
+        await this.repo.update(r.id, { state: "completed", completedAt: now, ringHistory: hist }, { actor: "scheduler", action: "rollout.completed", targetType: "rollout", targetId: r.id });
+        this.log.info({ rolloutId: r.id }, "rollout completed");
+        this.events.publish(FleetEvent.RolloutCompleted, null, { rolloutId: r.id, state: "completed", currentRing: ring, reason: null });
+        return;
+      }
+      ring++;
+      await this.repo.update(r.id, { currentRing: ring, ringStartedAt: null, ringHistory: hist });
+      this.events.publish(FleetEvent.RolloutPromoted, null, { rolloutId: r.id, state: "running", currentRing: ring, reason: null });
+    }
+  }
+
+  private async ringStats(r: RolloutWithEntry, ring: number, since: Date): Promise<RingStats> {
+    const s = await this.repo.ringStats(r.id, ring, r.entry.sha256, since);
+    const n = (state: string) => s.states.find((x) => x.state === state)?.n ?? 0;
+    return {
+      devices: s.states.reduce((a, x) => a + x.n, 0),
+      active: n("active"),
+      failed: n("failed"),
+      rolledBack: n("rolled_back"),
+      inProgress: n("pending") + n("downloading") + n("verifying") + n("testing") + n("waiting"),
+      loads: s.loads,
+      requests: s.requests,
+      tokensPerSecRatios: s.speeds.filter((x) => x.newTps !== null && x.oldTps !== null && x.oldTps > 0).map((x) => x.newTps! / x.oldTps!),
+    };
+  }
+
+  /** Wake up when a soak ends rather than up to an interval later. */
+  private armSoakTimer(at: Date): void {
+    if (this.soakTimer && this.soakTimer.at <= at.getTime() && this.soakTimer.at > Date.now()) return;
+    if (this.soakTimer) clearTimeout(this.soakTimer.timer);
+    const timer = setTimeout(() => {
+      this.soakTimer = null;
+      this.trigger();
+    }, Math.max(0, at.getTime() - Date.now()) + 20);
+    timer.unref();
+    this.soakTimer = { at: at.getTime(), timer };
+  }
+
+  /**
+   * A device found the runtime cannot load the entry. TODO(B): CompatibilityService.learnIncompatibility(entryId,
+   * runtime, reason, deviceId) once apps/server/src/compatibility exports it; until then it is logged.
+   */
+  private onRuntimeIncompatible(rolloutId: string, deviceId: string | null): void {
+    this.log.warn({ rolloutId, deviceId }, "device reported runtime_incompatible (incompatibility not learned yet: CompatibilityService missing)");
+  }
+}
