@@ -11,9 +11,6 @@ import { DevicesModule } from "./devices/devices.module.js";
 import { ReportsModule } from "./reports/reports.module.js";
 import { RetentionModule } from "./retention/retention.module.js";
 import { RuntimeModule } from "./runtime/runtime.module.js";
-import { AssignmentsModule } from "./assignments/assignments.module.js";
-import { DeviceLabelsModule } from "./device-labels/device-labels.module.js";
-import { RolloutsModule } from "./rollouts/rollouts.module.js";
 import { CatalogModule } from "./catalog/catalog.module.js";
 
 @Module({})
@@ -21,7 +18,7 @@ export class AppModule {
   static forRoot(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule],
+      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useClass: AdminGuard },
