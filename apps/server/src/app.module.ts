@@ -11,6 +11,9 @@ import { DevicesModule } from "./devices/devices.module.js";
 import { ReportsModule } from "./reports/reports.module.js";
 import { RetentionModule } from "./retention/retention.module.js";
 import { RuntimeModule } from "./runtime/runtime.module.js";
+import { AssignmentsModule } from "./assignments/assignments.module.js";
+import { DeviceLabelsModule } from "./device-labels/device-labels.module.js";
+import { RolloutsModule } from "./rollouts/rollouts.module.js";
 import { CatalogModule } from "./catalog/catalog.module.js";
 
 @Module({})
@@ -18,7 +21,7 @@ export class AppModule {
   static forRoot(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule],
+      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useClass: AdminGuard },
