@@ -11,7 +11,7 @@ export class GgufReadError extends Error {
 const IGNORED_KEYS = ["tokenizer.ggml.scores", "tokenizer.ggml.token_type", "tokenizer.ggml.merges"];
 
 /** Read what the GGUF header says about a model, without loading it. Throws GgufReadError if the header is unreadable. */
-export async function readGgufMetadata(file: string): Promise<TGgufMetadataV1> {
+export async function readGgufMetadata(file: string, opts: { checkLength?: boolean } = {}): Promise<TGgufMetadataV1> {
   // Imported on use: node-llama-cpp adds ~35 MB to a process, and the agent service reads headers in a child
   // (readGgufMetadataIsolated), so merely importing this module must not load it.
   const { GgufFileType, readGgufFileInfo } = await import("node-llama-cpp");
@@ -30,7 +30,7 @@ export async function readGgufMetadata(file: string): Promise<TGgufMetadataV1> {
   const tensors = info.fullTensorInfo ?? info.tensorInfo ?? [];
   const { size } = await fs.stat(file);
   const needed = expectedGgufSize(Number(info.infoEndOffset ?? 0), tensors);
-  if (needed > size) {
+  if (opts.checkLength !== false && needed > size) {
     throw new GgufReadError(`GGUF ${file} is truncated: its header describes ${needed} bytes, the file has ${size}`);
   }
   const md = info.metadata as unknown as Record<string, unknown>;

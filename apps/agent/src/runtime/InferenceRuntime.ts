@@ -191,8 +191,8 @@ export class InferenceRuntime implements RuntimeHooks {
   }
 
   /** GGUF header facts of arbitrary files (e.g. a staged download), read in the inference host. */
-  inspect(files: { id: string; path: string }[]): Promise<InspectResult> {
-    return this.host.request({ type: "inspect", files }, ZInspectResult).done;
+  inspect(files: { id: string; path: string }[], checkLength = true): Promise<InspectResult> {
+    return this.host.request({ type: "inspect", files, checkLength }, ZInspectResult).done;
   }
 
   /**

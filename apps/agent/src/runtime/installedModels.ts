@@ -21,6 +21,8 @@ export async function listInstalledModels(modelsDir: string): Promise<InstalledM
   for (const e of entries) {
     if (!e.isFile() || e.name.startsWith(".") || !e.name.toLowerCase().endsWith(".gguf")) continue;
     const file = path.join(e.parentPath ?? modelsDir, e.name);
+    // dot-directories hold downloads in progress and staging: never listed, never served
+    if (path.relative(modelsDir, file).split(path.sep).some((part) => part.startsWith("."))) continue;
     if (out.has(e.name)) continue;
     const st = await fs.stat(file).catch(() => null);
     if (st) out.set(e.name, { id: e.name, path: file, sizeBytes: st.size, mtimeMs: st.mtimeMs });

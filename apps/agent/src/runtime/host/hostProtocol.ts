@@ -48,7 +48,13 @@ export const ZToHost = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("info"), id: z.string() }),
   /** read GGUF headers (and check each file is as long as its header says) without loading anything */
-  z.object({ type: z.literal("inspect"), id: z.string(), files: z.array(z.object({ id: z.string(), path: z.string() })).max(200) }),
+  z.object({
+    type: z.literal("inspect"),
+    id: z.string(),
+    files: z.array(z.object({ id: z.string(), path: z.string() })).max(200),
+    /** false: report the header's facts even when the file is shorter than the header says (the self-test then fails) */
+    checkLength: z.boolean().default(true),
+  }),
   /** load a candidate file beside the serving model, generate a little, unload it: the serving model is untouched */
   z.object({
     type: z.literal("selftest"),

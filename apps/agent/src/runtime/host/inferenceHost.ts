@@ -61,11 +61,11 @@ async function info(): Promise<HostInfo> {
 }
 
 /** Header facts per file, or why it is not a usable GGUF (unreadable header, shorter than its header says). */
-async function inspectFiles(files: { id: string; path: string }[]): Promise<InspectResult> {
+async function inspectFiles(files: { id: string; path: string }[], checkLength: boolean): Promise<InspectResult> {
   const out: InspectResult = [];
   for (const f of files) {
     try {
-      out.push({ id: f.id, gguf: await readGgufMetadata(f.path), error: null });
+      out.push({ id: f.id, gguf: await readGgufMetadata(f.path, { checkLength }), error: null });
     } catch (err) {
       out.push({ id: f.id, gguf: null, error: describeHostError(err).slice(0, 2000) });
     }
@@ -80,7 +80,7 @@ async function handle(msg: ToHost): Promise<unknown> {
     case "plan":
       return (await planLocalLoad(llama, msg.req)).plan;
     case "inspect":
-      return inspectFiles(msg.files);
+      return inspectFiles(msg.files, msg.checkLength);
     case "selftest": {
       const ctl = new AbortController();
       controllers.set(msg.id, ctl);

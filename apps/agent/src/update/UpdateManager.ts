@@ -1,0 +1,205 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { UpdateFailure, type TAssignedTargetV1, type TAssignmentV1, type TDeviceEventV1, type TSelfTestV1, type TUpdateStatusV1 } from "@fleet/protocol";
+import type { Logger } from "../logger.js";
+import type { InferenceRuntime } from "../runtime/InferenceRuntime.js";
+import { RuntimeError } from "../runtime/errors.js";
+import { statfsNearest } from "../inventory/statfsNearest.js";
+import { describeError } from "../util/describeError.js";
+import type { UpdateConfig } from "./config.js";
+import { checkGgufFacts } from "./checkGgufFacts.js";
+import type { DeviceFetcher } from "./DeviceFetcher.js";
+import { downloadResumable, sha256File } from "./downloadResumable.js";
+import type { InstallLedger } from "./InstallLedger.js";
+import { openCatalog } from "./openCatalog.js";
+import { UpdateError } from "./UpdateError.js";
+import { UpdateEvent } from "./UpdateEvent.js";
+
+/** Downloads in progress live here: a dot-directory is never listed, offered or loaded as a model. */
+export const DOWNLOADS_DIR = ".fleet-downloads";
+
+export type UpdateRuntime = Pick<InferenceRuntime, "status" | "inspect" | "selfTest" | "loadModel" | "loadConfigured" | "servableModels">;
+
+export interface UpdateManagerOptions {
+  home: string;
+  modelsDir: string;
+  serverUrl: string;
+  trustedRoot: string | null | undefined;
+  config: UpdateConfig;
+  runtime: UpdateRuntime;
+  fetcher: DeviceFetcher;
+  ledger: InstallLedger;
+  report(status: TUpdateStatusV1): void;
+  event(level: TDeviceEventV1["level"], kind: string, message: string, data?: Record<string, unknown>): void;
+  logger: Logger;
+}
+
+export type ApplyOutcome = "done" | "retry";
+
+/**
+ * Acts on a verified assignment: install (TUF refresh -> disk check -> resumable download -> sha256 + target check
+ * -> GGUF facts -> self-test beside the serving model -> atomic switch -> active), rollback, clear, revocations.
+ * Every step is an "update" report; on any failure the model that served before keeps serving.
+ */
+export class UpdateManager {
+  constructor(private readonly opts: UpdateManagerOptions) {}
+
+  async apply(a: TAssignmentV1): Promise<ApplyOutcome> {
+    await this.revoke(a.revokedSha256);
+    if (a.action === "clear" || a.desired === null) {
+      if (a.action === "rollback") await this.opts.runtime.loadConfigured();
+      this.report(a, a.action === "rollback" ? "rolled_back" : "active", {});
+      return "done";
+    }
+    try {
+      const selfTest = await this.install(a, a.desired);
+      this.report(a, a.action === "rollback" ? "rolled_back" : "active", { selfTest });
+      await this.collect(a.desired.target);
+      return "done";
+    } catch (err) {
+      const e = err instanceof UpdateError ? err : new UpdateError(UpdateFailure.SelfTestFailed, describeError(err), { cause: err });
+      if (e.code === UpdateFailure.DownloadFailed) {
+        this.report(a, "downloading", { code: e.code, reason: `${e.message}; retrying in ${this.opts.config.retrySec} s`, bytesTotal: a.desired.length });
+        return "retry";
+      }
+      this.opts.logger.warn({ code: e.code, target: a.desired.target }, e.message);
+      this.report(a, "failed", { code: e.code, reason: e.message, selfTest: (err as { selfTest?: TSelfTestV1 }).selfTest ?? null });
+      return "done";
+    }
+  }
+
+  private async install(a: TAssignmentV1, desired: TAssignedTargetV1): Promise<TSelfTestV1 | null> {
+    const { runtime, modelsDir } = this.opts;
+    this.report(a, "pending", { bytesTotal: desired.length });
+    const catalog = await openCatalog({ metadataDir: path.join(this.opts.home, "tuf"), serverUrl: this.opts.serverUrl, trustedRoot: this.opts.trustedRoot, fetcher: this.opts.fetcher });
+    const info = await catalog.target(desired.target);
+    const tufSha = info.hashes.sha256;
+    if (info.length !== desired.length || tufSha !== desired.sha256) {
+      throw new UpdateError(UpdateFailure.HashMismatch, `${desired.target}: the assignment says ${desired.length} bytes sha256 ${desired.sha256}, the catalog's targets say ${info.length} bytes sha256 ${tufSha}`);
+    }
+    const finalPath = path.join(modelsDir, desired.target);
+    const already = this.opts.ledger.find(desired.target, desired.sha256);
+    const onDisk = await fs.stat(finalPath).catch(() => null);
+    let selfTest: TSelfTestV1 | null = null;
+    if (!already || onDisk?.size !== desired.length) {
+      const partDir = path.join(modelsDir, DOWNLOADS_DIR);
+      await fs.mkdir(partDir, { recursive: true, mode: 0o700 });
+      const partFile = path.join(partDir, `${desired.target}.${desired.sha256.slice(0, 16)}.part`);
+      const have = await fs.stat(partFile).then((s) => s.size, () => 0);
+      const { freeBytes } = await statfsNearest(modelsDir);
+      const need = desired.length - Math.min(have, desired.length) + this.opts.config.diskMarginBytes;
+      if (freeBytes < need) throw new UpdateError(UpdateFailure.DiskFull, `${desired.target} needs ${need} bytes free (download + ${this.opts.config.diskMarginBytes} margin), ${freeBytes} are`);
+
+      let lastReport = 0;
+      this.report(a, "downloading", { bytesDone: have, bytesTotal: desired.length });
+      await downloadResumable({
+        url: catalog.artifactUrl(desired.target),
+        partFile,
+        length: desired.length,
+        fetcher: this.opts.fetcher,
+        stallTimeoutMs: this.opts.config.stallTimeoutSec * 1000,
+        onProgress: (done) => {
+          if (Date.now() - lastReport < 1000 && done < desired.length) return;
+          lastReport = Date.now();
+          this.report(a, "downloading", { bytesDone: done, bytesTotal: desired.length });
+        },
+      });
+
+      this.report(a, "verifying", { bytesDone: desired.length, bytesTotal: desired.length });
+      const sha = await sha256File(partFile);
+      if (sha !== tufSha) {
+        await fs.rm(partFile, { force: true });
+        throw new UpdateError(UpdateFailure.HashMismatch, `${desired.target}: downloaded bytes hash to ${sha}, the catalog says ${tufSha}; discarded`);
+      }
+      const [header] = await runtime.inspect([{ id: desired.target, path: partFile }], false);
+      if (!header?.gguf) {
+        await fs.rm(partFile, { force: true });
+        throw new UpdateError(UpdateFailure.WrongModel, `${desired.target} is not a readable GGUF: ${header?.error ?? "no answer"}`);
+      }
+      try {
+        checkGgufFacts(desired.target, header.gguf, info.custom);
+      } catch (err) {
+        await fs.rm(partFile, { force: true });
+        throw err;
+      }
+
+      this.report(a, "testing", { bytesDone: desired.length, bytesTotal: desired.length });
+      selfTest = await this.selfTest(desired.target, partFile, desired.length);
+      if (!selfTest.ok) {
+        await fs.rm(partFile, { force: true });
+        throw Object.assign(new UpdateError(UpdateFailure.SelfTestFailed, `${desired.target} failed its self-test: ${selfTest.error}`), { selfTest });
+      }
+      // the switch: a verified, tested file appears in the models dir under its catalog name in one rename
+      await fs.rename(partFile, finalPath);
+      await this.opts.ledger.add({ target: desired.target, sha256: desired.sha256, length: desired.length });
+    }
+    const loaded = await runtime.loadModel(desired.target);
+    if (!loaded.ok) {
+      throw new UpdateError(loaded.code === "does_not_fit" ? UpdateFailure.DoesNotFit : UpdateFailure.SelfTestFailed, `${desired.target} did not load: ${loaded.reason}`);
+    }
+    return selfTest;
+  }
+
+  private async selfTest(id: string, file: string, sizeBytes: number): Promise<TSelfTestV1> {
+    try {
+      const r = await this.opts.runtime.selfTest({ id, path: file, sizeBytes });
+      return { ok: true, loadMs: r.loadMs, outputTokens: r.outputTokens, tokensPerSecond: r.tokensPerSecond, error: null };
+    } catch (err) {
+      if (err instanceof RuntimeError && err.code === "does_not_fit") throw new UpdateError(UpdateFailure.DoesNotFit, `${id} does not fit this device: ${err.message}`);
+      return { ok: false, loadMs: null, outputTokens: 0, tokensPerSecond: null, error: describeError(err).slice(0, 2000) };
+    }
+  }
+
+  /** Stop serving and remove catalog files whose hash was revoked; never leaves the device with nothing to serve. */
+  private async revoke(revoked: readonly string[]): Promise<void> {
+    if (revoked.length === 0) return;
+    const bad = this.opts.ledger.installed.filter((e) => revoked.includes(e.sha256));
+    const badNames = new Set(bad.map((e) => e.target));
+    for (const entry of bad) {
+      if (this.opts.runtime.status().activeModel === entry.target) {
+        const others = (await this.opts.runtime.servableModels()).filter((m) => !badNames.has(m.id)).sort((x, y) => y.sizeBytes - x.sizeBytes);
+        let switched = false;
+        for (const m of others) if ((switched = (await this.opts.runtime.loadModel(m.id)).ok)) break;
+        if (!switched) {
+          this.opts.event("error", UpdateEvent.RevokedKept, `${entry.target} was revoked but nothing else can serve: it keeps serving until another model is installed`, { target: entry.target });
+          continue;
+        }
+      }
+      await fs.rm(path.join(this.opts.modelsDir, entry.target), { force: true });
+      await this.opts.ledger.remove(entry.target);
+      this.opts.event("warn", UpdateEvent.RevokedRemoved, `${entry.target} was revoked by the catalog: removed`, { target: entry.target, sha256: entry.sha256 });
+    }
+  }
+
+  /** Keep the serving target and keepPreviousVersions older catalog installs; remove the rest (never the serving model). */
+  private async collect(current: string): Promise<void> {
+    const serving = this.opts.runtime.status().activeModel;
+    const older = this.opts.ledger.installed.filter((e) => e.target !== current && e.target !== serving);
+    const excess = older.slice(0, Math.max(0, older.length - this.opts.config.keepPreviousVersions));
+    for (const e of excess) {
+      await fs.rm(path.join(this.opts.modelsDir, e.target), { force: true });
+      await this.opts.ledger.remove(e.target);
+      this.opts.event("info", UpdateEvent.Collected, `removed ${e.target}: older than the ${this.opts.config.keepPreviousVersions} previous catalog version(s) kept`, { target: e.target });
+    }
+  }
+
+  private report(a: TAssignmentV1, state: TUpdateStatusV1["state"], extra: Partial<TUpdateStatusV1>): void {
+    const rt = this.opts.runtime.status();
+    const serving = rt.activeModel ? { model: rt.activeModel.slice(0, 500), sha256: this.opts.ledger.installed.find((e) => e.target === rt.activeModel)?.sha256 ?? null } : null;
+    this.opts.report({
+      at: new Date().toISOString(),
+      assignmentVersion: a.version,
+      rolloutId: a.rolloutId,
+      target: a.desired?.target ?? null,
+      sha256: a.desired?.sha256 ?? null,
+      state,
+      bytesDone: null,
+      bytesTotal: null,
+      code: null,
+      selfTest: null,
+      serving,
+      ...extra,
+      reason: extra.reason?.slice(0, 2000) ?? null,
+    });
+  }
+}
