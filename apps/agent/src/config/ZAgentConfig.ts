@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_SUBJECT_PREFIX } from "@fleet/protocol";
+import { ZExposureConfig } from "../exposure/ZExposureConfig.js";
 import { ZRuntimeConfig } from "../runtime/config.js";
 
 const ZUrl = (protocols: string[]) =>
@@ -32,6 +33,10 @@ export const ZAgentConfig = z.strictObject({
   heartbeatIntervalSec: z.number().positive().nullable().default(null),
   inventoryIntervalSec: z.number().positive().default(3600),
   modelsRescanIntervalSec: z.number().positive().default(300),
+  /** posture (with its exposure scan) is re-checked this often and sent when it changed */
+  postureIntervalSec: z.number().positive().default(300),
+  /** the exposure scan: which other local LLM servers to look for, probe timeout */
+  exposure: ZExposureConfig.default(ZExposureConfig.parse({})),
   /** JetStream stream holding server -> device commands */
   commandsStream: z.string().regex(/^[A-Za-z0-9_-]+$/).default("FLEET_COMMANDS"),
   /** overrides the subject prefix from enrollment (tests, tenants) */

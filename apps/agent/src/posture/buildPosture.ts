@@ -1,10 +1,12 @@
-import { REPORT_KINDS, type TLocalApiExposureV1, type TPostureV1 } from "@fleet/protocol";
+import { REPORT_KINDS, type TExposureScanV1, type TLocalApiExposureV1, type TPostureV1 } from "@fleet/protocol";
 import type { RuntimeHooks } from "../runtime/RuntimeHooks.js";
 
 export interface PostureInputs {
   serverUrl: string;
   natsUrl: string;
   runtime?: RuntimeHooks;
+  /** what the exposure scan observed (scanExposure); absent when it could not run */
+  exposure?: TExposureScanV1;
 }
 
 const LOCAL_API_OFF: TLocalApiExposureV1 = {
@@ -30,6 +32,7 @@ export function buildPosture(inputs: PostureInputs): TPostureV1 {
     remoteFallback: { enabled: false, url: null },
     promptsLeaveDevice: false,
     localApi: inputs.runtime ? inputs.runtime.localApiExposure() : LOCAL_API_OFF,
+    ...(inputs.exposure ? { exposure: inputs.exposure } : {}),
   };
 }
 

@@ -8,6 +8,8 @@ import { InventoryCollector } from "../inventory/collectInventory.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { HASH_CACHE_FILE, scanModels } from "../models/scanModels.js";
 import { watchDir } from "../models/watchDir.js";
+import type { ApprovedHashes } from "../exposure/ApprovedHashes.js";
+import { scanExposure } from "../exposure/scanExposure.js";
 import { buildPosture } from "../posture/buildPosture.js";
 import { DiskQueue } from "../queue/DiskQueue.js";
 import type { RuntimeHooks } from "../runtime/RuntimeHooks.js";
@@ -26,6 +28,8 @@ export interface AgentServiceOptions {
   logger?: Logger;
   /** the local inference runtime; the service stops it in stop() */
   runtime?: RuntimeHooks;
+  /** the synced catalog's approved model hashes, for model provenance in the posture (absent = not synced) */
+  approvedHashes?: ApprovedHashes;
   /** timings tests shorten; defaults suit production */
   tuning?: { commandRetryMs?: number; natsRetryMs?: number; watchDebounceMs?: number; stopDrainMs?: number };
 }
@@ -48,6 +52,8 @@ export class AgentService {
   private commands: CommandListener | null = null;
   private readonly inventory: InventoryCollector;
   private readonly lastSent = new Map<SnapshotKind, string>();
+  /** the last models scan, for model provenance in the posture */
+  private lastModels: { sha256: string; fileName: string }[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private watcher: { close(): void } | null = null;
   private readonly pending = new Set<Promise<unknown>>();
@@ -98,6 +104,7 @@ export class AgentService {
     this.every(hbSec, () => this.sendHeartbeat());
     this.every(config.inventoryIntervalSec, () => this.reportInventory(false));
     this.every(config.modelsRescanIntervalSec, () => this.rescanModels());
+    this.every(config.postureIntervalSec, () => this.reportPosture(false));
     if (this.opts.runtime) this.every(config.runtime.metricsIntervalSec, () => this.sendMetrics());
     this.watcher = watchDir(config.modelsDir, tuning.watchDebounceMs ?? 2000, () => this.track(this.rescanModels()));
   }
@@ -128,7 +135,8 @@ export class AgentService {
 
   /** Collect and send inventory, models and posture; with `force`, even when unchanged. */
   async reportSnapshots(force: boolean): Promise<void> {
-    await Promise.all([this.reportInventory(force), this.reportModels(force), this.reportPosture(force)]);
+    // posture after models: its provenance list is the models just scanned
+    await Promise.all([this.reportInventory(force), this.reportModels(force).then(() => this.reportPosture(force))]);
   }
 
   private async reportInventory(force: boolean): Promise<void> {
@@ -143,6 +151,7 @@ export class AgentService {
     try {
       const { report, hashed } = await scanModels(this.opts.config.modelsDir, { cacheFile: path.join(this.opts.config.home, HASH_CACHE_FILE) });
       if (hashed) this.log.info({ hashed, models: report.models.length }, "hashed new or changed models");
+      this.lastModels = report.models.map((m) => ({ sha256: m.sha256, fileName: m.fileName }));
       await this.sendIfChanged("models", report, force);
     } catch (err) {
       this.log.error({ err: describeError(err) }, "model scan failed");
@@ -152,10 +161,25 @@ export class AgentService {
   private async reportPosture(force: boolean): Promise<void> {
     try {
       const serverUrl = this.opts.config.serverUrl ?? this.opts.state.serverUrl;
-      await this.sendIfChanged("posture", buildPosture({ serverUrl, natsUrl: this.natsUrl, runtime: this.opts.runtime }), force);
+      const exposure = await scanExposure({
+        config: this.opts.config.exposure,
+        api: this.apiPort(),
+        models: this.lastModels,
+        approved: this.opts.approvedHashes ?? null,
+      }).catch((err) => {
+        // the declared posture still goes out; the scan's absence is visible on the server (no exposure field)
+        this.log.error({ err: describeError(err) }, "exposure scan failed");
+        return undefined;
+      });
+      await this.sendIfChanged("posture", buildPosture({ serverUrl, natsUrl: this.natsUrl, runtime: this.opts.runtime, exposure }), force);
     } catch (err) {
       this.log.error({ err: describeError(err) }, "posture report failed");
     }
+  }
+
+  private apiPort(): { port: number } | null {
+    const api = this.opts.runtime?.localApiExposure();
+    return api?.enabled ? { port: api.port } : null;
   }
 
   /** One scan at a time; a change during a scan queues exactly one more. */

@@ -22,6 +22,11 @@ export function fingerprint<K extends ReportKind>(kind: K, body: ReportBody<K>):
     };
     return sha256Hex(JSON.stringify(stable));
   }
+  if (kind === "posture") {
+    const p = body as ReportBody<"posture">;
+    // the scan time changes every scan; what it found is what matters
+    return sha256Hex(JSON.stringify(p.exposure ? { ...p, exposure: { ...p.exposure, scannedAt: undefined } } : p));
+  }
   return sha256Hex(JSON.stringify(body));
 }
 
