@@ -37,8 +37,17 @@ export class CatalogController {
     return this.catalog.importFromPath(body);
   }
 
-  @Put("upload")
   @Post("upload")
+  @HttpCode(201)
+  @ApiOperation({ summary: "Same as PUT /api/v1/catalog/upload" })
+  @ApiConsumes("application/octet-stream")
+  @ApiBody({ schema: { type: "string", format: "binary" } })
+  @ApiCreatedResponse({ type: CatalogEntryDto })
+  uploadPost(@Query() q: CatalogUploadQueryDto, @Req() req: IncomingMessage, @Res({ passthrough: true }) res: ServerResponse): Promise<CatalogEntryDto> {
+    return this.upload(q, req, res);
+  }
+
+  @Put("upload")
   @ApiOperation({ summary: "Upload GGUF bytes (streamed to disk, never buffered); the import fields are query parameters" })
   @ApiConsumes("application/octet-stream")
   @ApiBody({ schema: { type: "string", format: "binary" } })

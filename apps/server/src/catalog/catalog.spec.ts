@@ -148,8 +148,14 @@ describe("catalog import", () => {
     } as RequestInit);
     expect(chunked.status).toBe(413);
     expect(artifactFiles()).toEqual(before);
-    const json = await t.admin("/api/v1/catalog/upload?name=x&version=1&sourceRepository=r&sourceRevision=v&conversionMethod=m", { method: "PUT", body: "{}" });
-    expect(json.status).toBe(400);
+    const asJson = await t.admin("/api/v1/catalog/upload?name=x&version=1&sourceRepository=r&sourceRevision=v&conversionMethod=m", { method: "PUT", body: "{}" });
+    expect(asJson.status).toBe(400);
+    const viaPost = await fetch(`${t.url}/api/v1/catalog/upload?name=tiny-upload&version=3&sourceRepository=r&sourceRevision=v&conversionMethod=m&license=MIT`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${(await import("../testing/test-server.js")).ADMIN_TOKEN}`, "content-type": "application/octet-stream" },
+      body: fs.readFileSync(TINY),
+    });
+    expect((await entry(viaPost)).facts.sha256).toBe(TINY_SHA);
   });
 
   it("needs the admin token", async () => {
