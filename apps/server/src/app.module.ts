@@ -15,13 +15,14 @@ import { AssignmentsModule } from "./assignments/assignments.module.js";
 import { DeviceLabelsModule } from "./device-labels/device-labels.module.js";
 import { RolloutsModule } from "./rollouts/rollouts.module.js";
 import { CatalogModule } from "./catalog/catalog.module.js";
+import { ComplianceModule } from "./compliance/compliance.module.js";
 
 @Module({})
 export class AppModule {
   static forRoot(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule],
+      imports: [CoreModule.forRoot(deps), AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule, ComplianceModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useClass: AdminGuard },

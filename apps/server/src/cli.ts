@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { serverKeySha256, ZCreateEnrollmentTokenRequestV1 } from "@fleet/protocol";
 import { loadOrCreateServerKey } from "./common/server-key.js";
 import { AuditRepository } from "./audit/audit.repository.js";
+import { readVerifyKey, verifyExportFile } from "./compliance/verify-export-file.js";
 import { EnvError, loadDataDir, loadDatabaseUrl } from "./common/env.js";
 import { createRootLogger } from "./common/logger.js";
 import { isEntryPoint } from "./common/is-entry-point.js";
@@ -124,6 +125,20 @@ export function buildCli(io: CliIo = {}): Command {
       } finally {
         await prisma.$disconnect();
       }
+    });
+  program
+    .command("compliance")
+    .description("compliance exports")
+    .command("verify <file>")
+    .description("verify a signed JSON compliance export (GET /api/v1/compliance/report/signed) with the server's public key; exit 1 if it was edited or signed by another key")
+    .option("--key <file>", "the server's key file (FLEET_SERVER_KEY_FILE); only its public part is used", ".fleet/server-key.json")
+    .option("--jwk <jwk>", "the server's public JWK, inline JSON or a file (instead of --key)")
+    .action(async (file: string, opts: { key: string; jwk?: string }) => {
+      const key = await readVerifyKey(opts.jwk !== undefined ? { jwk: opts.jwk } : { keyFile: opts.key });
+      const checked = await verifyExportFile(file, key);
+      if (!checked.ok) throw new Error(`${file}: NOT VERIFIED (${checked.reason}): ${checked.detail}`);
+      const t = checked.report.totals;
+      out(`${file}: verified, signed by the server key\ngenerated ${checked.report.generatedAt}; ${t.devices} devices (${t.passing} passing, ${t.failing} failing, ${t.noData} no data), ${t.openViolations} open violations\n`);
     });
   return program;
 }

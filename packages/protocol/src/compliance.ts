@@ -79,7 +79,7 @@ export const ZOutboundDestinationV1 = z.object({
   purposes: z.array(z.string()),
   deviceCount: z.number().int().nonnegative(),
   /** bytes are not known until the agent's outbound ledger exists; null until then */
-  bytes: z.null(),
+  bytes: z.number().int().nonnegative().nullable(),
 });
 
 export const ZComplianceReportV1 = z.object({

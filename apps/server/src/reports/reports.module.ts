@@ -1,9 +1,10 @@
 import { Module } from "@nestjs/common";
 import { CompatibilityModule } from "../compatibility/compatibility.module.js";
+import { ComplianceModule } from "../compliance/compliance.module.js";
 import { DevicesModule } from "../devices/devices.module.js";
 import { ReportConsumer } from "./report.consumer.js";
 import { ReportsRepository } from "./reports.repository.js";
 import { ReportsService } from "./reports.service.js";
 
-@Module({ imports: [DevicesModule, CompatibilityModule], providers: [ReportsRepository, ReportsService, ReportConsumer], exports: [ReportsService] })
+@Module({ imports: [DevicesModule, CompatibilityModule, ComplianceModule], providers: [ReportsRepository, ReportsService, ReportConsumer], exports: [ReportsService] })
 export class ReportsModule {}

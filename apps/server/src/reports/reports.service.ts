@@ -5,6 +5,7 @@ import { CONFIG } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { MetricsService } from "../common/metrics.service.js";
 import { CompatibilityService } from "../compatibility/compatibility.service.js";
+import { ComplianceService } from "../compliance/compliance.service.js";
 import { DeviceKeyCache } from "../devices/device-key.cache.js";
 import { PresenceService } from "../devices/presence.service.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
@@ -34,6 +35,7 @@ export class ReportsService {
     private readonly metrics: MetricsService,
     private readonly events: FleetEventBus,
     private readonly compat: CompatibilityService,
+    private readonly compliance: ComplianceService,
     @Inject(CONFIG) private readonly config: ServerConfig,
   ) {
     this.subj = subjects(config.subjectPrefix);
@@ -72,6 +74,7 @@ export class ReportsService {
     this.events.publish(FleetEvent.DeviceReported, report.deviceId, { kind: report.kind, msgId: report.msgId });
     // Queued, debounced and batched: a report never waits for the compatibility recompute.
     if (report.kind === "inventory") this.compat.scheduleDevice(report.deviceId);
+    if (report.kind === "posture" || report.kind === "models") this.compliance.scheduleDevice(report.deviceId);
     if (report.kind === "benchmark" && stored.benchmarkRunId) {
       this.events.publish(FleetEvent.BenchmarkCompleted, report.deviceId, { commandId: report.body.commandId, ok: report.body.ok, runId: stored.benchmarkRunId });
     }

@@ -1,0 +1,140 @@
+import { Inject, Injectable } from "@nestjs/common";
+import type { Prisma } from "@fleet/db";
+import { ZCompliancePolicyId, ZPostureV1, ZTelemetryMode, type TCompliancePolicyV1, type TPostureV1 } from "@fleet/protocol";
+import { PRISMA } from "../common/config.token.js";
+import type { Db } from "../common/prisma.js";
+import type { DeviceEvidence, Finding } from "./evaluate-device.js";
+
+export interface ViolationRow {
+  id: string;
+  deviceId: string;
+  policy: string;
+  subject: string;
+  detail: string;
+  evidence: Record<string, unknown>;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  resolvedAt: Date | null;
+}
+
+export interface ReportDevice {
+  id: string;
+  hostname: string;
+  state: string;
+  posture: TPostureV1 | null;
+  postureAt: Date | null;
+}
+
+@Injectable()
+export class ComplianceRepository {
+  constructor(@Inject(PRISMA) private readonly db: Db) {}
+
+  async policies(): Promise<TCompliancePolicyV1[]> {
+    const rows = await this.db.compliancePolicy.findMany();
+    // Rows are only written through upsertPolicy (validated); an unknown id would come from a newer server: skip it.
+    return rows.flatMap((r) => {
+      const id = ZCompliancePolicyId.safeParse(r.id);
+      const tel = ZTelemetryMode.safeParse(r.maxTelemetry);
+      if (!id.success || !tel.success) return [];
+      return [{ id: id.data, enabled: r.enabled, allowlist: r.allowlist, maxTelemetry: tel.data, updatedAt: r.updatedAt.toISOString(), updatedBy: r.updatedBy }];
+    });
+  }
+
+  async upsertPolicy(p: Omit<TCompliancePolicyV1, "updatedAt" | "updatedBy">, actor: string): Promise<void> {
+    const data = { enabled: p.enabled, allowlist: p.allowlist, maxTelemetry: p.maxTelemetry, updatedBy: actor };
+    await this.db.$transaction([
+      this.db.compliancePolicy.upsert({ where: { id: p.id }, create: { id: p.id, ...data }, update: data }),
+      this.db.auditLog.create({ data: { actor, action: "compliance.policy_updated", targetType: "compliance_policy", targetId: p.id, details: data as Prisma.InputJsonValue } }),
+    ]);
+  }
+
+  /** The latest posture, the installed models and the approved hashes: everything one evaluation needs. */
+  async evidence(deviceId: string): Promise<(DeviceEvidence & { state: string }) | null> {
+    const device = await this.db.device.findUnique({ where: { id: deviceId }, select: { state: true } });
+    if (!device) return null;
+    const [posture, models, approved] = await Promise.all([
+      this.db.postureReport.findFirst({ where: { deviceId }, orderBy: { receivedAt: "desc" }, select: { data: true, receivedAt: true } }),
+      this.db.installedModel.findMany({ where: { deviceId, removedAt: null }, select: { path: true, fileName: true, sha256: true } }),
+      this.approvedSha256s(),
+    ]);
+    return { state: device.state, posture: parsePosture(posture?.data), postureAt: posture?.receivedAt ?? null, models, approvedSha256s: approved };
+  }
+
+  async approvedSha256s(): Promise<Set<string>> {
+    const rows = await this.db.catalogEntry.findMany({ where: { state: { in: ["approved", "deprecated"] } }, select: { sha256: true } });
+    return new Set(rows.map((r) => r.sha256));
+  }
+
+  async activeDeviceIds(): Promise<string[]> {
+    return (await this.db.device.findMany({ where: { state: "active" }, select: { id: true } })).map((d) => d.id);
+  }
+
+  /**
+   * Make the device's open violations match `findings` at `at`: new ones open (first seen = at), continuing ones get
+   * last seen = at and the current evidence, ones no longer found are resolved. One transaction per device.
+   */
+  async syncViolations(deviceId: string, findings: Finding[], at: Date): Promise<{ opened: number; resolved: number }> {
+    return this.db.$transaction(async (tx) => {
+      const open = await tx.complianceViolation.findMany({ where: { deviceId, resolvedAt: null } });
+      const key = (policy: string, subject: string) => `${policy}\u0000${subject}`;
+      const openByKey = new Map(open.map((v) => [key(v.policy, v.subject), v]));
+      let opened = 0;
+      for (const f of findings) {
+        const existing = openByKey.get(key(f.policy, f.subject));
+        const evidence = f.evidence as Prisma.InputJsonValue;
+        if (existing) {
+          openByKey.delete(key(f.policy, f.subject));
+          await tx.complianceViolation.update({ where: { id: existing.id }, data: { lastSeenAt: at, detail: f.detail, evidence } });
+        } else {
+          opened++;
+          await tx.complianceViolation.create({ data: { deviceId, policy: f.policy, subject: f.subject, detail: f.detail, evidence, firstSeenAt: at, lastSeenAt: at } });
+        }
+      }
+      const gone = [...openByKey.values()].map((v) => v.id);
+      if (gone.length) await tx.complianceViolation.updateMany({ where: { id: { in: gone } }, data: { resolvedAt: at } });
+      return { opened, resolved: gone.length };
+    });
+  }
+
+  async violations(q: { deviceId?: string; policy?: string; state: "open" | "resolved" | "all"; limit: number }): Promise<ViolationRow[]> {
+    const rows = await this.db.complianceViolation.findMany({
+      where: {
+        deviceId: q.deviceId,
+        policy: q.policy,
+        ...(q.state === "open" ? { resolvedAt: null } : q.state === "resolved" ? { resolvedAt: { not: null } } : {}),
+      },
+      orderBy: [{ firstSeenAt: "desc" }, { id: "asc" }],
+      take: q.limit,
+    });
+    return rows.map(toRow);
+  }
+
+  /** Devices in scope with their latest posture, and their open violations. */
+  async reportData(deviceIds: string[] | undefined): Promise<{ devices: ReportDevice[]; open: ViolationRow[] }> {
+    const where: Prisma.DeviceWhereInput = deviceIds ? { id: { in: deviceIds } } : { state: "active" };
+    const devices = await this.db.device.findMany({
+      where,
+      orderBy: [{ hostname: "asc" }, { id: "asc" }],
+      select: { id: true, hostname: true, state: true, postureReports: { orderBy: { receivedAt: "desc" }, take: 1, select: { data: true, receivedAt: true } } },
+    });
+    const open = await this.db.complianceViolation.findMany({
+      where: { deviceId: { in: devices.map((d) => d.id) }, resolvedAt: null },
+      orderBy: [{ policy: "asc" }, { subject: "asc" }],
+    });
+    return {
+      devices: devices.map((d) => ({ id: d.id, hostname: d.hostname, state: d.state, posture: parsePosture(d.postureReports[0]?.data), postureAt: d.postureReports[0]?.receivedAt ?? null })),
+      open: open.map(toRow),
+    };
+  }
+}
+
+/** Stored postures passed the schema at ingestion; parse again so a row written by an older server cannot surprise. */
+function parsePosture(data: unknown): TPostureV1 | null {
+  if (data === undefined || data === null) return null;
+  const parsed = ZPostureV1.safeParse(data);
+  return parsed.success ? parsed.data : null;
+}
+
+function toRow(v: { id: string; deviceId: string; policy: string; subject: string; detail: string; evidence: unknown; firstSeenAt: Date; lastSeenAt: Date; resolvedAt: Date | null }): ViolationRow {
+  return { ...v, evidence: (v.evidence ?? {}) as Record<string, unknown> };
+}

@@ -1,0 +1,180 @@
+import { Inject, Injectable, type OnApplicationShutdown } from "@nestjs/common";
+import type { Logger } from "pino";
+import {
+  CompliancePolicyIds,
+  type CompliancePolicyId,
+  type PolicyStatus,
+  type TCompliancePolicyUpdateV1,
+  type TCompliancePolicyV1,
+  type TComplianceReportV1,
+  type TComplianceViolationV1,
+  type TDeviceComplianceV1,
+} from "@fleet/protocol";
+import { AppError } from "../common/app-error.js";
+import { LOGGER } from "../common/config.token.js";
+import { ComplianceRepository, type ViolationRow } from "./compliance.repository.js";
+import { destinationOf } from "./destination.js";
+import { evaluateDevice, POSTURE_POLICIES } from "./evaluate-device.js";
+import { defaultPolicy, withDefaults } from "./policy-defaults.js";
+
+/** Reports arriving within this window are evaluated together (a posture and a models report usually come in pairs). */
+const DEBOUNCE_MS = 250;
+
+/**
+ * Evaluates devices against the compliance policies and keeps their violations (first seen, last seen, resolved).
+ * Ingestion only enqueues a device id; evaluation runs after, one device at a time, off the ingestion path.
+ */
+@Injectable()
+export class ComplianceService implements OnApplicationShutdown {
+  private readonly pending = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly repo: ComplianceRepository,
+    @Inject(LOGGER) rootLog: Logger,
+  ) {
+    this.log = rootLog.child({ context: "ComplianceService" });
+  }
+
+  onApplicationShutdown(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Called after a posture or models report is stored: cheap, never blocks ingestion. */
+  scheduleDevice(deviceId: string): void {
+    if (this.closed) return;
+    this.pending.add(deviceId);
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      this.flushing = this.flushing.then(() => this.flush()).catch((err) => this.log.error({ err }, "compliance evaluation failed"));
+    }, DEBOUNCE_MS);
+  }
+
+  /** Wait for queued evaluations (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.timer || this.pending.size > 0) {
+      await new Promise((r) => setTimeout(r, 50));
+      await this.flushing;
+    }
+    await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    const ids = [...this.pending];
+    this.pending.clear();
+    for (const id of ids) {
+      if (this.closed) return;
+      // One device failing (e.g. deleted meanwhile) must not stop the others.
+      await this.evaluate(id).catch((err) => this.log.error({ err, deviceId: id }, "compliance evaluation of a device failed"));
+    }
+  }
+
+  /** Evaluate one device now and store the outcome as violations. */
+  async evaluate(deviceId: string): Promise<{ opened: number; resolved: number } | null> {
+    const ev = await this.repo.evidence(deviceId);
+    if (!ev || ev.state !== "active") return null;
+    const findings = evaluateDevice(withDefaults(await this.repo.policies()), ev);
+    const r = await this.repo.syncViolations(deviceId, findings, new Date());
+    if (r.opened || r.resolved) this.log.info({ deviceId, ...r, open: findings.length }, "compliance violations changed");
+    return r;
+  }
+
+  async policies(): Promise<TCompliancePolicyV1[]> {
+    return withDefaults(await this.repo.policies());
+  }
+
+  /** Change one policy and re-evaluate the fleet against it (in the background). */
+  async updatePolicy(id: CompliancePolicyId, update: TCompliancePolicyUpdateV1, actor: string): Promise<TCompliancePolicyV1> {
+    if ((update.allowlist !== undefined && id !== "outbound_allowlist") || (update.maxTelemetry !== undefined && id !== "telemetry_max")) {
+      throw new AppError("validation_failed", `policy ${id} takes no ${update.allowlist !== undefined ? "allowlist" : "maxTelemetry"}`);
+    }
+    const current = (await this.policies()).find((p) => p.id === id) ?? defaultPolicy(id);
+    await this.repo.upsertPolicy({ id, enabled: update.enabled ?? current.enabled, allowlist: update.allowlist ?? current.allowlist, maxTelemetry: update.maxTelemetry ?? current.maxTelemetry }, actor);
+    for (const d of await this.repo.activeDeviceIds()) this.scheduleDevice(d);
+    const updated = (await this.policies()).find((p) => p.id === id);
+    if (!updated) throw new Error(`policy ${id} vanished after its update`);
+    return updated;
+  }
+
+  async violations(q: { deviceId?: string; policy?: CompliancePolicyId; state: "open" | "resolved" | "all"; limit: number }): Promise<TComplianceViolationV1[]> {
+    return (await this.repo.violations(q)).map(toViolation);
+  }
+
+  /**
+   * The fleet report from the stored violations: per device and policy pass/fail with the evidence, totals, and
+   * every outbound destination the devices declare (bytes come with the outbound ledger, not yet).
+   */
+  async report(deviceIds?: string[]): Promise<TComplianceReportV1> {
+    const [policies, data] = await Promise.all([this.policies(), this.repo.reportData(deviceIds)]);
+    const openBy = new Map<string, ViolationRow[]>();
+    for (const v of data.open) {
+      const k = `${v.deviceId}\u0000${v.policy}`;
+      openBy.set(k, [...(openBy.get(k) ?? []), v]);
+    }
+    const enabled = new Map(policies.map((p) => [p.id, p.enabled]));
+    const devices: TDeviceComplianceV1[] = data.devices.map((d) => {
+      const results = CompliancePolicyIds.map((policy) => {
+        const open = openBy.get(`${d.id}\u0000${policy}`) ?? [];
+        let status: PolicyStatus;
+        if (!enabled.get(policy)) status = "disabled";
+        else if (open.length) status = "fail";
+        else if (!d.posture && POSTURE_POLICIES.includes(policy)) status = "no_data";
+        else status = "pass";
+        const findings = status === "fail" ? open.map((v) => ({ subject: v.subject, detail: v.detail, evidence: v.evidence, firstSeenAt: v.firstSeenAt.toISOString(), lastSeenAt: v.lastSeenAt.toISOString() })) : [];
+        return { policy, status, findings };
+      });
+      const status = results.some((r) => r.status === "fail") ? "fail" : d.posture ? "pass" : "no_data";
+      return { deviceId: d.id, hostname: d.hostname, status, lastPostureAt: d.postureAt?.toISOString() ?? null, results };
+    });
+    const dest = new Map<string, { purposes: Set<string>; devices: Set<string> }>();
+    for (const d of data.devices) {
+      for (const e of d.posture?.outbound ?? []) {
+        const key = destinationOf(e.url);
+        const entry = dest.get(key) ?? { purposes: new Set(), devices: new Set() };
+        entry.purposes.add(e.purpose);
+        entry.devices.add(d.id);
+        dest.set(key, entry);
+      }
+    }
+    return {
+      format: "fleet-compliance-report/v1",
+      generatedAt: new Date().toISOString(),
+      scope: { devices: deviceIds ? "selected" : "all", deviceIds: devices.map((d) => d.deviceId), includesRevoked: data.devices.some((d) => d.state !== "active") },
+      policies,
+      totals: {
+        devices: devices.length,
+        passing: devices.filter((d) => d.status === "pass").length,
+        failing: devices.filter((d) => d.status === "fail").length,
+        noData: devices.filter((d) => d.status === "no_data").length,
+        openViolations: data.open.length,
+        byPolicy: CompliancePolicyIds.map((policy) => {
+          const statuses = devices.map((d) => d.results.find((r) => r.policy === policy)?.status);
+          const n = (s: PolicyStatus) => statuses.filter((x) => x === s).length;
+          return { policy, pass: n("pass"), fail: n("fail"), noData: n("no_data"), disabled: n("disabled") };
+        }),
+      },
+      devices,
+      destinations: [...dest.entries()]
+        .map(([destination, e]) => ({ destination, purposes: [...e.purposes].sort(), deviceCount: e.devices.size, bytes: null }))
+        .sort((a, b) => b.deviceCount - a.deviceCount || a.destination.localeCompare(b.destination)),
+    };
+  }
+}
+
+function toViolation(v: ViolationRow): TComplianceViolationV1 {
+  return {
+    id: v.id,
+    deviceId: v.deviceId,
+    policy: v.policy as CompliancePolicyId,
+    subject: v.subject,
+    detail: v.detail,
+    evidence: v.evidence,
+    firstSeenAt: v.firstSeenAt.toISOString(),
+    lastSeenAt: v.lastSeenAt.toISOString(),
+    resolvedAt: v.resolvedAt?.toISOString() ?? null,
+  };
+}
