@@ -24,7 +24,7 @@ export interface LocalAgent {
  * A real agent, enrolled through the real REST API with a one-time token, with the tiny model installed,
  * running in this process with short intervals so tests see reports quickly.
  */
-export async function startLocalAgent(opts: { serverUrl: string; token: string; hostname?: string; runtime?: false }): Promise<LocalAgent> {
+export async function startLocalAgent(opts: { serverUrl: string; token: string; hostname?: string; runtime?: false; configFlags?: Record<string, unknown> }): Promise<LocalAgent> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-e2e-agent-"));
   const modelsDir = path.join(home, "models");
   await fs.mkdir(modelsDir, { recursive: true });
@@ -32,7 +32,7 @@ export async function startLocalAgent(opts: { serverUrl: string; token: string; 
   const state = await enroll({ serverUrl: opts.serverUrl, token: opts.token, home, hostname: opts.hostname });
   const config = await loadAgentConfig({
     env: {},
-    flags: { home, modelsDir, heartbeatIntervalSec: 1, inventoryIntervalSec: 3600, runtime: { enabled: false } } as never,
+    flags: { home, modelsDir, heartbeatIntervalSec: 1, inventoryIntervalSec: 3600, runtime: { enabled: false }, ...opts.configFlags } as never,
   });
   const make = () => new AgentService({ config, state, tuning: { natsRetryMs: 100, watchDebounceMs: 200, stopDrainMs: 1000 } });
   let service = make();
