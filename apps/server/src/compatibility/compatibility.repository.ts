@@ -86,6 +86,8 @@ export class CompatibilityRepository {
    */
   async upsert(rows: CompatRow[], computedAt = new Date()): Promise<number> {
     if (rows.length === 0) return 0;
+    // One lock order for every writer (replicas, the debounced flush and an approval's batches): no deadlocks.
+    rows = [...rows].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0));
     const col = <K extends keyof CompatRow>(k: K) => rows.map((r) => r[k]);
     return this.db.$executeRaw`INSERT INTO "DeviceCompatibility" ("deviceId", "entryId", "class", "gpuLayers", "totalLayers", "hardwareClass", "reason", "plan", "computedAt")
       SELECT u.d, u.e, u.c, u.g, u.t, u.h, u.r, u.p::jsonb, ${computedAt}
@@ -104,7 +106,8 @@ export class CompatibilityRepository {
       hardwareClass: f.hardwareClass,
       class: f.class,
       deviceId: f.deviceId,
-      ...(f.group !== undefined ? { device: { labels: { path: ["group"], equals: f.group } } } : {}),
+      // Revoked devices keep their rows (history) but are not part of the fleet any more.
+      device: { state: "active", ...(f.group !== undefined ? { labels: { path: ["group"], equals: f.group } } : {}) },
     };
     const [items, total] = await this.db.$transaction([
       this.db.deviceCompatibility.findMany({
@@ -120,7 +123,7 @@ export class CompatibilityRepository {
   }
 
   async summary(entryId: string): Promise<{ hardwareClass: string; class: string; count: number }[]> {
-    const rows = await this.db.deviceCompatibility.groupBy({ by: ["hardwareClass", "class"], where: { entryId }, _count: { _all: true }, orderBy: [{ hardwareClass: "asc" }, { class: "asc" }] });
+    const rows = await this.db.deviceCompatibility.groupBy({ by: ["hardwareClass", "class"], where: { entryId, device: { state: "active" } }, _count: { _all: true }, orderBy: [{ hardwareClass: "asc" }, { class: "asc" }] });
     return rows.map((r) => ({ hardwareClass: r.hardwareClass, class: r.class, count: r._count._all }));
   }
 
