@@ -159,9 +159,11 @@ describe("TUF repository", () => {
     expect(() => artifactFile(t.config.dataDir, TINY_SHA.toUpperCase())).toThrow();
   });
 
-  it("revoking an entry removes it from the targets and stops serving its bytes", async () => {
+  it("a deprecated entry stays a target; revoking it removes it from the targets and stops serving its bytes", async () => {
     const e = await importEntry("short-lived", "1");
     await move(e.id, "approve");
+    expect((await asDevice("/api/v1/artifacts/short-lived-1.gguf", { headers: { range: "bytes=0-3" } })).status).toBe(206);
+    await move(e.id, "deprecate");
     expect((await asDevice("/api/v1/artifacts/short-lived-1.gguf", { headers: { range: "bytes=0-3" } })).status).toBe(206);
     await move(e.id, "revoke");
     expect((await asDevice("/api/v1/artifacts/short-lived-1.gguf")).status).toBe(404);
@@ -169,6 +171,15 @@ describe("TUF repository", () => {
     await u.refresh();
     expect(await u.getTargetInfo("short-lived-1.gguf")).toBeUndefined();
     expect(await u.getTargetInfo("tiny-1.gguf")).toBeDefined();
+  });
+
+  it("serialises concurrent publishes (advisory lock): consecutive versions, a chain the client accepts", async () => {
+    const tuf = t.server.app.get(TufRepositoryService);
+    const before = await t.db.prisma.tufMetadata.count({ where: { role: "targets" } });
+    const published = await Promise.all([tuf.publishTargets(), tuf.publishTargets(), tuf.publishTargets()]);
+    expect(new Set(published.map((p) => p.targetsVersion)).size).toBe(3);
+    expect(await t.db.prisma.tufMetadata.count({ where: { role: "targets" } })).toBe(before + 3);
+    await updater(path.join(tmp, "client-concurrent")).refresh();
   });
 
   it("re-signs the timestamp before it expires (one writer, advisory lock)", async () => {
