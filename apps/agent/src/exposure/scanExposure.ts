@@ -44,8 +44,13 @@ export async function scanExposure(inputs: ExposureScanInputs): Promise<TExposur
 async function scanApi(api: { port: number } | null, listening: ListeningSocket[] | null, timeoutMs: number): Promise<TApiExposureFindingV1> {
   if (!api) return { sockets: [], authRequired: null, unauthenticatedStatus: null, corsAllowOriginForForeign: null };
   const bound = await boundAddresses(api.port, listening, timeoutMs);
-  const probe = await probeHttp(api.port, "/v1/models", { timeoutMs, headers: { origin: FOREIGN_ORIGIN } });
-  const acao = probe?.headers["access-control-allow-origin"];
+  // Two probes: without an Origin (a local process: is auth enforced?) and with a foreign one (a web page: does the
+  // browser get an Access-Control-Allow-Origin?). One probe with an Origin would be refused for the origin alone.
+  const [probe, cors] = await Promise.all([
+    probeHttp(api.port, "/v1/models", { timeoutMs }),
+    probeHttp(api.port, "/v1/models", { timeoutMs, headers: { origin: FOREIGN_ORIGIN } }),
+  ]);
+  const acao = cors?.headers["access-control-allow-origin"];
   return {
     sockets: bound.map((address) => ({ address, port: api.port, loopbackOnly: isLoopbackAddress(address) })),
     authRequired: probe ? probe.status === 401 || probe.status === 403 : null,
