@@ -36,7 +36,6 @@ async function entry(res: Response): Promise<TCatalogEntryV1> {
   return ZCatalogEntryV1.parse(body);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies checked field by field
 const json = async (res: Response): Promise<any> => res.json();
 
 const artifactFiles = () => (fs.existsSync(artifacts) ? fs.readdirSync(artifacts).sort() : []);

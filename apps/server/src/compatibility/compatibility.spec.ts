@@ -40,7 +40,6 @@ async function importAndApprove(name: string, runtime?: { minNodeLlamaCpp: strin
   return e;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies are checked field by field
 const get = async (p: string): Promise<any> => {
   const res = await t.admin(p);
   expect(res.status, p).toBe(200);
