@@ -56,6 +56,8 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
       bodyParser: false,
     });
     configureHttp(app, log);
+    // Off unless configured: then X-Forwarded-For from that proxy names the client (rate limits, logs); else the socket address.
+    app.set("trust proxy", config.limits.trustedProxy ?? false);
     app.useWebSocketAdapter(new IoAdapter(app));
     setupOpenApi(app);
     await app.listen(config.port, config.host);

@@ -7,7 +7,7 @@ import { serverKeySha256, ZCreateEnrollmentTokenRequestV1 } from "@fleet/protoco
 import { loadOrCreateServerKey } from "./common/server-key.js";
 import { AuditRepository } from "./audit/audit.repository.js";
 import { readVerifyKey, verifyExportFile } from "./compliance/verify-export-file.js";
-import { EnvError, loadDataDir, loadDatabaseUrl } from "./common/env.js";
+import { EnvError, loadDataDir, loadDatabaseUrl, loadServerKeyFile } from "./common/env.js";
 import { createRootLogger } from "./common/logger.js";
 import { isEntryPoint } from "./common/is-entry-point.js";
 import { EnrollmentRepository } from "./enrollment/enrollment.repository.js";
@@ -25,8 +25,7 @@ class UsageError extends Error {
 }
 
 /** Thumbprint of the server's signing key if its file exists (never created here: it must be the running server's). */
-async function serverKeyPin(env: Record<string, string | undefined>): Promise<string | null> {
-  const file = env.FLEET_SERVER_KEY_FILE ?? ".fleet/server-key.json";
+async function serverKeyPin(file: string): Promise<string | null> {
   if (!existsSync(file)) return null;
   const key = await loadOrCreateServerKey(file);
   return serverKeySha256(key.publicJwk);
@@ -102,7 +101,7 @@ export function buildCli(io: CliIo = {}): Command {
       const prisma = createPrismaClient(databaseUrl());
       try {
         const repo = new EnrollmentRepository(prisma, new AuditRepository(prisma));
-        const pin = await serverKeyPin(io.env ?? process.env);
+        const pin = await serverKeyPin(loadServerKeyFile(io.env));
         const issued = { ...(await issueEnrollmentToken(repo, opts.ttl, opts.note, "cli")), ...(pin ? { serverKeySha256: pin } : {}) };
         const pinLine = pin ? `server key: ${pin}   (fleet-agent enroll --server-key-sha256 ${pin})\n` : "";
         out(opts.json ? `${JSON.stringify(issued)}\n` : `token:      ${issued.token}\nexpires at: ${issued.expiresAt}\nid:         ${issued.id}\n${pinLine}`);

@@ -22,7 +22,8 @@ describe("parseEnv", () => {
       heartbeatIntervalSec: 30,
       offlineAfterSec: 90,
       reportMaxAgeDays: 30,
-      retention: { intervalSec: 3600, batchSize: 5000, heartbeatDays: 7, inventoryDays: 90, eventDays: 90 },
+      retention: { intervalSec: 3600, batchSize: 5000, heartbeatDays: 7, inventoryDays: 90, eventDays: 90, auditDays: 365, postureDays: 90, runtimeMetricDays: 30, modelLoadDays: 90, benchmarkDays: 365 },
+      limits: { reportStreamMaxBytes: 1024 ** 3, commandStreamMaxBytes: 64 * 1024 ** 2, ratePerMin: 600, enrollRatePerMin: 120, trustedProxy: null },
       logLevel: "info",
       dataDir: ".fleet/server-data",
       uploadMaxBytes: 200 * 1024 ** 3,
@@ -32,7 +33,7 @@ describe("parseEnv", () => {
 
   it("reads the retention keys and refuses nonsense", () => {
     const env = { ...base, RETENTION_INTERVAL_SEC: "0", RETENTION_BATCH_SIZE: "100", HEARTBEAT_RETENTION_DAYS: "2", INVENTORY_RETENTION_DAYS: "30", EVENT_RETENTION_DAYS: "14" };
-    expect(parseEnv(env).retention).toEqual({ intervalSec: 0, batchSize: 100, heartbeatDays: 2, inventoryDays: 30, eventDays: 14 });
+    expect(parseEnv(env).retention).toMatchObject({ intervalSec: 0, batchSize: 100, heartbeatDays: 2, inventoryDays: 30, eventDays: 14 });
     let err: unknown;
     try {
       parseEnv({ ...base, RETENTION_INTERVAL_SEC: "-5", RETENTION_BATCH_SIZE: "0", HEARTBEAT_RETENTION_DAYS: "0", INVENTORY_RETENTION_DAYS: "1.5", EVENT_RETENTION_DAYS: "soon" });

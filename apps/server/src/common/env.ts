@@ -32,6 +32,19 @@ const ZEnv = z.object({
   HEARTBEAT_RETENTION_DAYS: ZInt(7, 1, 3650),
   INVENTORY_RETENTION_DAYS: ZInt(90, 1, 3650),
   EVENT_RETENTION_DAYS: ZInt(90, 1, 3650),
+  AUDIT_RETENTION_DAYS: ZInt(365, 1, 3650),
+  POSTURE_RETENTION_DAYS: ZInt(90, 1, 3650),
+  RUNTIME_METRIC_RETENTION_DAYS: ZInt(30, 1, 3650),
+  MODEL_LOAD_RETENTION_DAYS: ZInt(90, 1, 3650),
+  BENCHMARK_RETENTION_DAYS: ZInt(365, 1, 3650),
+  // JetStream limits: the oldest messages go first when a stream is full (the server consumes reports within seconds)
+  REPORT_STREAM_MAX_BYTES: ZInt(1024 ** 3, 1024 ** 2, 2 ** 50),
+  COMMAND_STREAM_MAX_BYTES: ZInt(64 * 1024 ** 2, 1024 ** 2, 2 ** 50),
+  // REST rate limits per client address; X-Forwarded-For counts only from FLEET_TRUSTED_PROXY (Express "trust proxy":
+  // "loopback", addresses or CIDRs, comma-separated); unset = the socket address, whatever the headers say
+  RATE_LIMIT_PER_MIN: ZInt(600, 1, 1_000_000),
+  ENROLL_RATE_LIMIT_PER_MIN: ZInt(120, 1, 1_000_000),
+  FLEET_TRUSTED_PROXY: z.string().regex(/^[A-Za-z0-9.:/, -]+$/, "must be loopback, linklocal, uniquelocal or comma-separated addresses/CIDRs").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Catalog artifacts (content-addressed) and the TUF signing keys live here.
   FLEET_DATA_DIR: z.string().min(1).default(".fleet/server-data"),
@@ -56,6 +69,7 @@ export interface ServerConfig {
   offlineAfterSec: number;
   reportMaxAgeDays: number;
   retention: RetentionConfig;
+  limits: LimitsConfig;
   /** NATS operator/account keys (decentralized auth); null = NATS without per-device identity */
   natsKeysFile: string | null;
   /** JetStream KV bucket of the devices' signed assignments (key = device id) */
@@ -77,6 +91,22 @@ export interface RetentionConfig {
   heartbeatDays: number;
   inventoryDays: number;
   eventDays: number;
+  auditDays: number;
+  postureDays: number;
+  runtimeMetricDays: number;
+  modelLoadDays: number;
+  benchmarkDays: number;
+}
+
+export interface LimitsConfig {
+  reportStreamMaxBytes: number;
+  commandStreamMaxBytes: number;
+  /** REST requests per minute per client address */
+  ratePerMin: number;
+  /** POST /api/v1/enroll per minute per client address */
+  enrollRatePerMin: number;
+  /** Express "trust proxy" value; null = X-Forwarded-For is ignored */
+  trustedProxy: string | null;
 }
 
 export class EnvError extends Error {
@@ -120,6 +150,18 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
       heartbeatDays: e.HEARTBEAT_RETENTION_DAYS,
       inventoryDays: e.INVENTORY_RETENTION_DAYS,
       eventDays: e.EVENT_RETENTION_DAYS,
+      auditDays: e.AUDIT_RETENTION_DAYS,
+      postureDays: e.POSTURE_RETENTION_DAYS,
+      runtimeMetricDays: e.RUNTIME_METRIC_RETENTION_DAYS,
+      modelLoadDays: e.MODEL_LOAD_RETENTION_DAYS,
+      benchmarkDays: e.BENCHMARK_RETENTION_DAYS,
+    },
+    limits: {
+      reportStreamMaxBytes: e.REPORT_STREAM_MAX_BYTES,
+      commandStreamMaxBytes: e.COMMAND_STREAM_MAX_BYTES,
+      ratePerMin: e.RATE_LIMIT_PER_MIN,
+      enrollRatePerMin: e.ENROLL_RATE_LIMIT_PER_MIN,
+      trustedProxy: e.FLEET_TRUSTED_PROXY ?? null,
     },
     natsKeysFile: e.FLEET_NATS_KEYS_FILE ?? null,
     assignmentBucket: e.FLEET_ASSIGNMENT_BUCKET,
@@ -145,4 +187,9 @@ export function loadDatabaseUrl(env: Record<string, string | undefined> = proces
 /** FLEET_DATA_DIR alone, for CLI commands on the catalog's files (TUF key rotation). */
 export function loadDataDir(env: Record<string, string | undefined> = process.env): string {
   return env.FLEET_DATA_DIR || ".fleet/server-data";
+}
+
+/** FLEET_SERVER_KEY_FILE alone, for `token create` (prints the key's thumbprint as the agents' pin). */
+export function loadServerKeyFile(env: Record<string, string | undefined> = process.env): string {
+  return env.FLEET_SERVER_KEY_FILE || ".fleet/server-key.json";
 }

@@ -3,7 +3,17 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import { REPORT_KINDS } from "@fleet/protocol";
 
 /** Tables the retention service prunes (the `table` label of fleet_retention_deleted_total). */
-export const RETENTION_TABLES = ["ProcessedMessage", "Heartbeat", "InventorySnapshot", "DeviceEvent"] as const;
+export const RETENTION_TABLES = [
+  "ProcessedMessage",
+  "Heartbeat",
+  "InventorySnapshot",
+  "DeviceEvent",
+  "AuditLog",
+  "PostureReport",
+  "RuntimeMetric",
+  "ModelLoad",
+  "BenchmarkRun",
+] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 /** Prometheus metrics of one server instance (own registry: several servers share a test process). */
@@ -44,6 +54,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly httpThrottled = new Counter({
+    name: "fleet_http_throttled_total",
+    help: "REST requests refused with 429 by the per-client rate limits, by limit (api, enroll)",
+    labelNames: ["limit"] as const,
+    registers: [this.registry],
+  });
+  readonly enrollmentsRefused = new Counter({
+    name: "fleet_enrollments_refused_total",
+    help: "Enrollment attempts refused (bad, expired or used token; key already enrolled), by reason",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
   readonly ingestLatency = new Histogram({
     name: "fleet_report_ingest_latency_seconds",
     help: "From a report's sentAt (device clock) to its rows stored, by kind; includes queueing on the device and in JetStream",

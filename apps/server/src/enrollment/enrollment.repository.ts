@@ -3,6 +3,7 @@ import type { Prisma } from "@fleet/db";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
 import { AuditRepository } from "../audit/audit.repository.js";
+import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
 
 export type TokenRefusal = "invalid" | "expired" | "used";
 
@@ -61,7 +62,8 @@ export class EnrollmentRepository {
     });
   }
 
-  async recordRefusal(reason: string, details: Prisma.InputJsonValue): Promise<void> {
-    await this.audit.record({ actor: "anonymous", action: "enroll.refused", targetType: "enrollment_token", details: { reason, ...(details as object) } });
+  /** Aggregated: one row per reason per hour with a count (a flood of bad tokens cannot grow the audit table). */
+  async recordRefusal(reason: string, details: Prisma.InputJsonObject): Promise<void> {
+    await this.audit.countInBucket({ actor: "anonymous", action: "enroll.refused", reason, targetType: "enrollment_token", bucketSec: REFUSAL_AUDIT_BUCKET_SEC, sample: details });
   }
 }

@@ -10,6 +10,7 @@ import { isUniqueViolation } from "../common/prisma.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
 import { NatsIdentityService } from "../nats-identity/nats-identity.service.js";
 import { TufRepositoryService } from "../trust/tuf-repository.service.js";
+import { MetricsService } from "../common/metrics.service.js";
 import { EnrollmentRepository, type TokenRefusal } from "./enrollment.repository.js";
 import { issueEnrollmentToken } from "./issue-token.js";
 import { hashEnrollmentSecret, newDeviceId } from "./token-hash.js";
@@ -29,6 +30,7 @@ export class EnrollmentService {
     private readonly events: FleetEventBus,
     private readonly natsIdentity: NatsIdentityService,
     private readonly tuf: TufRepositoryService,
+    private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
     @Inject(LOGGER) log: Logger,
@@ -69,7 +71,8 @@ export class EnrollmentService {
     if (!result.ok) {
       const refusal = REFUSAL[result.reason];
       this.log.warn({ reason: result.reason, hostname: req.hostname }, "enrollment refused");
-      await this.repo.recordRefusal(result.reason, { hostname: req.hostname });
+      this.metrics.enrollmentsRefused.inc({ reason: result.reason });
+      await this.repo.recordRefusal(result.reason, { hostname: req.hostname.slice(0, 255) });
       throw new AppError(refusal.code, refusal.message);
     }
     const natsUserJwt = req.natsUserKey ? await this.natsIdentity.issueDeviceJwt(deviceId, req.natsUserKey) : null;

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, connect, credsAuthenticator, nanos, type JetStreamClient, type JetStreamManager, type NatsConnection, type StreamConfig } from "nats";
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, connect, credsAuthenticator, nanos, type JetStreamClient, type JetStreamManager, type NatsConnection, type StreamConfig } from "nats";
 import type { Logger } from "pino";
 import { deviceCommandConsumer, natsConnectionOptions, redactNatsUrl, subjects } from "@fleet/protocol";
 import type { ServerConfig } from "../common/env.js";
@@ -61,6 +61,9 @@ export class NatsService {
       duplicate_window: nanos(2 * 60 * 1000),
       max_age: 30 * DAY_NS,
       max_msg_size: 1024 * 1024,
+      // bounded: when full, the oldest reports go (a device that floods cannot fill the disk)
+      max_bytes: this.config.limits.reportStreamMaxBytes,
+      discard: DiscardPolicy.Old,
     });
     await this.upsertStream({
       name: this.config.commandStream,
@@ -69,6 +72,8 @@ export class NatsService {
       retention: RetentionPolicy.Limits,
       duplicate_window: nanos(2 * 60 * 1000),
       max_age: 7 * DAY_NS,
+      max_bytes: this.config.limits.commandStreamMaxBytes,
+      discard: DiscardPolicy.Old,
     });
     const consumer = {
       durable_name: this.config.consumer,

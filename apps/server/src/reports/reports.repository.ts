@@ -3,6 +3,7 @@ import type { TReportV1 } from "@fleet/protocol";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
 import { AuditRepository } from "../audit/audit.repository.js";
+import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
 import { writeBenchmark, writeEvents, writeHeartbeat, writeInventory, writeMetrics, writeModels, writePosture, writeUpdate } from "./report-writers.js";
 
 export type StoreResult =
@@ -79,13 +80,20 @@ export class ReportsRepository {
     }
   }
 
+  /**
+   * Aggregated (AuditRepository.countInBucket): one row per reason per device per hour. A device id that is not
+   * enrolled (unknown_device, malformed subject) is anyone's to invent, so those share one row per reason.
+   */
   async recordRejection(details: { reason: string; detail: string; subject: string; deviceId: string | null; streamSeq: number }): Promise<void> {
-    await this.audit.record({
-      actor: details.deviceId ? `device:${details.deviceId}` : "nats",
+    const perDevice = details.deviceId !== null && details.reason !== "unknown_device" && details.reason !== "malformed";
+    await this.audit.countInBucket({
+      actor: perDevice ? `device:${details.deviceId}` : "nats",
       action: "report.rejected",
+      reason: details.reason,
       targetType: "device",
-      targetId: details.deviceId ?? undefined,
-      details: { reason: details.reason, detail: details.detail.slice(0, 1000), subject: details.subject, streamSeq: details.streamSeq },
+      targetId: perDevice ? details.deviceId : null,
+      bucketSec: REFUSAL_AUDIT_BUCKET_SEC,
+      sample: { detail: details.detail.slice(0, 300), subject: details.subject.slice(0, 300), streamSeq: details.streamSeq, deviceId: details.deviceId },
     });
   }
 

@@ -42,6 +42,44 @@ export class RetentionRepository {
       SELECT id FROM "DeviceEvent" WHERE "receivedAt" < ${receivedBefore} LIMIT ${limit})`);
   }
 
+  /** Old audit rows (refusals are aggregated per hour, so this is the only bound left on admin/enrollment history). */
+  deleteAuditLogs(before: Date, limit: number): Promise<number | null> {
+    return this.locked((tx) => tx.$executeRaw`DELETE FROM "AuditLog" WHERE id IN (
+      SELECT id FROM "AuditLog" WHERE "at" < ${before} LIMIT ${limit})`);
+  }
+
+  /** Old posture reports, except each device's latest (the device page and compliance read it). */
+  deletePostureReports(receivedBefore: Date, limit: number): Promise<number | null> {
+    return this.locked((tx) => tx.$executeRaw`DELETE FROM "PostureReport" WHERE id IN (
+      SELECT p.id FROM "PostureReport" p WHERE p."receivedAt" < ${receivedBefore}
+        AND EXISTS (SELECT 1 FROM "PostureReport" n WHERE n."deviceId" = p."deviceId" AND (n."receivedAt", n.id) > (p."receivedAt", p.id))
+      LIMIT ${limit})`);
+  }
+
+  /** Old runtime metric windows, except the latest per device and model (the runtime page shows it). */
+  deleteRuntimeMetrics(receivedBefore: Date, limit: number): Promise<number | null> {
+    return this.locked((tx) => tx.$executeRaw`DELETE FROM "RuntimeMetric" WHERE id IN (
+      SELECT m.id FROM "RuntimeMetric" m WHERE m."receivedAt" < ${receivedBefore}
+        AND EXISTS (SELECT 1 FROM "RuntimeMetric" n WHERE n."deviceId" = m."deviceId" AND n."modelId" = m."modelId" AND (n."receivedAt", n.id) > (m."receivedAt", m.id))
+      LIMIT ${limit})`);
+  }
+
+  /** Old model loads (by their time on the device: the table has no receive time), except the latest per device and model. */
+  deleteModelLoads(before: Date, limit: number): Promise<number | null> {
+    return this.locked((tx) => tx.$executeRaw`DELETE FROM "ModelLoad" WHERE id IN (
+      SELECT l.id FROM "ModelLoad" l WHERE l."at" < ${before}
+        AND EXISTS (SELECT 1 FROM "ModelLoad" n WHERE n."deviceId" = l."deviceId" AND n."modelId" = l."modelId" AND (n."at", n.id) > (l."at", l.id))
+      LIMIT ${limit})`);
+  }
+
+  /** Old benchmark runs (by request time on the server), except each device's latest. */
+  deleteBenchmarkRuns(requestedBefore: Date, limit: number): Promise<number | null> {
+    return this.locked((tx) => tx.$executeRaw`DELETE FROM "BenchmarkRun" WHERE id IN (
+      SELECT b.id FROM "BenchmarkRun" b WHERE b."requestedAt" < ${requestedBefore}
+        AND EXISTS (SELECT 1 FROM "BenchmarkRun" n WHERE n."deviceId" = b."deviceId" AND (n."requestedAt", n.id) > (b."requestedAt", b.id))
+      LIMIT ${limit})`);
+  }
+
   private async locked(del: (tx: Tx) => Promise<number>): Promise<number | null> {
     return this.db.$transaction(
       async (tx) => {

@@ -18,7 +18,8 @@ export type RetentionRun = { skipped: true } | { skipped: false; deleted: Record
 
 /**
  * Deletes old telemetry on an interval in bounded batches: the idempotency ledger past the replay window,
- * heartbeats, inventory snapshots (each device's latest kept) and device events.
+ * heartbeats, inventory snapshots, posture reports, benchmark runs (each device's latest kept), runtime metric windows
+ * and model loads (the latest per device and model kept), device events and the audit log.
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -79,6 +80,11 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       Heartbeat: (n) => this.repo.deleteHeartbeats(before(r.heartbeatDays), n),
       InventorySnapshot: (n) => this.repo.deleteInventorySnapshots(before(r.inventoryDays), n),
       DeviceEvent: (n) => this.repo.deleteDeviceEvents(before(r.eventDays), n),
+      AuditLog: (n) => this.repo.deleteAuditLogs(before(r.auditDays), n),
+      PostureReport: (n) => this.repo.deletePostureReports(before(r.postureDays), n),
+      RuntimeMetric: (n) => this.repo.deleteRuntimeMetrics(before(r.runtimeMetricDays), n),
+      ModelLoad: (n) => this.repo.deleteModelLoads(before(r.modelLoadDays), n),
+      BenchmarkRun: (n) => this.repo.deleteBenchmarkRuns(before(r.benchmarkDays), n),
     };
     const deleted = Object.fromEntries(RETENTION_TABLES.map((t) => [t, 0])) as Record<RetentionTable, number>;
     let batches = 0;

@@ -1,0 +1,66 @@
+import { Injectable, Module, type ExecutionContext } from "@nestjs/common";
+import { APP_GUARD } from "@nestjs/core";
+import { ThrottlerGuard, ThrottlerModule, type ThrottlerLimitDetail } from "@nestjs/throttler";
+import { CONFIG } from "./config.token.js";
+import type { ServerConfig } from "./env.js";
+import { MetricsService } from "./metrics.service.js";
+
+const MINUTE_MS = 60_000;
+
+const isEnroll = (ctx: ExecutionContext) => {
+  const req = ctx.switchToHttp().getRequest<{ method?: string; path?: string }>();
+  return req.method === "POST" && req.path === "/api/v1/enroll";
+};
+
+/**
+ * Per-client REST rate limits (`@nestjs/throttler`, in memory per instance): every route shares one budget per client
+ * address, and failed-or-not enrollment attempts have a smaller one of their own. The client address is Express's
+ * `req.ip`: the socket address unless FLEET_TRUSTED_PROXY makes it trust X-Forwarded-For from that proxy, so a
+ * forged header cannot buy a fresh budget. Refusals are 429 `rate_limited`, counted in fleet_http_throttled_total.
+ */
+@Injectable()
+class CountingThrottlerGuard extends ThrottlerGuard {
+  // Nest resolves these by type; the base class gets its own dependencies through its constructor.
+  private metrics?: MetricsService;
+
+  setMetrics(metrics: MetricsService): void {
+    this.metrics = metrics;
+  }
+
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    // websocket gateways have their own admission (admin token at the handshake)
+    return context.getType() !== "http" || super.shouldSkip(context);
+  }
+
+  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    this.metrics?.httpThrottled.inc({ limit: isEnroll(context) ? "enroll" : "api" });
+    return super.throwThrottlingException(context, detail);
+  }
+}
+
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [CONFIG],
+      useFactory: (config: ServerConfig) => ({
+        throttlers: [
+          { name: "api", ttl: MINUTE_MS, limit: config.limits.ratePerMin },
+          { name: "enroll", ttl: MINUTE_MS, limit: config.limits.enrollRatePerMin, skipIf: (ctx: ExecutionContext) => !isEnroll(ctx) },
+        ],
+        errorMessage: "too many requests from this client; retry later",
+      }),
+    }),
+  ],
+  providers: [
+    CountingThrottlerGuard,
+    {
+      provide: APP_GUARD,
+      inject: [CountingThrottlerGuard, MetricsService],
+      useFactory: (guard: CountingThrottlerGuard, metrics: MetricsService) => {
+        guard.setMetrics(metrics);
+        return guard;
+      },
+    },
+  ],
+})
+export class ThrottlingModule {}
