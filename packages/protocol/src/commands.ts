@@ -12,13 +12,31 @@ export const ZReportNowCommandV1 = z.object({ type: z.literal("report-now") });
 
 export const ZCommandBodyV1 = z.discriminatedUnion("type", [ZBenchmarkCommandV1, ZReportNowCommandV1]);
 
-/** Server -> device. Signed by the server's key; the agent verifies before acting. */
-export const ZCommandV1 = z.object({
-  v: z.literal(SCHEMA_VERSION),
-  commandId: z.uuid(),
-  deviceId: ZDeviceId,
-  issuedAt: ZIsoDate,
-  body: ZCommandBodyV1,
-});
+/** How long a command the server issues stays valid (expiresAt = issuedAt + this). */
+export const COMMAND_TTL_MS = 5 * 60_000;
+/** Longest lifetime a command may declare: a bug or a stolen signing step cannot mint a command valid for a year. */
+export const MAX_COMMAND_TTL_MS = 60 * 60_000;
+/**
+ * Clock difference tolerated between server and device when a device checks a command's validity window:
+ * a command is accepted from issuedAt - skew until expiresAt + skew by the device's clock.
+ */
+export const COMMAND_CLOCK_SKEW_MS = 2 * 60_000;
+
+/** Server -> device. Signed by the server's key; the agent verifies before acting, and acts once, while valid. */
+export const ZCommandV1 = z
+  .object({
+    v: z.literal(SCHEMA_VERSION),
+    commandId: z.uuid(),
+    deviceId: ZDeviceId,
+    issuedAt: ZIsoDate,
+    /** after this (plus COMMAND_CLOCK_SKEW_MS) the device refuses the command: a captured command cannot be replayed later */
+    expiresAt: ZIsoDate,
+    body: ZCommandBodyV1,
+  })
+  .refine((c) => Date.parse(c.expiresAt) > Date.parse(c.issuedAt), { message: "expiresAt must be after issuedAt", path: ["expiresAt"] })
+  .refine((c) => Date.parse(c.expiresAt) - Date.parse(c.issuedAt) <= MAX_COMMAND_TTL_MS, {
+    message: `a command may be valid for at most ${MAX_COMMAND_TTL_MS / 60_000} minutes`,
+    path: ["expiresAt"],
+  });
 export type TCommandV1 = z.infer<typeof ZCommandV1>;
 export type TCommandBodyV1 = z.infer<typeof ZCommandBodyV1>;

@@ -34,8 +34,18 @@ export const ZInstalledModelV1 = z.object({
 });
 export type TInstalledModelV1 = z.infer<typeof ZInstalledModelV1>;
 
+/** A model file the agent lists but cannot read (permissions, I/O error): it is still there, so it is not "removed". */
+export const ZUnreadableModelV1 = z.object({
+  path: z.string().min(1).max(4096),
+  fileName: z.string().min(1).max(1024),
+  error: z.string().max(2000),
+});
+export type TUnreadableModelV1 = z.infer<typeof ZUnreadableModelV1>;
+
 export const ZModelsReportV1 = z.object({
   modelsDir: z.string().max(4096),
   models: z.array(ZInstalledModelV1).max(1000),
+  /** files found but not hashable this scan; absent from older agents. The server keeps their last known entry. */
+  unreadable: z.array(ZUnreadableModelV1).max(1000).optional(),
 });
 export type TModelsReportV1 = z.infer<typeof ZModelsReportV1>;

@@ -83,9 +83,17 @@ describe("REST and command schemas", () => {
   it("fills benchmark command defaults as llama-bench does (pp512, tg128)", () => {
     const c = ZCommandV1.parse({
       v: 1, commandId: "1b4e28ba-2fa1-4d2b-883f-0016d3cca427", deviceId: "dev-1", issuedAt: "2026-11-25T08:00:00.000Z",
-      body: { type: "benchmark", modelId: null },
+      expiresAt: "2026-11-25T08:05:00.000Z", body: { type: "benchmark", modelId: null },
     });
     expect(c.body).toEqual({ type: "benchmark", modelId: null, nPrompt: 512, nGen: 128, repetitions: 5 });
+  });
+
+  it("a command must expire, after it was issued and within the longest lifetime", () => {
+    const base = { v: 1, commandId: "1b4e28ba-2fa1-4d2b-883f-0016d3cca427", deviceId: "dev-1", issuedAt: "2026-11-25T08:00:00.000Z", body: { type: "report-now" } };
+    expect(ZCommandV1.safeParse({ ...base, expiresAt: "2026-11-25T08:05:00.000Z" }).success).toBe(true);
+    expect(JSON.stringify(ZCommandV1.safeParse(base).error?.issues)).toContain("expiresAt");
+    expect(ZCommandV1.safeParse({ ...base, expiresAt: "2026-11-25T07:59:00.000Z" }).success).toBe(false);
+    expect(ZCommandV1.safeParse({ ...base, expiresAt: "2027-11-25T08:00:00.000Z" }).error?.issues[0]?.message).toMatch(/at most 60 minutes/);
   });
 
   it("validates device-revoked announcements between server instances", () => {

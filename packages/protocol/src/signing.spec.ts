@@ -85,7 +85,7 @@ describe("openReport", () => {
 describe("commands", () => {
   const command = (deviceId: string) => ({
     v: 1 as const, commandId: randomUUID(), deviceId, issuedAt: new Date().toISOString(),
-    body: { type: "report-now" as const },
+    expiresAt: new Date(Date.now() + 300_000).toISOString(), body: { type: "report-now" as const },
   });
 
   it("verifies a server-signed command for this device", async () => {

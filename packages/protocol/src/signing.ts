@@ -17,10 +17,18 @@ export const RejectReason = {
   SubjectMismatch: "subject_mismatch",
   SchemaInvalid: "schema_invalid",
   Replayed: "replayed",
+  /** sentAt lies further in the future than REPORT_MAX_FUTURE_SKEW_MS: a device clock that jumped ahead */
+  ClockSkew: "clock_skew",
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 
 export type OpenResult<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; detail: string };
+
+/**
+ * How far in the future a report's sentAt may lie (device clock ahead of the server's). Further is refused:
+ * a report stamped in the future would make every later, correctly stamped snapshot look stale.
+ */
+export const REPORT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 type VerifyKey = CryptoKey | Uint8Array;
 type SignKey = CryptoKey;

@@ -65,8 +65,14 @@ export async function writeModels({ tx, deviceId, sentAt }: Ctx, rep: ReportBody
       update: fields,
     });
   }
+  // A file the agent found but could not hash is still installed: keep its last known entry (hash, metadata)
+  // and show why it was not read, rather than marking it removed. One never hashed has nothing to keep.
+  const unreadable = rep.unreadable ?? [];
+  for (const u of unreadable) {
+    await tx.installedModel.updateMany({ where: { deviceId, path: u.path }, data: { error: `unreadable: ${u.error}`, lastSeenAt: sentAt, removedAt: null } });
+  }
   await tx.installedModel.updateMany({
-    where: { deviceId, removedAt: null, path: { notIn: rep.models.map((m) => m.path) } },
+    where: { deviceId, removedAt: null, path: { notIn: [...rep.models.map((m) => m.path), ...unreadable.map((u) => u.path)] } },
     data: { removedAt: sentAt },
   });
   return { stale: false };

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from "@nestjs/common";
 import type { Logger } from "pino";
-import { openReport, subjects, type RejectReason, type ReportKind, type Subjects } from "@fleet/protocol";
+import { openReport, REPORT_MAX_FUTURE_SKEW_MS, subjects, type RejectReason, type ReportKind, type Subjects } from "@fleet/protocol";
 import { CONFIG } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { MetricsService } from "../common/metrics.service.js";
@@ -52,6 +52,11 @@ export class ReportsService {
     const maxAgeMs = this.config.reportMaxAgeDays * 86_400_000;
     if (Date.now() - Date.parse(report.sentAt) > maxAgeMs) {
       return this.reject(msg, report.deviceId, "replayed", `sentAt ${report.sentAt} is older than ${this.config.reportMaxAgeDays} days`, log);
+    }
+    // A device clock that jumped ahead would otherwise stamp a snapshot "newer" than every correct one after it
+    // (the models writer ignores reports older than what it applied), freezing that device's state.
+    if (Date.parse(report.sentAt) - Date.now() > REPORT_MAX_FUTURE_SKEW_MS) {
+      return this.reject(msg, report.deviceId, "clock_skew", `sentAt ${report.sentAt} is more than ${REPORT_MAX_FUTURE_SKEW_MS / 60_000} minutes ahead of the server's clock`, log);
     }
 
     const receivedAt = new Date();

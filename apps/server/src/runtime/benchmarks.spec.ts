@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { importPublicJwk, openCommand, subjects, ZBenchmarkListV1, ZBenchmarkRequestedV1 } from "@fleet/protocol";
+import { COMMAND_TTL_MS, importPublicJwk, openCommand, subjects, ZBenchmarkListV1, ZBenchmarkRequestedV1 } from "@fleet/protocol";
 import { waitFor } from "@fleet/test-utils";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import type { SimDevice } from "../testing/device-sim.js";
@@ -34,8 +34,12 @@ describe("benchmarks", () => {
     const opened = await openCommand(data, serverKey, dev.id);
     expect(opened).toEqual({
       ok: true,
-      value: { v: 1, commandId: requested.commandId, deviceId: dev.id, issuedAt: requested.issuedAt, body: { type: "benchmark", modelId: null, nPrompt: 64, nGen: 16, repetitions: 2 } },
+      value: { v: 1, commandId: requested.commandId, deviceId: dev.id, issuedAt: requested.issuedAt, expiresAt: expect.any(String), body: { type: "benchmark", modelId: null, nPrompt: 64, nGen: 16, repetitions: 2 } },
     });
+    // it expires minutes after it was issued
+    const lifetime = opened.ok ? Date.parse(opened.value.expiresAt) - Date.parse(opened.value.issuedAt) : 0;
+    expect(lifetime).toBe(COMMAND_TTL_MS);
+    expect(lifetime).toBeLessThanOrEqual(10 * 60_000);
     // another device must not accept it
     expect((await openCommand(data, serverKey, other.id)).ok).toBe(false);
 

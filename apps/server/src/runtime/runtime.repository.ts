@@ -39,6 +39,18 @@ export class RuntimeRepository {
     });
   }
 
+  /**
+   * Requested runs with no result by `before` (the command expired, the agent refused it or was off, or a
+   * failed run could not be recorded): they become failed with `error`, so none stays "requested" forever.
+   */
+  async failRequestedRunsBefore(deviceId: string, before: Date, error: string): Promise<number> {
+    const { count } = await this.db.benchmarkRun.updateMany({
+      where: { deviceId, status: "requested", requestedAt: { lt: before } },
+      data: { status: "failed", completedAt: new Date(), result: { error } },
+    });
+    return count;
+  }
+
   /** The publish failed: the run never reached the device. */
   async markRunFailed(commandId: string, error: string): Promise<void> {
     await this.db.benchmarkRun.updateMany({ where: { commandId, status: "requested" }, data: { status: "failed", result: { error } } });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Inject, Injectable } from "@nestjs/common";
 import type { Logger } from "pino";
-import { ErrorCode, signCommand, type TBenchmarkListV1, type TBenchmarkResultV1, type TCommandV1, type TModelLoadV1, type TRuntimeMetricsViewV1, type TMemoryPlanV1 } from "@fleet/protocol";
+import { COMMAND_TTL_MS, ErrorCode, signCommand, type TBenchmarkListV1, type TBenchmarkResultV1, type TCommandV1, type TModelLoadV1, type TRuntimeMetricsViewV1, type TMemoryPlanV1 } from "@fleet/protocol";
 import type { z } from "zod";
 import type { ZBenchmarkRequestV1 } from "@fleet/protocol";
 import { AppError, NotFoundError } from "../common/app-error.js";
@@ -11,6 +11,12 @@ import type { ServerKey } from "../common/server-key.js";
 import { DevicesRepository } from "../devices/devices.repository.js";
 import { NatsService } from "../nats/nats.service.js";
 import { RuntimeRepository } from "./runtime.repository.js";
+
+/**
+ * A requested run with no result this long after the request is failed. Generous: the command itself expires
+ * within minutes (COMMAND_TTL_MS), but a started benchmark of the largest settings may run for a long time.
+ */
+export const REQUESTED_RUN_DEADLINE_MS = 2 * 60 * 60_000;
 
 type BenchmarkRequest = z.output<typeof ZBenchmarkRequestV1>;
 const pct = (p50: number | null, p95: number | null) => (p50 === null || p95 === null ? null : { p50, p95 });
@@ -71,6 +77,10 @@ export class RuntimeService {
 
   async benchmarks(deviceId: string, limit: number): Promise<TBenchmarkListV1> {
     await this.requireDevice(deviceId);
+    // At read time, not on a timer: whoever looks at a device's runs never sees one "requested" past its deadline.
+    const deadline = new Date(Date.now() - REQUESTED_RUN_DEADLINE_MS);
+    const expired = await this.repo.failRequestedRunsBefore(deviceId, deadline, `no result within ${REQUESTED_RUN_DEADLINE_MS / 60_000} minutes of the request`);
+    if (expired > 0) this.log.warn({ deviceId, expired }, "requested benchmark runs without a result past the deadline were marked failed");
     const runs = await this.repo.benchmarks(deviceId, limit);
     return {
       items: runs
@@ -91,14 +101,27 @@ export class RuntimeService {
       commandId,
       deviceId,
       issuedAt: issuedAt.toISOString(),
+      // the device refuses it afterwards (and any second delivery of it): a captured command cannot be replayed
+      expiresAt: new Date(issuedAt.getTime() + COMMAND_TTL_MS).toISOString(),
       body: { type: "benchmark", modelId: req.modelId, nPrompt: req.nPrompt, nGen: req.nGen, repetitions: req.repetitions },
     };
     try {
       await this.nats.publishCommand(deviceId, await signCommand(command, this.serverKey.privateKey), commandId);
     } catch (err) {
       this.log.error({ err, deviceId, commandId }, "benchmark command could not be published");
-      await this.repo.markRunFailed(commandId, "command could not be published").catch(() => undefined);
-      throw new AppError(ErrorCode.Unavailable, "the message broker did not accept the command; try again");
+      const recorded = await this.repo.markRunFailed(commandId, "command could not be published").then(
+        () => true,
+        (dbErr: unknown) => {
+          this.log.error({ err: dbErr, deviceId, commandId }, `the failed run could not be recorded; it stays requested until the ${REQUESTED_RUN_DEADLINE_MS / 60_000}-minute deadline fails it`);
+          return false;
+        },
+      );
+      throw new AppError(
+        ErrorCode.Unavailable,
+        recorded
+          ? "the message broker did not accept the command; the run is recorded as failed; try again"
+          : `the message broker did not accept the command; try again (the run shows as requested until it is failed ${REQUESTED_RUN_DEADLINE_MS / 60_000} minutes after the request)`,
+      );
     }
     this.log.info({ deviceId, commandId }, "benchmark requested");
     return { commandId, deviceId, issuedAt: command.issuedAt };
