@@ -59,6 +59,8 @@ async function main() {
   await db.applyMigrations(databaseUrl);
 
   const natsUrl = process.env.NATS_URL ?? (await startNats());
+  // Embedded NATS runs with per-device identity (operator mode); a NATS_URL of your own may too (FLEET_NATS_KEYS_FILE).
+  const natsKeysFile = process.env.NATS_URL ? process.env.FLEET_NATS_KEYS_FILE : path.join(dataDir, "nats-keys.json");
   const adminToken = readOrCreateSecret(path.join(dataDir, "admin-token"));
 
   const serverPort = Number(process.env.PORT ?? (await portOr(4100)));
@@ -70,6 +72,7 @@ async function main() {
     HOST: "127.0.0.1",
     FLEET_ADMIN_TOKEN: adminToken,
     FLEET_SERVER_KEY_FILE: path.join(dataDir, "server-key.json"),
+    ...(natsKeysFile ? { FLEET_NATS_KEYS_FILE: natsKeysFile } : {}),
   };
   run("server", process.execPath, [path.join(root, "apps/server/dist/main.js")], serverEnv);
   await waitHttp(`${serverUrl}/health`, "server");
@@ -87,12 +90,14 @@ async function main() {
   const agentCli = path.join(root, "apps/agent/dist/cli/main.js");
   // The NATS URL is passed on every start: with embedded defaults its port can change between runs.
   const agentEnv = { FLEET_AGENT_HOME: agentHome, FLEET_AGENT_MODELS_DIR: modelsDir, FLEET_NATS_URL: natsUrl };
-  if (!fs.existsSync(path.join(agentHome, "state.json"))) {
-    log("enrolling the local agent…");
+  // An agent enrolled before NATS gave devices their own identity has no NATS user: enroll it again.
+  const stale = natsKeysFile && fs.existsSync(path.join(agentHome, "state.json")) && !JSON.parse(fs.readFileSync(path.join(agentHome, "state.json"), "utf8")).natsCreds;
+  if (stale || !fs.existsSync(path.join(agentHome, "state.json"))) {
+    log(stale ? "enrolling the local agent again (it has no NATS identity yet)…" : "enrolling the local agent…");
     const { token, serverKeySha256 } = await createEnrollmentToken(serverUrl, adminToken);
     // The token goes through stdin (never argv, which `ps` shows) and the server's key is pinned to the one that just
     // issued it. Output through out()/err(): an inherited stdout may be a broken pipe by now (the child would die of EPIPE).
-    const r = spawnSync(process.execPath, [agentCli, "enroll", "--server", serverUrl, "--token-file", "-", "--server-key-sha256", serverKeySha256, "--home", agentHome], { input: `${token}\n`, stdio: ["pipe", "pipe", "pipe"], encoding: "utf8", env: { ...process.env, ...agentEnv } });
+    const r = spawnSync(process.execPath, [agentCli, "enroll", "--server", serverUrl, "--token-file", "-", "--server-key-sha256", serverKeySha256, "--home", agentHome, ...(stale ? ["--force"] : [])], { input: `${token}\n`, stdio: ["pipe", "pipe", "pipe"], encoding: "utf8", env: { ...process.env, ...agentEnv } });
     for (const l of (r.stdout ?? "").split("\n")) if (l.trim()) out(`agent  | ${l}`);
     for (const l of (r.stderr ?? "").split("\n")) if (l.trim()) err(`agent  | ${l}`);
     if (r.status !== 0) return fail(`agent enrollment failed${r.error ? `: ${r.error.message}` : ""}`);
@@ -134,8 +139,13 @@ async function startNats() {
   const port = await portOr(14222);
   const storeDir = path.join(dataDir, "nats");
   fs.mkdirSync(storeDir, { recursive: true });
-  log(`starting nats-server with JetStream on 127.0.0.1:${port}…`);
-  run("nats", which.stdout.trim(), ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, "-l", path.join(dataDir, "nats.log")], {});
+  // Decentralized auth: the server owns the operator/account keys (0600) and writes the nats-server config for them;
+  // every device then connects as its own user, limited to its own subjects.
+  const authConf = path.join(dataDir, "nats-auth.conf");
+  const cfg = spawnSync(process.execPath, [path.join(root, "apps/server/dist/cli.js"), "nats-config", "--keys", path.join(dataDir, "nats-keys.json"), "--out", authConf], { encoding: "utf8" });
+  if (cfg.status !== 0) throw new Error(`fleet-server nats-config failed: ${(cfg.stderr || cfg.error?.message || "").trim()}`);
+  log(`starting nats-server with JetStream and per-device identity on 127.0.0.1:${port}…`);
+  run("nats", which.stdout.trim(), ["-c", authConf, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, "-l", path.join(dataDir, "nats.log")], {});
   await waitPort(port, "nats-server");
   return `nats://127.0.0.1:${port}`;
 }

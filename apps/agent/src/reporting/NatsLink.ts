@@ -104,6 +104,13 @@ export class NatsLink {
         this.nc = nc;
         this.js = nc.jetstream();
         void this.watchStatus(nc);
+        // nats.js ends the connection for good after repeated authorization errors (e.g. this device was revoked).
+        void nc.closed().then((err) => {
+          if (err && !this.abort.signal.aborted) {
+            this.setConnected(false);
+            this.log.error({ err: describeError(err) }, "NATS closed the connection for good (device revoked or credentials refused?); reports wait on disk");
+          }
+        });
         this.log.info({ url: redactNatsUrl(this.opts.url) }, "connected to NATS");
         this.setConnected(true);
         return;
