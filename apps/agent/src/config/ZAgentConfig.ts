@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DEFAULT_SUBJECT_PREFIX } from "@fleet/protocol";
 import { ZExposureConfig } from "../exposure/ZExposureConfig.js";
 import { ZRuntimeConfig } from "../runtime/config.js";
+import { ZUpdateConfig } from "../update/config.js";
 
 const ZUrl = (protocols: string[]) =>
   z.string().refine((s) => {
@@ -44,6 +45,7 @@ export const ZAgentConfig = z.strictObject({
   queue: ZQueueLimits.default(ZQueueLimits.parse({})),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   runtime: ZRuntimeConfig.default(ZRuntimeConfig.parse({})),
+  update: ZUpdateConfig.default(ZUpdateConfig.parse({})),
 });
 export type AgentConfig = z.infer<typeof ZAgentConfig>;
 export type AgentConfigInput = z.input<typeof ZAgentConfig>;

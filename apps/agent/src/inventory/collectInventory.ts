@@ -1,6 +1,6 @@
 import os from "node:os";
 import si from "systeminformation";
-import { ZInventoryV1, formatIssues, type TGpuV1, type TInventoryV1 } from "@fleet/protocol";
+import { ZInventoryV1, formatIssues, type TGpuV1, type TInventoryV1, type TRuntimeInfoV1 } from "@fleet/protocol";
 import { statfsNearest } from "./statfsNearest.js";
 
 type Cpu = TInventoryV1["cpu"];
@@ -20,20 +20,26 @@ const MB = 1024 * 1024;
 export class InventoryCollector {
   private staticPart: Promise<{ cpu: Cpu; os: Os }> | null = null;
 
-  constructor(private readonly modelsDir: string) {}
+  constructor(
+    private readonly modelsDir: string,
+    /** the inference runtime's versions, from its host process (node-llama-cpp is never loaded here) */
+    private readonly runtimeInfo?: () => Promise<TRuntimeInfoV1 | null>,
+  ) {}
 
   async collect(): Promise<TInventoryV1> {
     this.staticPart ??= readStatic().catch((err) => {
       this.staticPart = null; // retry next time rather than caching a failure
       throw err;
     });
-    const [stat, mem, graphics, fsSizes, battery, modelsFs] = await Promise.all([
+    const [stat, mem, graphics, fsSizes, battery, modelsFs, runtime] = await Promise.all([
       this.staticPart,
       si.mem().catch(() => null),
       si.graphics().catch(() => null),
       si.fsSize().catch(() => []),
       si.battery().catch(() => null),
       statfsNearest(this.modelsDir).catch(() => ({ sizeBytes: 0, freeBytes: 0 })),
+      // null = the host did not answer (reported as an unknown runtime, retried at the next collection)
+      this.runtimeInfo ? this.runtimeInfo().catch(() => null) : Promise.resolve(undefined),
     ]);
     const inventory: TInventoryV1 = {
       collectedAt: new Date().toISOString(),
@@ -60,6 +66,7 @@ export class InventoryCollector {
         percent: battery?.hasBattery && Number.isFinite(battery.percent) ? Math.min(100, Math.max(0, battery.percent)) : null,
         acConnected: battery ? bool(battery.acConnected) : null,
       },
+      ...(runtime !== undefined ? { runtime } : {}),
     };
     const parsed = ZInventoryV1.safeParse(inventory);
     if (!parsed.success) throw new InventoryInvalidError(`collected inventory is invalid: ${formatIssues(parsed.error)}`);

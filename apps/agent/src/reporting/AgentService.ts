@@ -16,6 +16,7 @@ import type { RuntimeHooks } from "../runtime/RuntimeHooks.js";
 import type { AgentState } from "../state/ZAgentState.js";
 import { describeError } from "../util/describeError.js";
 import { AGENT_VERSION } from "../version.js";
+import type { CatalogUpdater } from "../update/CatalogUpdater.js";
 import { fingerprint } from "./fingerprint.js";
 import { agentNatsIdentity } from "./agentNatsOptions.js";
 import { NatsLink } from "./NatsLink.js";
@@ -30,6 +31,8 @@ export interface AgentServiceOptions {
   runtime?: RuntimeHooks;
   /** the synced catalog's approved model hashes, for model provenance in the posture (absent = not synced) */
   approvedHashes?: ApprovedHashes;
+  /** catalog updates (signed assignments + TUF); started and stopped with the service */
+  updater?: CatalogUpdater;
   /** timings tests shorten; defaults suit production */
   tuning?: { commandRetryMs?: number; natsRetryMs?: number; watchDebounceMs?: number; stopDrainMs?: number };
 }
@@ -68,7 +71,8 @@ export class AgentService {
     if (!natsUrl) throw new ConfigError("no NATS URL: the server gave none at enrollment and natsUrl is not configured", ["natsUrl: required"]);
     this.natsUrl = natsUrl;
     this.prefix = opts.config.subjectPrefix ?? opts.state.subjectPrefix;
-    this.inventory = new InventoryCollector(opts.config.modelsDir);
+    const runtime = opts.runtime;
+    this.inventory = new InventoryCollector(opts.config.modelsDir, runtime?.runtimeInfo ? () => runtime.runtimeInfo!() : undefined);
   }
 
   /** Open the queue, connect (in the background), send the first snapshots and start the timers. */
@@ -94,6 +98,12 @@ export class AgentService {
     });
     this.log.info({ queueDepth: this.queue.depth, natsUrl: redactNatsUrl(this.natsUrl), prefix: this.prefix }, "agent starting");
     this.link.onConnect(() => this.track(this.sendHeartbeat()));
+    const updater = this.opts.updater;
+    if (updater) {
+      await updater.start({ update: (body) => this.track(this.enqueue("update", body)), event: (e) => this.reportEvent(e) });
+      const link = this.link;
+      this.link.onConnect(() => link.connection && this.track(updater.attach(link.connection)));
+    }
     this.link.start();
     this.publisher.start();
     this.commands.start();
@@ -116,6 +126,7 @@ export class AgentService {
     for (const t of this.timers) clearInterval(t);
     this.watcher?.close();
     await this.commands?.stop();
+    await this.opts.updater?.stop();
     await Promise.allSettled([...this.pending]);
     await this.publisher?.stop(this.opts.tuning?.stopDrainMs ?? 2000);
     await this.link?.stop();

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import type { TGgufMetadataV1, TBenchmarkResultV1, TDeviceEventV1, TLocalApiExposureV1, TMemoryPlanV1, TModelLoadV1, TRuntimeMetricsV1 } from "@fleet/protocol";
+import type { TRuntimeInfoV1, TGgufMetadataV1, TBenchmarkResultV1, TDeviceEventV1, TLocalApiExposureV1, TMemoryPlanV1, TModelLoadV1, TRuntimeMetricsV1 } from "@fleet/protocol";
 import { ZMemoryPlanV1 } from "@fleet/protocol";
 import type { BenchmarkCommand, RuntimeHooks, RuntimeState } from "./RuntimeHooks.js";
 import type { RuntimeConfig } from "./config.js";
@@ -372,6 +372,20 @@ export class InferenceRuntime implements RuntimeHooks {
   hostInfo(): Promise<HostInfo> {
     return this.host.request({ type: "info" }, ZHostInfo).done;
   }
+
+  /** What the inventory reports as the runtime; read from the host once (it does not change while it runs). */
+  runtimeInfo(): Promise<TRuntimeInfoV1 | null> {
+    if (this.state === "disabled") return Promise.resolve(null);
+    this.runtimeInfoCache ??= this.hostInfo().then(
+      (i) => ({ nodeLlamaCpp: i.nodeLlamaCpp.slice(0, 32), llamaCppRelease: i.llamaCppRelease, backends: i.backends }),
+      (err: unknown) => {
+        this.runtimeInfoCache = null;
+        throw err;
+      },
+    );
+    return this.runtimeInfoCache;
+  }
+  private runtimeInfoCache: Promise<TRuntimeInfoV1> | null = null;
 
   async runBenchmark(command: BenchmarkCommand, commandId: string): Promise<TBenchmarkResultV1> {
     const at = new Date().toISOString();

@@ -1,4 +1,4 @@
-import type { TBenchmarkResultV1, TLocalApiExposureV1, TRuntimeMetricsV1, TCommandBodyV1 } from "@fleet/protocol";
+import type { TRuntimeInfoV1, TBenchmarkResultV1, TLocalApiExposureV1, TRuntimeMetricsV1, TCommandBodyV1 } from "@fleet/protocol";
 
 export type BenchmarkCommand = Extract<TCommandBodyV1, { type: "benchmark" }>;
 export type RuntimeState = "disabled" | "idle" | "loading" | "ready" | "failed";
@@ -16,4 +16,6 @@ export interface RuntimeHooks {
   /** how the local inference API is exposed, for the privacy posture report */
   localApiExposure(): TLocalApiExposureV1;
   stop(): Promise<void>;
+  /** node-llama-cpp / llama.cpp / backends, as the inference host reports them (for inventory.runtime) */
+  runtimeInfo?(): Promise<TRuntimeInfoV1 | null>;
 }

@@ -9,6 +9,7 @@ import { apiTokenFromState } from "../../api/apiTokenFromState.js";
 import { sha256FromHashCache } from "../../runtime/sha256FromHashCache.js";
 import { HASH_CACHE_FILE } from "../../models/scanModels.js";
 import { knownGoodPath } from "../../runtime/knownGood.js";
+import { CatalogUpdater } from "../../update/CatalogUpdater.js";
 import type { CliIo } from "../CliIo.js";
 import { configFromFlags, withCommonOptions, type CommonFlags } from "../commonOptions.js";
 
@@ -37,7 +38,14 @@ export function runCommand(io: CliIo): Command {
         knownGoodFile: knownGoodPath(config.home),
         logger: logger.child({ component: "runtime" }),
       });
-      const service = new AgentService({ config, state, logger, runtime });
+      // Catalog updates need the local runtime (self-test, switch) and the trusted TUF root from enrollment.
+      const serverUrl = config.serverUrl ?? state.serverUrl;
+      const updater =
+        config.update.enabled && config.runtime.enabled && state.catalogTrustedRoot
+          ? new CatalogUpdater({ home: config.home, modelsDir: config.modelsDir, serverUrl, state, config: config.update, runtime, logger: logger.child({ component: "update" }) })
+          : undefined;
+      if (!updater) logger.info({ trustedRoot: Boolean(state.catalogTrustedRoot), enabled: config.update.enabled }, "catalog updates are off");
+      const service = new AgentService({ config, state, logger, runtime, updater });
       await service.start();
       started = service;
       for (const e of early.splice(0)) service.reportEvent(e);

@@ -123,6 +123,8 @@ export type HostBenchmark = z.infer<typeof ZHostBenchmark>;
 export const ZHostInfo = z.object({
   nodeLlamaCpp: z.string(),
   llamaCpp: z.string(),
+  /** the llama.cpp release tag of the binding (e.g. "b6000") */
+  llamaCppRelease: z.string().nullable(),
   backends: z.array(ZBackendV1),
   gpu: z.string(),
   gpuDevices: z.array(z.string()),

@@ -41,6 +41,8 @@ async function info(): Promise<HostInfo> {
   return {
     nodeLlamaCpp: nodeLlamaCppVersion(),
     llamaCpp: `${release.repo}@${release.release} (${llama.buildType})`,
+    // only a llama.cpp build tag ("b6000") compares with catalog requirements; anything else is reported as unknown
+    llamaCppRelease: /^b\d+$/.test(String(release.release)) ? String(release.release) : null,
     backends: backends(llama),
     gpu: String(llama.gpu),
     gpuDevices: await llama.getGpuDeviceNames(),
