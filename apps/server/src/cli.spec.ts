@@ -2,6 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
 import { EXIT_USAGE, runCli } from "./cli.js";
 import { hashEnrollmentSecret } from "./enrollment/token-hash.js";
+import { loadOrCreateServerKey } from "./common/server-key.js";
+import { serverKeySha256 } from "@fleet/protocol";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -31,9 +36,24 @@ describe("fleet-server CLI", () => {
   });
 
   it("token create --json prints machine-readable output", async () => {
-    const { code, out } = await run(["token", "create", "--ttl", "60", "--json"]);
+    const { code, out } = await run(["token", "create", "--ttl", "60", "--json"], { DATABASE_URL: db.url, FLEET_SERVER_KEY_FILE: "/nonexistent/server-key.json" });
     expect(code).toBe(0);
     expect(JSON.parse(out)).toEqual({ id: expect.any(String), token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresAt: expect.any(String) });
+  });
+
+  it("token create prints the server key's thumbprint, the agents' --server-key-sha256 pin", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fleet-cli-key-"));
+    try {
+      const key = await loadOrCreateServerKey(join(dir, "server-key.json"));
+      const pin = await serverKeySha256(key.publicJwk);
+      const env = { DATABASE_URL: db.url, FLEET_SERVER_KEY_FILE: join(dir, "server-key.json") };
+      const text = await run(["token", "create", "--ttl", "60"], env);
+      expect(text.out).toContain(`server key: ${pin}   (fleet-agent enroll --server-key-sha256 ${pin})`);
+      const json = await run(["token", "create", "--ttl", "60", "--json"], env);
+      expect(JSON.parse(json.out)).toMatchObject({ serverKeySha256: pin });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
