@@ -286,4 +286,37 @@ describe("UpdateManager: safe install from the TUF catalog", () => {
     expect(last()).toMatchObject({ state: "failed", code: UpdateFailure.DiskFull });
     expect(serving()).toBe("stall-1.gguf");
   });
+
+  it("keeps the configured number of previous catalog versions and removes older ones, never the serving model", async () => {
+    reports.length = 0;
+    events.length = 0;
+    repo.publish([target("stall-1.gguf", tiny), target("tiny-1.gguf", tiny), target("new-1.gguf", tiny)]);
+    await (await manager({ keepPreviousVersions: 1 })).apply(assignment("new-1.gguf", tiny));
+    expect(last()).toMatchObject({ state: "active", target: "new-1.gguf" });
+    // installed: tiny-1 (oldest), stall-1, new-1 (serving): one previous version (stall-1) stays
+    expect(await exists(path.join(modelsDir, "tiny-1.gguf"))).toBe(false);
+    expect(await exists(path.join(modelsDir, "stall-1.gguf"))).toBe(true);
+    expect(await exists(path.join(modelsDir, "tiny.gguf"))).toBe(true); // not a catalog install: never collected
+    expect(events.filter((e) => e.kind === "update.collected").map((e) => e.message)).toEqual([expect.stringMatching(/^removed tiny-1\.gguf/)]);
+  });
+
+  it("a rollback to a version still on disk re-checks the catalog and switches without downloading", async () => {
+    reports.length = 0;
+    const before = repo.artifactLog.length;
+    await (await manager()).apply({ ...assignment("stall-1.gguf", tiny), action: "rollback" });
+    expect(last()).toMatchObject({ state: "rolled_back", target: "stall-1.gguf", serving: { model: "stall-1.gguf" } });
+    expect(repo.artifactLog.length).toBe(before);
+    expect(serving()).toBe("stall-1.gguf");
+  });
+
+  it("revoked hashes stop serving and are removed; another valid model takes over", async () => {
+    reports.length = 0;
+    events.length = 0;
+    await (await manager()).apply({ ...assignment("stall-1.gguf", tiny), action: "clear", desired: null, revokedSha256: [sha(tiny)] });
+    expect(serving()).toBe("tiny.gguf");
+    expect(await exists(path.join(modelsDir, "stall-1.gguf"))).toBe(false);
+    expect(await exists(path.join(modelsDir, "new-1.gguf"))).toBe(false);
+    expect(events.filter((e) => e.kind === "update.revoked.removed")).toHaveLength(2);
+    expect(last()).toMatchObject({ state: "active", target: null, serving: { model: "tiny.gguf" } });
+  });
 });
