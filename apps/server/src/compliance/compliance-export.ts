@@ -7,11 +7,12 @@ import type { TComplianceReportV1 } from "@fleet/protocol";
 export const CSV_COLUMNS = ["deviceId", "hostname", "deviceStatus", "lastPostureAt", "policy", "status", "findingCount", "subjects", "evidence"] as const;
 
 /**
- * The report as CSV, streamed row by row through csv-stringify (quoting, embedded newlines and formula-looking
- * cells are its job, not ours). Evidence is the findings as JSON so nothing is lost in a cell.
+ * The report as CSV, streamed row by row through csv-stringify (quoting and embedded newlines are its job, not ours;
+ * escape_formulas keeps a device-supplied hostname such as "=HYPERLINK(...)" from running in a spreadsheet).
+ * Evidence is the findings as JSON so nothing is lost in a cell.
  */
 export function complianceCsv(report: TComplianceReportV1): Readable {
-  const csv = stringify({ header: true, columns: [...CSV_COLUMNS], cast: { boolean: (b) => String(b) } });
+  const csv = stringify({ header: true, columns: [...CSV_COLUMNS], escape_formulas: true });
   const rows = (function* () {
     for (const d of report.devices) {
       for (const r of d.results) {
