@@ -193,6 +193,10 @@ describe("TUF repository", () => {
     expect(after.expiresAt.getTime()).toBeGreaterThan(before.expiresAt.getTime());
     const u = updater(path.join(tmp, "client-fresh"));
     await u.refresh();
+    // near the targets/snapshot expiry the whole chain is re-signed
+    const targets = await t.db.prisma.tufMetadata.findFirstOrThrow({ where: { role: "targets" }, orderBy: { version: "desc" } });
+    expect(await tuf.refreshIfDue(new Date(targets.expiresAt.getTime() - 86_400_000))).toBe("chain");
+    expect((await t.db.prisma.tufMetadata.findFirstOrThrow({ where: { role: "targets" }, orderBy: { version: "desc" } })).version).toBe(targets.version + 1);
   });
 });
 
