@@ -75,6 +75,8 @@ export class ComplianceRepository {
    */
   async syncViolations(deviceId: string, findings: Finding[], at: Date): Promise<{ opened: number; resolved: number }> {
     return this.db.$transaction(async (tx) => {
+      // Two server instances may evaluate the same device at once: serialise per device so neither opens a duplicate.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`compliance:${deviceId}`}))`;
       const open = await tx.complianceViolation.findMany({ where: { deviceId, resolvedAt: null } });
       const key = (policy: string, subject: string) => `${policy}\u0000${subject}`;
       const openByKey = new Map(open.map((v) => [key(v.policy, v.subject), v]));

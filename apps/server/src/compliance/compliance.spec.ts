@@ -199,4 +199,19 @@ describe("compliance", () => {
       expect(paths).toEqual(expect.arrayContaining(["/api/v1/compliance/policies", "/api/v1/compliance/policies/{id}", "/api/v1/compliance/violations", "/api/v1/compliance/report", "/api/v1/compliance/report/signed", "/api/v1/compliance/report.csv", "/api/v1/compliance/report.pdf"]));
     });
   });
+
+  it("a policy change re-evaluates the fleet without waiting for new reports", async () => {
+    expect(await violations(`deviceId=${dev.id}&policy=telemetry_max&state=open`)).toEqual([]);
+    const res = await t.admin("/api/v1/compliance/policies/telemetry_max", { method: "PUT", body: JSON.stringify({ maxTelemetry: "off" }) });
+    expect(res.status).toBe(200);
+    const [v] = await waitFor(async () => {
+      const open = await violations(`deviceId=${dev.id}&policy=telemetry_max&state=open`);
+      return open.length ? open : null;
+    }, "the stricter telemetry policy applied to the stored posture");
+    expect(v).toMatchObject({ subject: "telemetry", evidence: { telemetry: "metrics-only", max: "off" } });
+    await t.admin("/api/v1/compliance/policies/telemetry_max", { method: "PUT", body: JSON.stringify({ maxTelemetry: "metrics-only" }) });
+    await waitFor(async () => (await violations(`deviceId=${dev.id}&policy=telemetry_max&state=open`)).length === 0, "resolved once the policy is relaxed");
+    const audit = await t.db.prisma.auditLog.findMany({ where: { action: "compliance.policy_updated", targetId: "telemetry_max" } });
+    expect(audit.length).toBe(2); // both changes audited; the refused one (an allowlist on telemetry_max) left no row
+  });
 });
