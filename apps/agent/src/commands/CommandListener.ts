@@ -3,6 +3,7 @@ import { importPublicJwk, openCommand, type TCommandV1 } from "@fleet/protocol";
 import type { Logger } from "../logger.js";
 import type { NatsLink } from "../reporting/NatsLink.js";
 import type { AgentState } from "../state/ZAgentState.js";
+import type { GateVerdict } from "./CommandGate.js";
 import { describeError } from "../util/describeError.js";
 import { sleep } from "../util/sleep.js";
 
@@ -18,6 +19,8 @@ export interface CommandListenerOptions {
   onRefused: (reason: string, detail: string) => Promise<void>;
   /** wait between attempts while the command stream or this device's consumer does not exist yet */
   retryMs?: number;
+  /** validity window and run-once check of a verified command (CommandGate); its refusals go to onRefused */
+  gate?: { admit(command: TCommandV1): Promise<GateVerdict> };
 }
 
 /**
@@ -71,6 +74,13 @@ export class CommandListener {
             this.log.warn({ reason: opened.reason, detail: opened.detail, subject: m.subject }, "refused a command");
             m.term();
             await this.opts.onRefused(opened.reason, opened.detail).catch(() => {});
+            continue;
+          }
+          const admitted = (await this.opts.gate?.admit(opened.value)) ?? { ok: true };
+          if (!admitted.ok) {
+            this.log.warn({ reason: admitted.reason, detail: admitted.detail, commandId: opened.value.commandId }, "refused a command");
+            m.term();
+            await this.opts.onRefused(admitted.reason, admitted.detail).catch(() => {});
             continue;
           }
           m.ack();

@@ -97,12 +97,13 @@ export class DiskQueue {
     return this.mutex.run(async () => {
       const seq = this.nextSeq;
       const built = await build(seq);
-      this.nextSeq = seq + 1;
-      await writeFileAtomic(path.join(this.dir, SEQ_FILE), String(this.nextSeq), { mode: 0o600 });
+      await writeFileAtomic(path.join(this.dir, SEQ_FILE), String(seq + 1), { mode: 0o600 });
       const msg: QueuedMessage = { seq, kind, msgId: built.msgId, data: built.data };
       const text = JSON.stringify({ v: 1, ...msg });
       const file = fileName(seq, kind);
       await writeFileAtomic(path.join(this.dir, file), text, { mode: 0o600 });
+      // Only now: a write that failed (disk full) must not use up a seq, or the server would see a gap.
+      this.nextSeq = seq + 1;
       const size = Buffer.byteLength(text);
       this.index.push({ seq, kind, file, size });
       this.bytes += size;

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AckPolicy, connect, type NatsConnection } from "nats";
 import type { CryptoKey } from "jose";
-import { generateSigningKeyPair, importPrivateJwk, signCommand, subjects, type TCommandBodyV1, type TReportV1 } from "@fleet/protocol";
+import { COMMAND_TTL_MS, generateSigningKeyPair, importPrivateJwk, signCommand, subjects, type TCommandBodyV1, type TReportV1 } from "@fleet/protocol";
 import { startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
 import { loadAgentConfig } from "../config/loadAgentConfig.js";
 import type { AgentConfig } from "../config/ZAgentConfig.js";
@@ -23,6 +23,8 @@ import { AgentService } from "./AgentService.js";
  */
 class SeamRuntime implements RuntimeHooks {
   benchmarks: string[] = [];
+  maxConcurrent = 0;
+  private running = 0;
   stopped = false;
   private metricsTaken = 0;
   status() {
@@ -35,7 +37,8 @@ class SeamRuntime implements RuntimeHooks {
   }
   async runBenchmark(command: BenchmarkCommand, commandId: string): Promise<TBenchmarkResultV1> {
     this.benchmarks.push(commandId);
-    await new Promise((r) => setTimeout(r, 300));
+    this.maxConcurrent = Math.max(this.maxConcurrent, ++this.running);
+    await new Promise((r) => setTimeout(r, 300)).finally(() => this.running--);
     return {
       commandId, at: new Date().toISOString(), ok: true, error: null,
       model: { id: "tiny.gguf", sha256: TINY_MODEL_SHA256, architecture: "llama", type: null, sizeBytes: 1750560, parameterCount: 513048, quantization: "F16" },
@@ -68,12 +71,20 @@ describe("AgentService against a private nats-server", () => {
   let reader: ReportsReader;
   let service: AgentService | null = null;
 
-  const serverCommand = async (body: TCommandBodyV1, opts: { deviceId?: string; key?: CryptoKey } = {}) => {
-    const cmd = { v: 1 as const, commandId: randomUUID(), deviceId: opts.deviceId ?? state.deviceId, issuedAt: new Date().toISOString(), body };
-    const jws = await signCommand(cmd, opts.key ?? identity.serverPrivateKey);
-    await nc.jetstream().publish(subjects(PREFIX).command(state.deviceId), jws);
-    return cmd.commandId;
+  const signedCommand = async (body: TCommandBodyV1, opts: { deviceId?: string; key?: CryptoKey; issuedAt?: Date } = {}) => {
+    const issuedAt = opts.issuedAt ?? new Date();
+    const cmd = {
+      v: 1 as const, commandId: randomUUID(), deviceId: opts.deviceId ?? state.deviceId, issuedAt: issuedAt.toISOString(),
+      expiresAt: new Date(issuedAt.getTime() + COMMAND_TTL_MS).toISOString(), body,
+    };
+    return { commandId: cmd.commandId, jws: await signCommand(cmd, opts.key ?? identity.serverPrivateKey) };
   };
+  const serverCommand = async (body: TCommandBodyV1, opts: { deviceId?: string; key?: CryptoKey; issuedAt?: Date } = {}) => {
+    const { commandId, jws } = await signedCommand(body, opts);
+    await nc.jetstream().publish(subjects(PREFIX).command(state.deviceId), jws);
+    return commandId;
+  };
+  const eventsOf = (all: TReportV1[]) => all.flatMap((e) => (e.kind === "events" ? e.body.events : []));
   const reportsOf = (all: TReportV1[], kind: TReportV1["kind"]) => all.filter((r) => r.kind === kind);
 
   beforeAll(async () => {
@@ -148,6 +159,47 @@ describe("AgentService against a private nats-server", () => {
     expect(refused.sort()).toEqual(["bad_signature", "bad_signature", "device_mismatch"]);
     const unavailable = after.events.find((e) => e.kind === "command.benchmark.unavailable");
     expect(unavailable?.data).toEqual({ commandId: benchId });
+  });
+
+  it("runs a command once and refuses an expired one (a replay of a captured command does nothing)", async () => {
+    const before = (await reader.readAll()).length;
+    const { commandId, jws } = await signedCommand({ type: "report-now" });
+    await nc.jetstream().publish(subjects(PREFIX).command(state.deviceId), jws);
+    await nc.jetstream().publish(subjects(PREFIX).command(state.deviceId), jws); // replayed
+    await serverCommand({ type: "report-now" }, { issuedAt: new Date("2001-09-09T01:46:40Z") });
+    const after = await waitFor(async () => {
+      const r = (await reader.readAll()).slice(before);
+      return eventsOf(r).filter((e) => e.kind === "command.refused").length >= 2 ? r : null;
+    }, "replay and expiry refused");
+    const refused = eventsOf(after).filter((e) => e.kind === "command.refused");
+    expect(refused.map((e) => e.data?.reason).sort()).toEqual(["expired", "replayed"]);
+    expect(refused.find((e) => e.data?.reason === "replayed")?.data?.detail).toContain(commandId);
+    // the first delivery did run: one forced models snapshot
+    expect(reportsOf(after, "models")).toHaveLength(1);
+    // remembered in the agent home, for the next run
+    expect(await fs.readFile(path.join(config.home, "seen-commands.json"), "utf8")).toContain(commandId);
+  });
+
+  it("a report the queue cannot take is counted, reported once the queue accepts again, and the snapshots re-sent", async () => {
+    await waitFor(() => service!.status().queueDepth === 0, "queue drained");
+    const before = (await reader.readAll()).length;
+    const queueDir = path.join(config.home, "queue");
+    // the queue's directory is gone (as unwritable as a full disk for the atomic writes) while snapshots are taken
+    await fs.rename(queueDir, `${queueDir}.away`);
+    await service!.reportSnapshots(true);
+    const down = service!.status();
+    expect(down.notQueued).toBeGreaterThanOrEqual(3); // inventory, models, posture
+    expect(down.lastQueueError).toMatch(/ENOENT/);
+    await fs.rename(`${queueDir}.away`, queueDir); // space is back; the next heartbeat gets through
+    const after = await waitFor(async () => {
+      const r = (await reader.readAll()).slice(before);
+      return eventsOf(r).some((e) => e.kind === "reports.not-queued") && reportsOf(r, "posture").length && reportsOf(r, "inventory").length ? r : null;
+    }, "the loss reported and the snapshots re-sent");
+    const lost = eventsOf(after).find((e) => e.kind === "reports.not-queued")!;
+    expect(lost.level).toBe("error");
+    expect(lost.data?.lost).toMatchObject({ inventory: 1, models: 1, posture: 1 });
+    expect(reportsOf(after, "models").length).toBeGreaterThanOrEqual(1);
+    expect(service!.status().notQueued).toBe(0);
   });
 
   it("reports the events the runtime raises", async () => {
@@ -227,6 +279,18 @@ describe("AgentService against a private nats-server", () => {
     expect(runtime.benchmarks).toEqual([benchId]);
     const metrics = reportsOf(r, "metrics")[0];
     expect(metrics?.kind === "metrics" && metrics.body.models[0]?.requests).toBe(3);
+
+    // at most one benchmark at a time: a second one while the first runs is refused with the reason
+    const first = await serverCommand({ type: "benchmark", modelId: null, nPrompt: 8, nGen: 4, repetitions: 1 });
+    const second = await serverCommand({ type: "benchmark", modelId: null, nPrompt: 8, nGen: 4, repetitions: 1 });
+    const busy = await waitFor(async () => {
+      const all = (await reader.readAll()).slice(before);
+      const done = reportsOf(all, "benchmark").some((b) => b.kind === "benchmark" && b.body.commandId === first);
+      return done ? eventsOf(all).find((e) => e.kind === "command.benchmark.busy") ?? null : null;
+    }, "second benchmark refused");
+    expect(busy.data).toEqual({ commandId: second, running: first });
+    expect(runtime.benchmarks).toEqual([benchId, first]);
+    expect(runtime.maxConcurrent).toBe(1);
     await service.stop();
     service = null;
     expect(runtime.stopped).toBe(true);

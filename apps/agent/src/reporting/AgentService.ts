@@ -1,5 +1,6 @@
 import path from "node:path";
 import { redactNatsUrl, subjects, type ReportBody, type ReportKind, type TCommandV1, type TDeviceEventV1 } from "@fleet/protocol";
+import { CommandGate } from "../commands/CommandGate.js";
 import { CommandListener } from "../commands/CommandListener.js";
 import type { AgentConfig } from "../config/ZAgentConfig.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_SEC } from "../config/ZAgentConfig.js";
@@ -60,6 +61,11 @@ export class AgentService {
   private readonly timers: NodeJS.Timeout[] = [];
   private watcher: { close(): void } | null = null;
   private readonly pending = new Set<Promise<unknown>>();
+  /** reports that could not be queued (disk full, home unwritable) since the queue last accepted one, by kind */
+  private readonly notQueued = new Map<ReportKind, number>();
+  private lastQueueError: string | null = null;
+  /** the commandId of the benchmark running now: one at a time, it measures the whole machine */
+  private benchmarkRunning: string | null = null;
   private scanning: Promise<void> | null = null;
   private rescanQueued = false;
   private startedAt = 0;
@@ -93,6 +99,7 @@ export class AgentService {
       stream: config.commandsStream,
       logger,
       retryMs: tuning.commandRetryMs,
+      gate: await CommandGate.open({ home: config.home, logger }),
       onCommand: (c) => this.handleCommand(c),
       onRefused: (reason, detail) => this.sendEvent("warn", "command.refused", `refused a command: ${reason}`, { reason, detail }),
     });
@@ -135,12 +142,14 @@ export class AgentService {
   }
 
   /** For status output and tests. */
-  status(): { connected: boolean; queueDepth: number; published: number; uptimeSec: number } {
+  status(): { connected: boolean; queueDepth: number; published: number; uptimeSec: number; notQueued: number; lastQueueError: string | null } {
     return {
       connected: this.link?.connected ?? false,
       queueDepth: this.queue?.depth ?? 0,
       published: this.publisher?.publishedCount ?? 0,
       uptimeSec: this.startedAt ? (Date.now() - this.startedAt) / 1000 : 0,
+      notQueued: [...this.notQueued.values()].reduce((a, b) => a + b, 0),
+      lastQueueError: this.lastQueueError,
     };
   }
 
@@ -213,8 +222,8 @@ export class AgentService {
   private async sendIfChanged<K extends SnapshotKind>(kind: K, body: ReportBody<K>, force: boolean): Promise<void> {
     const fp = fingerprint(kind, body);
     if (!force && this.lastSent.get(kind) === fp) return;
-    await this.enqueue(kind, body);
-    this.lastSent.set(kind, fp);
+    // only once it is queued: a snapshot the queue refused is sent again (see recoverFromQueueFailure)
+    if (await this.enqueue(kind, body)) this.lastSent.set(kind, fp);
   }
 
   private async sendHeartbeat(): Promise<void> {
@@ -260,6 +269,13 @@ export class AgentService {
       await this.sendEvent("warn", "command.benchmark.unavailable", "benchmark requested but the local runtime is not running", { commandId: command.commandId });
       return;
     }
+    // Two at once would measure each other, and the device could be flooded with them: refuse, and say why.
+    if (this.benchmarkRunning) {
+      const running = this.benchmarkRunning;
+      await this.sendEvent("warn", "command.benchmark.busy", `benchmark refused: benchmark ${running} is still running`, { commandId: command.commandId, running });
+      return;
+    }
+    this.benchmarkRunning = command.commandId;
     // Not awaited: a benchmark takes minutes and must not hold up commands or reports.
     this.track(
       runtime
@@ -267,18 +283,40 @@ export class AgentService {
         .then((result) => this.enqueue("benchmark", result))
         .catch((err) =>
           this.sendEvent("error", "command.benchmark.failed", `benchmark failed: ${describeError(err)}`, { commandId: command.commandId }),
-        ),
+        )
+        .finally(() => (this.benchmarkRunning = null)),
     );
   }
 
-  private async enqueue<K extends ReportKind>(kind: K, body: ReportBody<K>): Promise<void> {
-    if (!this.signer) return;
+  /** Sign and queue a report; false when the queue refused it (counted, and reported once it accepts again). */
+  private async enqueue<K extends ReportKind>(kind: K, body: ReportBody<K>): Promise<boolean> {
+    if (!this.signer) return false;
     try {
       const m = await this.signer.enqueue(kind, body);
       this.log.debug({ kind, seq: m.seq }, "report queued");
     } catch (err) {
-      this.log.error({ kind, err: describeError(err) }, "report not queued");
+      this.notQueued.set(kind, (this.notQueued.get(kind) ?? 0) + 1);
+      this.lastQueueError = describeError(err);
+      this.log.error({ kind, err: this.lastQueueError, notQueued: Object.fromEntries(this.notQueued) }, "report not queued; the loss is reported when the queue accepts again");
+      return false;
     }
+    if (this.notQueued.size > 0) this.recoverFromQueueFailure();
+    return true;
+  }
+
+  /**
+   * The queue accepts again (space came back): tell the server what was lost and why, and send the current
+   * snapshots at once instead of at their next interval. Heartbeats and metrics windows are not re-created.
+   */
+  private recoverFromQueueFailure(): void {
+    const lost = Object.fromEntries(this.notQueued) as Partial<Record<ReportKind, number>>;
+    const error = this.lastQueueError;
+    this.notQueued.clear();
+    const total = Object.values(lost).reduce((a, b) => a + (b ?? 0), 0);
+    this.log.warn({ lost, error }, "the report queue accepts again");
+    this.track(this.sendEvent("error", "reports.not-queued", `${total} report(s) could not be queued: ${error ?? "unknown error"}`, { lost, error }));
+    if (lost.inventory) this.track(this.reportInventory(true));
+    if (lost.models || lost.posture) this.track(this.reportModels(true).then(() => this.reportPosture(true)));
   }
 
   private every(sec: number, fn: () => Promise<void>): void {
