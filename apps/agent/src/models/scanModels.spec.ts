@@ -58,6 +58,24 @@ describe("scanModels", () => {
     expect(third.report.models.find((m) => m.fileName === "cut.gguf")!.gguf?.architecture).toBe("llama");
   });
 
+  it("lists a file it cannot read as unreadable, with the reason, instead of leaving it out", async () => {
+    const file = path.join(modelsDir, "locked.gguf");
+    if (process.getuid?.() === 0) {
+      // root reads any mode: use a real file that fails on read (EIO at offset 0 of a process's own memory)
+      await fs.symlink("/proc/self/mem", file);
+    } else {
+      await fs.copyFile(TINY_MODEL, file);
+      await fs.chmod(file, 0o000);
+    }
+    const { report } = await scanModels(modelsDir, { cacheFile });
+    expect(ZModelsReportV1.parse(report)).toEqual(report);
+    expect(report.models.map((m) => m.fileName)).not.toContain("locked.gguf");
+    expect(report.unreadable).toEqual([{ path: file, fileName: "locked.gguf", error: expect.stringMatching(/^cannot read the file to hash it: (EIO|EACCES)/) }]);
+    // a readable scan has no unreadable list at all (older servers never see the field)
+    await fs.rm(file);
+    expect((await scanModels(modelsDir, { cacheFile })).report.unreadable).toBeUndefined();
+  });
+
   it("returns an empty report for a missing models dir", async () => {
     const { report, hashed } = await scanModels(path.join(root, "absent"), { cacheFile });
     expect(report.models).toEqual([]);

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { TInstalledModelV1, TModelsReportV1 } from "@fleet/protocol";
+import type { TInstalledModelV1, TModelsReportV1, TUnreadableModelV1 } from "@fleet/protocol";
 import { findModelFiles } from "./findModelFiles.js";
 import { hashModel } from "./hashModel.js";
 import { HashCache } from "./HashCache.js";
@@ -30,6 +30,7 @@ export async function scanModels(modelsDir: string, opts: ScanModelsOptions = {}
   await cache?.load();
   const files = await findModelFiles(modelsDir);
   const models: TInstalledModelV1[] = [];
+  const unreadable: TUnreadableModelV1[] = [];
   let hashed = 0;
   let cached = 0;
   const seen = new Set<string>();
@@ -48,8 +49,12 @@ export async function scanModels(modelsDir: string, opts: ScanModelsOptions = {}
       let sha256: string;
       try {
         sha256 = await hashModel(f.path);
-      } catch {
-        continue; // vanished or unreadable between listing and hashing: it will show up on the next scan if it is back
+      } catch (err) {
+        // Vanished between listing and hashing: really gone. Anything else (EACCES, EIO) is a file that is still
+        // there: report it as unreadable, or the server would take it for removed.
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+        unreadable.push({ path: f.path, fileName: path.basename(f.path), error: readErrorText(err) });
+        continue;
       }
       hashed++;
       const header = headers.get(f.path) ?? { gguf: null, error: "GGUF header was not read" };
@@ -70,5 +75,13 @@ export async function scanModels(modelsDir: string, opts: ScanModelsOptions = {}
     cache.retainOnly(seen);
     await cache.save();
   }
-  return { report: { modelsDir: path.resolve(modelsDir), models }, hashed, cached };
+  const report: TModelsReportV1 = { modelsDir: path.resolve(modelsDir), models };
+  if (unreadable.length > 0) report.unreadable = unreadable;
+  return { report, hashed, cached };
+}
+
+function readErrorText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = err instanceof Error ? err.message : String(err);
+  return `cannot read the file to hash it: ${code && !message.includes(code) ? `${code} ` : ""}${message}`.slice(0, 2000);
 }

@@ -171,6 +171,7 @@ export class AgentService {
     try {
       const { report, hashed } = await scanModels(this.opts.config.modelsDir, { cacheFile: path.join(this.opts.config.home, HASH_CACHE_FILE) });
       if (hashed) this.log.info({ hashed, models: report.models.length }, "hashed new or changed models");
+      if (report.unreadable?.length) this.log.warn({ unreadable: report.unreadable }, "model files that cannot be read are reported as unreadable");
       this.lastModels = report.models.map((m) => ({ sha256: m.sha256, fileName: m.fileName }));
       await this.sendIfChanged("models", report, force);
     } catch (err) {
