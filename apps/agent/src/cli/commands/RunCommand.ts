@@ -33,7 +33,7 @@ export function runCommand(io: CliIo): Command {
         },
         config: config.runtime,
         modelsDir: config.modelsDir,
-        apiToken: apiTokenFromState(config.home, state.localApiToken),
+        apiToken: apiTokenFromState(config.home, state.localApiToken, { logger }),
         sha256Of: sha256FromHashCache(config.modelsDir, path.join(config.home, HASH_CACHE_FILE)),
         knownGoodFile: knownGoodPath(config.home),
         logger: logger.child({ component: "runtime" }),
