@@ -13,6 +13,13 @@ import { ApiExposureError } from "./ApiExposureError.js";
 const TOKEN = "test-token-0123456789abcdef0123456789";
 const api = (o: Record<string, unknown> = {}) => ZLocalApiConfig.parse({ port: 0, corsOrigins: ["https://app.example.com"], ...o });
 
+async function expectError(res: Response, status: number, code: string, message?: RegExp) {
+  expect(res.status).toBe(status);
+  const body = ZErrorBody.parse(await res.json());
+  expect(body.error.code).toBe(code);
+  if (message) expect(body.error.message).toMatch(message);
+}
+
 describe("local inference API (real runtime, tiny model)", () => {
   let dir: string;
   let runtime: InferenceRuntime;
@@ -38,12 +45,6 @@ describe("local inference API (real runtime, tiny model)", () => {
   const auth = { Authorization: `Bearer ${TOKEN}` };
   const post = (path: string, body: unknown, headers: Record<string, string> = auth) =>
     fetch(base + path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
-  async function expectError(res: Response, status: number, code: string, message?: RegExp) {
-    expect(res.status).toBe(status);
-    const body = ZErrorBody.parse(await res.json());
-    expect(body.error.code).toBe(code);
-    if (message) expect(body.error.message).toMatch(message);
-  }
 
   it("listens on 127.0.0.1 only by default", () => {
     expect(ZLocalApiConfig.parse({}).host).toBe("127.0.0.1");
@@ -107,7 +108,9 @@ describe("local inference API (real runtime, tiny model)", () => {
   });
 
   it("bad JSON -> 400, unknown model -> 404, a path -> 400, too many tokens -> 400, oversized body -> 413", async () => {
-    await expectError(await post("/v1/completions", "{not json"), 400, "validation_failed", /not valid JSON/);
+    const badJson = await post("/v1/completions", "{not json");
+    expect(((await badJson.clone().json()) as { error: { message: string } }).error.message).toBe("request body is not valid JSON"); // no parser text echoed
+    await expectError(badJson, 400, "validation_failed", /not valid JSON/);
     await expectError(await post("/v1/completions", { model: "nope.gguf", prompt: "x" }), 404, "not_found", /not installed/);
     await expectError(await post("/v1/completions", { model: "/work/shared/models/llama-2-tiny-random.gguf", prompt: "x" }), 400, "validation_failed", /not a file path/);
     await expectError(await post("/v1/completions", { model: "../tiny.gguf", prompt: "x" }), 400, "validation_failed", /not a file path/);
@@ -144,6 +147,60 @@ describe("local inference API (real runtime, tiny model)", () => {
     expect(stats.requests).toBe(1);
     expect(stats.ttftMs!.p50).toBeGreaterThan(0);
     expect(stats.tpotMs!.p50).toBeGreaterThan(0);
+  });
+
+  it("a client that disconnects before its generation starts stops it (no run to max_tokens)", async () => {
+    const long = new LocalApiServer({ api: api({ maxTokens: 4000 }), token: () => TOKEN, backend: runtime, logger: quietLogger() });
+    const { port } = await long.start();
+    try {
+      runtime.takeMetrics();
+      const body = JSON.stringify({ model: "tiny.gguf", prompt: "Go on forever:", max_tokens: 4000 });
+      // send the whole request and leave at once: the server is still reading, parsing, resolving the model
+      await new Promise<void>((resolve) => {
+        const req = http.request({ host: "127.0.0.1", port, path: "/v1/completions", method: "POST", headers: { ...auth, "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } });
+        req.on("error", () => resolve());
+        req.end(body, () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      // the next request runs after the first is over (one generation at a time in the host)
+      const next = await fetch(`http://127.0.0.1:${port}/v1/completions`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify({ model: "tiny.gguf", prompt: "ok", max_tokens: 2 }) });
+      expect(next.status).toBe(200);
+      const stats = runtime.takeMetrics()!.models.find((m) => m.modelId === "tiny.gguf")!;
+      // the abandoned request generated nothing, or was cancelled within a few tokens
+      expect(stats.outputTokens).toBeLessThan(100);
+    } finally {
+      await long.stop();
+    }
+  });
+
+  it("an oversized body gets its 413 response before the connection closes", async () => {
+    const big = JSON.stringify({ model: "tiny.gguf", prompt: "x".repeat(2 * 1024 * 1024) });
+    // declared length over the limit, and a body streamed without a length (chunked): both read as 413 by fetch
+    await expectError(await post("/v1/completions", big), 413, "payload_too_large");
+    const chunked = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < 64; i++) c.enqueue(new TextEncoder().encode("x".repeat(32 * 1024)));
+        c.close();
+      },
+    });
+    const res = await fetch(`${base}/v1/completions`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: chunked, duplex: "half" } as RequestInit);
+    await expectError(res, 413, "payload_too_large");
+  });
+
+  it("IPv4-mapped loopback (::ffff:127.0.0.1, in either spelling) is a loopback Host", async () => {
+    for (const hostHeader of [`[::ffff:127.0.0.1]:${server.address()!.port}`, `[::ffff:7f00:1]:${server.address()!.port}`]) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${base}/v1/models`, { headers: { ...auth, Host: hostHeader } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      expect(status).toBe(200);
+    }
   });
 
   it("a generation past the request timeout is stopped -> 504", async () => {
@@ -190,7 +247,68 @@ describe("local API exposure and rate limit", () => {
     await s.stop();
   });
 
-  it("rate limits per client -> 429 with Retry-After", async () => {
+  it("requests without a valid token never use up the owner's budget; failed authentication is throttled on its own", async () => {
+    const s = new LocalApiServer({ api: api({ rateLimitPerMinute: 3 }), token: () => TOKEN, backend, logger: quietLogger(), authFailuresPerMinute: 5 });
+    const { port } = await s.start();
+    try {
+      const get = async (headers: Record<string, string> = {}) => {
+        const res = await fetch(`http://127.0.0.1:${port}/health`, { headers });
+        await res.body?.cancel();
+        return res.status;
+      };
+      const anonymous: number[] = [];
+      for (let i = 0; i < 120; i++) anonymous.push(await get(i % 2 ? {} : { Authorization: "Bearer wrong-token-0123456789" }));
+      expect(anonymous.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      expect(new Set(anonymous.slice(5))).toEqual(new Set([429]));
+      // the owner is not locked out: its token has its own budget (3 a minute here)
+      const owner = [];
+      for (let i = 0; i < 4; i++) owner.push(await get({ Authorization: `Bearer ${TOKEN}` }));
+      expect(owner).toEqual([503, 503, 503, 429]);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("refuses cross-site browser requests (Sec-Fetch-Site) unless the origin is allowed", async () => {
+    const s = new LocalApiServer({ api: api(), token: () => TOKEN, backend, logger: quietLogger() });
+    const { port } = await s.start();
+    try {
+      const url = `http://127.0.0.1:${port}/health`;
+      // what a page elsewhere loading <img src=…/health> sends: no Origin, Sec-Fetch-Site cross-site
+      await expectError(await fetch(url, { headers: { Authorization: `Bearer ${TOKEN}`, "Sec-Fetch-Site": "cross-site" } }), 403, "forbidden", /cross-site/);
+      expect((await fetch(url, { headers: { Authorization: `Bearer ${TOKEN}`, "Sec-Fetch-Site": "cross-site", Origin: "https://app.example.com" } })).status).toBe(503);
+      expect((await fetch(url, { headers: { Authorization: `Bearer ${TOKEN}`, "Sec-Fetch-Site": "same-origin" } })).status).toBe(503);
+      expect((await fetch(url, { headers: { Authorization: `Bearer ${TOKEN}`, "Sec-Fetch-Site": "none" } })).status).toBe(503);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("a failed generation answers without file paths or the inner error text", async () => {
+    const failing = {
+      status: () => ({ state: "ready" as const, activeModel: "tiny.gguf", loadProgress: 1 }),
+      servableModels: async () => [{ id: "tiny.gguf", path: "/secret/models/tiny.gguf", sizeBytes: 1, mtimeMs: 0 }],
+      generate: async () => Promise.reject(new Error("ENOENT: no such file or directory, open '/secret/models/tiny.gguf'")),
+    };
+    const s = new LocalApiServer({ api: api(), token: () => TOKEN, backend: failing, logger: quietLogger() });
+    const { port } = await s.start();
+    try {
+      for (const stream of [false, true]) {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/completions`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ model: "tiny.gguf", prompt: "x", stream }),
+        });
+        const text = await res.text();
+        expect(text).toContain("generation failed");
+        expect(text).not.toMatch(/secret|ENOENT|\.gguf'/);
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("rate limits per token -> 429 with Retry-After", async () => {
     const s = new LocalApiServer({ api: api({ rateLimitPerMinute: 3 }), token: () => TOKEN, backend, logger: quietLogger() });
     const { port } = await s.start();
     const statuses: number[] = [];

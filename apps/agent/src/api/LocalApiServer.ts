@@ -18,16 +18,23 @@ export interface LocalApiServerOptions {
   token: () => string | null;
   backend: ApiBackend;
   logger: Logger;
+  /** failed authentications allowed per client and minute (default AUTH_FAILURES_PER_MINUTE) */
+  authFailuresPerMinute?: number;
 }
+
+/** Enough for a person mistyping a token; a process guessing tokens is slowed to a crawl. */
+export const AUTH_FAILURES_PER_MINUTE = 30;
 
 /** The OpenAI-compatible local inference API (node:http, no framework: the surface is small and security-critical). */
 export class LocalApiServer {
   private server: http.Server | null = null;
   private readonly limiter: RateLimiter;
+  private readonly authFailures: RateLimiter;
   private readonly loopbackBind: boolean;
 
   constructor(private readonly opts: LocalApiServerOptions) {
     this.limiter = new RateLimiter(opts.api.rateLimitPerMinute);
+    this.authFailures = new RateLimiter(opts.authFailuresPerMinute ?? AUTH_FAILURES_PER_MINUTE);
     this.loopbackBind = isLoopbackHost(opts.api.host);
   }
 
@@ -59,12 +66,13 @@ export class LocalApiServer {
     res.setHeader("Cache-Control", "no-store");
     const started = Date.now();
     try {
-      if (guardRequest(req, res, { api: this.opts.api, loopbackBind: this.loopbackBind, token: this.opts.token(), limiter: this.limiter })) return;
+      if (guardRequest(req, res, { api: this.opts.api, loopbackBind: this.loopbackBind, token: this.opts.token(), limiter: this.limiter, authFailures: this.authFailures })) return;
       await this.route(req, res);
     } catch (err) {
       const e = err instanceof HttpError ? err : new HttpError(500, ErrorCode.Internal, "internal error");
       if (!(err instanceof HttpError)) this.opts.logger.error({ err }, "local API handler failed");
-      // drain nothing more: an oversized body must not be read to its end
+      // An oversized body: answer at once and close after it. Node discards the rest of the body meanwhile
+      // (bounded by requestTimeout), so the client reads the 413 instead of a connection reset.
       if (e.status === 413) res.setHeader("Connection", "close");
       sendError(res, e);
     } finally {
@@ -90,9 +98,9 @@ export class LocalApiServer {
         });
       }
       case "POST /v1/chat/completions":
-        return handleGeneration("chat", req, res, this.opts.backend, this.opts.api);
+        return handleGeneration("chat", req, res, this.opts.backend, this.opts.api, this.opts.logger);
       case "POST /v1/completions":
-        return handleGeneration("completion", req, res, this.opts.backend, this.opts.api);
+        return handleGeneration("completion", req, res, this.opts.backend, this.opts.api, this.opts.logger);
       default:
         throw new HttpError(404, ErrorCode.NotFound, `no route ${key}`);
     }

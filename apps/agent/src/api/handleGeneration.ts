@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ErrorCode, errorBody } from "@fleet/protocol";
+import type { Logger } from "../logger.js";
 import type { LocalApiConfig } from "../runtime/config.js";
 import type { GenerationInput } from "../runtime/InferenceRuntime.js";
 import { RuntimeError } from "../runtime/errors.js";
@@ -23,7 +24,13 @@ function parse(kind: Kind, body: unknown) {
 }
 
 /** POST /v1/chat/completions and /v1/completions, JSON or server-sent events. */
-export async function handleGeneration(kind: Kind, req: IncomingMessage, res: ServerResponse, backend: ApiBackend, api: LocalApiConfig): Promise<void> {
+export async function handleGeneration(kind: Kind, req: IncomingMessage, res: ServerResponse, backend: ApiBackend, api: LocalApiConfig, logger: Logger): Promise<void> {
+  // A client that goes away stops its generation, also when it leaves before the generation started (while
+  // the body was read or the model resolved): so listen from the very start.
+  const ctl = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) ctl.abort();
+  });
   const body = parse(kind, await readJsonBody(req, api.maxBodyBytes));
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? api.maxTokens;
   if (maxTokens > api.maxTokens) {
@@ -48,16 +55,11 @@ export async function handleGeneration(kind: Kind, req: IncomingMessage, res: Se
   const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const object = kind === "chat" ? "chat.completion" : "text_completion";
-  const ctl = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     ctl.abort();
   }, api.requestTimeoutMs);
-  // a client that goes away stops its generation
-  res.on("close", () => {
-    if (!res.writableFinished) ctl.abort();
-  });
 
   const stream = body.stream === true;
   const sse = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
@@ -65,6 +67,10 @@ export async function handleGeneration(kind: Kind, req: IncomingMessage, res: Se
     kind === "chat"
       ? { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: delta === null ? {} : first ? { role: "assistant", content: delta } : { content: delta }, finish_reason: finish }] }
       : { id, object: "text_completion", created, model, choices: [{ index: 0, text: delta ?? "", logprobs: null, finish_reason: finish }] };
+  if (ctl.signal.aborted) {
+    clearTimeout(timer);
+    return; // the client is gone: nobody to answer, nothing to generate
+  }
   if (stream) {
     res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", Connection: "keep-alive", "X-Accel-Buffering": "no" });
     res.flushHeaders();
@@ -92,12 +98,14 @@ export async function handleGeneration(kind: Kind, req: IncomingMessage, res: Se
     const choice = kind === "chat" ? { index: 0, message: { role: "assistant", content: r.text }, finish_reason: finish } : { index: 0, text: r.text, logprobs: null, finish_reason: finish };
     sendJson(res, 200, { id, object, created, model, choices: [choice], usage });
   } catch (err) {
+    // Inner error text (paths, host messages) goes to the log only; the client gets a fixed sentence.
+    if (!(err instanceof HttpError)) logger.error({ err }, "generation failed");
     const e =
       err instanceof HttpError
         ? err
         : err instanceof RuntimeError && err.code === "no_model"
-          ? new HttpError(503, ErrorCode.Unavailable, err.message)
-          : new HttpError(500, ErrorCode.Internal, `generation failed: ${err instanceof Error ? err.message : String(err)}`);
+          ? new HttpError(503, ErrorCode.Unavailable, "no model is loaded")
+          : new HttpError(500, ErrorCode.Internal, "generation failed");
     if (!stream) throw e;
     // headers are sent: report the error in-band, as OpenAI-compatible servers do
     sse(errorBody(e.code, e.message));

@@ -17,7 +17,8 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch (err) {
-    throw new HttpError(400, ErrorCode.ValidationFailed, `request body is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // the parser's message quotes the body back; say what is wrong, not what was sent
+    throw new HttpError(400, ErrorCode.ValidationFailed, "request body is not valid JSON");
   }
 }
