@@ -15,6 +15,7 @@ import { CatalogUpdater } from "./CatalogUpdater.js";
 import { ZUpdateConfig } from "./config.js";
 import { TufTestRepo } from "./testing/TufTestRepo.js";
 import { UpdateEvent } from "./UpdateEvent.js";
+import { DOWNLOADS_DIR } from "./UpdateManager.js";
 
 const GiB = 1024 ** 3;
 
@@ -51,13 +52,13 @@ describe("CatalogUpdater: signed assignments from the KV bucket", () => {
     desired: { target, sha256: sha(tiny), length: tiny.length },
     revokedSha256: [],
   });
-  const newUpdater = () =>
+  const newUpdater = (over: Record<string, unknown> = {}) =>
     new CatalogUpdater({
       home: path.join(root, "home"),
       modelsDir: path.join(root, "models"),
       serverUrl,
       state: { ...identity.state, catalogTrustedRoot: repo.trustedRoot, assignmentBucket: DEFAULT_ASSIGNMENT_BUCKET },
-      config: ZUpdateConfig.parse({ diskMarginBytes: 0 }),
+      config: ZUpdateConfig.parse({ diskMarginBytes: 0, ...over }),
       runtime,
       logger: quietLogger(),
     });
@@ -95,6 +96,7 @@ describe("CatalogUpdater: signed assignments from the KV bucket", () => {
     repo.publish([
       { name: "tiny-1.gguf", bytes: tiny, custom },
       { name: "tiny-2.gguf", bytes: tiny, custom },
+      { name: "tiny-3.gguf", bytes: tiny, custom },
     ]);
   });
   afterAll(async () => {
@@ -145,5 +147,32 @@ describe("CatalogUpdater: signed assignments from the KV bucket", () => {
     expect(runtime.status().activeModel).toBe("tiny-2.gguf");
     expect(updater.store.value).toMatchObject({ version: 2, done: true });
     expect(reports.filter((r) => r.assignmentVersion === 1 && r.state === "active")).toHaveLength(1);
+  });
+
+  it("a download hanging when the agent stops ends at once, and resumes after the restart from the bytes on disk", async () => {
+    await updater.stop();
+    const half = Math.floor(tiny.length / 2);
+    repo.artifactMode = { kind: "stall-after", bytes: half };
+    // the server hangs mid-file and the stall timeout is long: only stopping the agent ends this attempt
+    updater = newUpdater({ stallTimeoutSec: 600, retrySec: 3600 });
+    await updater.start(sink);
+    await updater.attach(deviceNc);
+    await kv.put(identity.state.deviceId, await signAssignment(assignment(3, "tiny-3.gguf"), identity.serverPrivateKey));
+    const part = path.join(root, "models", DOWNLOADS_DIR, `tiny-3.gguf.${sha(tiny).slice(0, 16)}.part`);
+    await waitFor(async () => (await fs.stat(part).catch(() => null))?.size === half, "half the file on disk", 30_000);
+    const t0 = Date.now();
+    await updater.stop();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(updater.store.value).toMatchObject({ version: 3, done: false });
+
+    repo.artifactMode = { kind: "normal" };
+    updater = newUpdater();
+    await updater.start(sink); // resumes the unfinished assignment before any NATS message
+    await waitFor(() => reports.find((r) => r.assignmentVersion === 3 && r.state === "active"), "v3 active after the restart", 30_000);
+    expect(repo.artifactLog.filter((l) => l.target === "tiny-3.gguf")).toEqual([
+      { target: "tiny-3.gguf", range: null, status: 200 },
+      { target: "tiny-3.gguf", range: `bytes=${half}-`, status: 206 },
+    ]);
+    expect(runtime.status().activeModel).toBe("tiny-3.gguf");
   });
 });

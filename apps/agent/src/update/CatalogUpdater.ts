@@ -38,6 +38,7 @@ export class CatalogUpdater {
   private retryTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private readonly abort = new AbortController();
 
   constructor(private readonly opts: CatalogUpdaterOptions) {
     this.store = AssignmentStore.at(opts.home);
@@ -85,6 +86,7 @@ export class CatalogUpdater {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort(new Error("agent stopping"));
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.watcher?.stop();
@@ -108,9 +110,10 @@ export class CatalogUpdater {
     this.running = this.running.then(async () => {
       if (this.stopped || this.store.value.version !== a.version) return; // superseded while waiting
       try {
-        const outcome = await this.manager!.apply(a);
-        if (outcome === "retry" && !this.stopped) {
-          this.retryTimer = setTimeout(() => this.schedule(a), this.opts.config.retrySec * 1000);
+        const outcome = await this.manager!.apply(a, this.abort.signal);
+        if (outcome === "retry") {
+          // not done: a restart resumes it too
+          if (!this.stopped) this.retryTimer = setTimeout(() => this.schedule(a), this.opts.config.retrySec * 1000);
           return;
         }
         if (this.store.value.version === a.version) await this.store.save({ ...this.store.value, done: true });

@@ -44,7 +44,8 @@ export type ApplyOutcome = "done" | "retry";
 export class UpdateManager {
   constructor(private readonly opts: UpdateManagerOptions) {}
 
-  async apply(a: TAssignmentV1): Promise<ApplyOutcome> {
+  /** `signal` (agent shutdown) ends a download in progress; what arrived stays for the next attempt. */
+  async apply(a: TAssignmentV1, signal?: AbortSignal): Promise<ApplyOutcome> {
     await this.revoke(a.revokedSha256);
     if (a.action === "clear" || a.desired === null) {
       if (a.action === "rollback") await this.opts.runtime.loadConfigured();
@@ -52,7 +53,7 @@ export class UpdateManager {
       return "done";
     }
     try {
-      const selfTest = await this.install(a, a.desired);
+      const selfTest = await this.install(a, a.desired, signal);
       this.report(a, a.action === "rollback" ? "rolled_back" : "active", { selfTest });
       await this.collect(a.desired.target);
       return "done";
@@ -68,7 +69,7 @@ export class UpdateManager {
     }
   }
 
-  private async install(a: TAssignmentV1, desired: TAssignedTargetV1): Promise<TSelfTestV1 | null> {
+  private async install(a: TAssignmentV1, desired: TAssignedTargetV1, signal?: AbortSignal): Promise<TSelfTestV1 | null> {
     const { runtime, modelsDir } = this.opts;
     this.report(a, "pending", { bytesTotal: desired.length });
     const catalog = await openCatalog({ metadataDir: path.join(this.opts.home, "tuf"), serverUrl: this.opts.serverUrl, trustedRoot: this.opts.trustedRoot, fetcher: this.opts.fetcher });
@@ -98,6 +99,7 @@ export class UpdateManager {
         length: desired.length,
         fetcher: this.opts.fetcher,
         stallTimeoutMs: this.opts.config.stallTimeoutSec * 1000,
+        signal,
         onProgress: (done) => {
           if (Date.now() - lastReport < 1000 && done < desired.length) return;
           lastReport = Date.now();

@@ -30,6 +30,7 @@ export async function downloadResumable(opts: DownloadOptions): Promise<void> {
     offset = 0;
   }
   if (offset === opts.length) return;
+  if (opts.signal?.aborted) throw new UpdateError(UpdateFailure.DownloadFailed, "download not started: the agent is stopping");
   const ctl = new AbortController();
   const abortOuter = () => ctl.abort(opts.signal?.reason);
   opts.signal?.addEventListener("abort", abortOuter, { once: true });
