@@ -67,4 +67,17 @@ describe("requested benchmark runs", () => {
     expect(oldRun.result).toEqual({ error: "no result within 120 minutes of the request" });
     expect((await t.db.prisma.benchmarkRun.findUniqueOrThrow({ where: { id: recent.id } })).status).toBe("requested");
   });
+
+  it("a command the broker does not take: the run is recorded as failed and the answer says so", async () => {
+    const dev = await t.enrollDevice("no-broker");
+    await t.nats.stop();
+    try {
+      const res = await t.admin(`/api/v1/devices/${dev.id}/benchmarks`, { method: "POST", body: "{}" });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/recorded as failed/);
+      expect((await t.db.prisma.benchmarkRun.findFirstOrThrow({ where: { deviceId: dev.id } })).status).toBe("failed");
+    } finally {
+      await t.nats.start();
+    }
+  });
 });
