@@ -66,8 +66,10 @@ describe("revocation across server instances", () => {
     await waitFor(async () => (await rejected("unknown_device")) === before + 1, "B rejected the revoked device's report");
     expect(await b.db.prisma.processedMessage.findUnique({ where: { msgId: late.msgId } })).toBeNull();
     // Refused by the signature check ("no active device"), not only by the store's state re-check.
-    const audit = await b.db.prisma.auditLog.findFirst({ where: { action: "report.rejected", targetId: dev.id }, orderBy: { at: "desc" } });
-    expect(audit?.details).toMatchObject({ reason: "unknown_device", detail: `no active device ${dev.id}` });
+    // (audited aggregated: an unknown device id is anyone's to invent, so its row is per reason, with the last sample)
+    // the audit row is written right after the metric counts the refusal: wait for it
+    const audit = await waitFor(() => b.db.prisma.auditLog.findFirst({ where: { action: "report.rejected", details: { path: ["reason"], equals: "unknown_device" } } }), "the refusal audited");
+    expect(audit?.details).toMatchObject({ reason: "unknown_device", last: { detail: `no active device ${dev.id}`, deviceId: dev.id } });
     expect(bKeys.has(dev.id)).toBe(false);
   });
 });

@@ -95,7 +95,6 @@ export class ReportsService {
   }
 
   private async reject(msg: IncomingMessage, deviceId: string | null, reason: RejectReason, detail: string, log: Logger): Promise<IngestOutcome> {
-    this.metrics.reportsRejected.inc({ reason });
     log.warn({ reason, detail, deviceId }, "report rejected");
     this.events.publish(FleetEvent.ReportRejected, deviceId, { reason, detail, subject: msg.subject });
     try {
@@ -104,6 +103,8 @@ export class ReportsService {
       // The rejection stands even if the audit row cannot be written now; the log line above keeps it.
       log.error({ err, reason }, "could not write the audit row of a rejected report");
     }
+    // counted after the audit write: whoever sees the count (a test, an alert) finds the audit row there
+    this.metrics.reportsRejected.inc({ reason });
     return { outcome: "rejected", reason, detail };
   }
 
