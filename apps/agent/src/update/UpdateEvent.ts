@@ -1,7 +1,6 @@
 /** Device event kinds the update path reports (ZDeviceEventV1.kind); the one list to search for them. */
 export const UpdateEvent = {
   AssignmentRefused: "update.assignment.refused",
-  AssignmentUnreadable: "update.assignment.unreadable",
   RevokedRemoved: "update.revoked.removed",
   RevokedKept: "update.revoked.kept",
   Collected: "update.collected",

@@ -290,6 +290,7 @@ describe("UpdateManager: safe install from the TUF catalog", () => {
   it("keeps the configured number of previous catalog versions and removes older ones, never the serving model", async () => {
     reports.length = 0;
     events.length = 0;
+    await fs.writeFile(path.join(modelsDir, DOWNLOADS_DIR, "abandoned-1.gguf.0123456789abcdef.part"), "partial bytes of a target no longer assigned");
     repo.publish([target("stall-1.gguf", tiny), target("tiny-1.gguf", tiny), target("new-1.gguf", tiny)]);
     await (await manager({ keepPreviousVersions: 1 })).apply(assignment("new-1.gguf", tiny));
     expect(last()).toMatchObject({ state: "active", target: "new-1.gguf" });
@@ -298,6 +299,8 @@ describe("UpdateManager: safe install from the TUF catalog", () => {
     expect(await exists(path.join(modelsDir, "stall-1.gguf"))).toBe(true);
     expect(await exists(path.join(modelsDir, "tiny.gguf"))).toBe(true); // not a catalog install: never collected
     expect(events.filter((e) => e.kind === "update.collected").map((e) => e.message)).toEqual([expect.stringMatching(/^removed tiny-1\.gguf/)]);
+    // a partial download of a target no longer assigned is collected too
+    expect(await fs.readdir(path.join(modelsDir, DOWNLOADS_DIR))).toEqual([]);
   });
 
   it("a rollback to a version still on disk re-checks the catalog and switches without downloading", async () => {

@@ -173,8 +173,15 @@ export class UpdateManager {
     }
   }
 
-  /** Keep the serving target and keepPreviousVersions older catalog installs; remove the rest (never the serving model). */
+  /**
+   * Keep the serving target and keepPreviousVersions older catalog installs; remove the rest (never the serving model)
+   * and partial downloads of targets no longer wanted.
+   */
   private async collect(current: string): Promise<void> {
+    const partDir = path.join(this.opts.modelsDir, DOWNLOADS_DIR);
+    for (const name of await fs.readdir(partDir).catch(() => [] as string[])) {
+      if (!name.startsWith(`${current}.`)) await fs.rm(path.join(partDir, name), { force: true });
+    }
     const serving = this.opts.runtime.status().activeModel;
     const older = this.opts.ledger.installed.filter((e) => e.target !== current && e.target !== serving);
     const excess = older.slice(0, Math.max(0, older.length - this.opts.config.keepPreviousVersions));
