@@ -1,4 +1,5 @@
 import { Inject, Injectable } from "@nestjs/common";
+import type { DeviceAssignment } from "@fleet/db";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
 
@@ -52,12 +53,12 @@ export class AssignmentsRepository {
     }
   }
 
-  get(deviceId: string) {
+  get(deviceId: string): Promise<DeviceAssignment | null> {
     return this.db.deviceAssignment.findUnique({ where: { deviceId } });
   }
 
   /** Current assignments that expire before `before` (re-issued so an offline device never finds an expired one). */
-  expiringBefore(before: Date, limit: number) {
+  expiringBefore(before: Date, limit: number): Promise<DeviceAssignment[]> {
     return this.db.deviceAssignment.findMany({ where: { expiresAt: { lt: before }, jws: { not: "" } }, orderBy: { expiresAt: "asc" }, take: limit });
   }
 
