@@ -16,7 +16,7 @@ export interface CommandListenerOptions {
   /** act on a verified command; errors are logged, the command is still acked (it will not get better by redelivery) */
   onCommand: (command: TCommandV1) => Promise<void>;
   /** a message that failed verification; it is terminated, never redelivered */
-  onRefused: (reason: string, detail: string) => Promise<void>;
+  onRefused: (reason: string, detail: string, commandId?: string) => Promise<void>;
   /** wait between attempts while the command stream or this device's consumer does not exist yet */
   retryMs?: number;
   /** validity window and run-once check of a verified command (CommandGate); its refusals go to onRefused */
@@ -80,7 +80,7 @@ export class CommandListener {
           if (!admitted.ok) {
             this.log.warn({ reason: admitted.reason, detail: admitted.detail, commandId: opened.value.commandId }, "refused a command");
             m.term();
-            await this.opts.onRefused(admitted.reason, admitted.detail).catch(() => {});
+            await this.opts.onRefused(admitted.reason, admitted.detail, opened.value.commandId).catch(() => {});
             continue;
           }
           m.ack();

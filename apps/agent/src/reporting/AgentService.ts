@@ -101,7 +101,8 @@ export class AgentService {
       retryMs: tuning.commandRetryMs,
       gate: await CommandGate.open({ home: config.home, logger }),
       onCommand: (c) => this.handleCommand(c),
-      onRefused: (reason, detail) => this.sendEvent("warn", "command.refused", `refused a command: ${reason}`, { reason, detail }),
+      onRefused: (reason, detail, commandId) =>
+        this.sendEvent("warn", "command.refused", `refused a command: ${reason}`, commandId ? { reason, detail, commandId } : { reason, detail }),
     });
     this.log.info({ queueDepth: this.queue.depth, natsUrl: redactNatsUrl(this.natsUrl), prefix: this.prefix }, "agent starting");
     this.link.onConnect(() => this.track(this.sendHeartbeat()));

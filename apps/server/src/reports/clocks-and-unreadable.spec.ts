@@ -68,6 +68,26 @@ describe("requested benchmark runs", () => {
     expect((await t.db.prisma.benchmarkRun.findUniqueOrThrow({ where: { id: recent.id } })).status).toBe("requested");
   });
 
+  it("a run the agent refused (busy, expired) fails as soon as its event arrives; a replay refusal does not fail it", async () => {
+    const dev = await t.enrollDevice("refused-run");
+    const request = async () => ((await (await t.admin(`/api/v1/devices/${dev.id}/benchmarks`, { method: "POST", body: "{}" })).json()) as { commandId: string }).commandId;
+    const [busy, expired, replayed] = [await request(), await request(), await request()];
+    const at = new Date().toISOString();
+    const report = dev.report("events", {
+      events: [
+        { at, level: "warn", kind: "command.benchmark.busy", message: "benchmark refused: benchmark x is still running", data: { commandId: busy, running: "x" } },
+        { at, level: "warn", kind: "command.refused", message: "refused a command: expired", data: { reason: "expired", detail: "expired at …", commandId: expired } },
+        { at, level: "warn", kind: "command.refused", message: "refused a command: replayed", data: { reason: "replayed", detail: "already ran", commandId: replayed } },
+      ],
+    });
+    await publishAndWait(dev, report);
+    const status = async (commandId: string) => (await t.db.prisma.benchmarkRun.findUniqueOrThrow({ where: { commandId } })).status;
+    expect(await status(busy)).toBe("failed");
+    expect(await status(expired)).toBe("failed");
+    expect(await status(replayed)).toBe("requested");
+    expect((await t.db.prisma.benchmarkRun.findUniqueOrThrow({ where: { commandId: busy } })).result).toEqual({ error: "benchmark refused: benchmark x is still running" });
+  });
+
   it("a command the broker does not take: the run is recorded as failed and the answer says so", async () => {
     const dev = await t.enrollDevice("no-broker");
     await t.nats.stop();

@@ -103,10 +103,23 @@ export async function writePosture({ tx, deviceId, msgId }: Ctx, p: ReportBody<"
   });
 }
 
+/** Device events that say a requested benchmark will never report a result (the agent refused or failed it). */
+const BENCHMARK_ENDED = new Set(["command.benchmark.busy", "command.benchmark.unavailable", "command.benchmark.failed", "command.refused"]);
+
 export async function writeEvents({ tx, deviceId, msgId }: Ctx, rep: ReportBody<"events">): Promise<void> {
   await tx.deviceEvent.createMany({
     data: rep.events.map((e, idx) => ({ deviceId, msgId, idx, at: new Date(e.at), level: e.level, kind: e.kind, message: e.message, data: e.data ? json(e.data) : undefined })),
   });
+  // The run fails now rather than at the read-time deadline. Not on "replayed": that is a second delivery of a
+  // command whose first delivery may still be running. Only this device's requested runs are touched.
+  for (const e of rep.events) {
+    const commandId = e.data?.commandId;
+    if (!BENCHMARK_ENDED.has(e.kind) || typeof commandId !== "string" || e.data?.reason === "replayed") continue;
+    await tx.benchmarkRun.updateMany({
+      where: { commandId, deviceId, status: "requested" },
+      data: { status: "failed", completedAt: new Date(e.at), result: json({ error: e.message }) },
+    });
+  }
 }
 
 export async function writeMetrics({ tx, deviceId, msgId }: Ctx, rep: ReportBody<"metrics">): Promise<void> {
