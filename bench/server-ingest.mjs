@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { exampleInventory, exampleModels, generateSigningKeyPair, importPrivateJwk, signReport, subjects } from "@fleet/protocol";
+import { deviceInboxPrefix, exampleInventory, exampleModels, generateSigningKeyPair, importPrivateJwk, signReport, subjects } from "@fleet/protocol";
 import { enrollmentToken, importFromServer, startInfra, startServerChild } from "./lib/benchServices.mjs";
 import { percentile } from "./lib/percentile.mjs";
 import { procStats } from "./lib/procStats.mjs";
@@ -20,7 +20,7 @@ const REPORTS = Number(process.env.BENCH_REPORTS ?? 40);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const progress = (msg) => console.log(`[server-ingest] ${msg}`);
 const MB = 2 ** 20;
-const { connect } = await importFromServer("nats");
+const { connect, jwtAuthenticator, nkeys } = await importFromServer("nats");
 
 /** Report i of a device: 3 of 5 are heartbeats, 1 an inventory with two GPUs, 1 a models report with three files. */
 function bodyFor(i, hostname) {
@@ -48,14 +48,17 @@ function bodyFor(i, hostname) {
 async function enrollDevice(serverUrl, natsUrl, n) {
   const { publicJwk, privateJwk } = await generateSigningKeyPair();
   const hostname = `ws-bench-${String(n).padStart(3, "0")}`;
+  // as the agent: its own NATS nkey, a user JWT for it from the server (NATS runs with per-device identity)
+  const natsUser = nkeys.createUser();
   const res = await fetch(`${serverUrl}/api/v1/enroll`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: await enrollmentToken(serverUrl), publicKeyJwk: publicJwk, hostname, agentVersion: "0.1.0" }),
+    body: JSON.stringify({ token: await enrollmentToken(serverUrl), publicKeyJwk: publicJwk, hostname, agentVersion: "0.1.0", natsUserKey: natsUser.getPublicKey() }),
   });
   if (res.status !== 201) throw new Error(`enroll: HTTP ${res.status} ${await res.text()}`);
   const enrollment = await res.json();
-  const nc = await connect({ servers: natsUrl, name: hostname });
+  const auth = enrollment.natsUserJwt ? { authenticator: jwtAuthenticator(enrollment.natsUserJwt, natsUser.getSeed()), inboxPrefix: deviceInboxPrefix(enrollment.deviceId) } : {};
+  const nc = await connect({ servers: natsUrl, name: hostname, ...auth });
   return { id: enrollment.deviceId, hostname, subj: subjects(enrollment.subjectPrefix), key: await importPrivateJwk(privateJwk), nc, js: nc.jetstream() };
 }
 

@@ -4,8 +4,9 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSigningKeyPair, importPrivateJwk, MAX_REPORT_BYTES, exampleHeartbeat } from "@fleet/protocol";
+import { generateSigningKeyPair, importPrivateJwk, MAX_REPORT_BYTES, exampleHeartbeat, subjects } from "@fleet/protocol";
 import { waitFor } from "@fleet/test-utils";
 import { startTestServer, type TestServer } from "./support/server.js";
 import { startLocalAgent, type LocalAgent } from "./support/localAgent.js";
@@ -34,6 +35,21 @@ describe("security at the boundaries", () => {
     );
     await fs.rm(home, { recursive: true, force: true });
     return r;
+  };
+
+  /**
+   * A report on another device's subject. NATS with per-device identity refuses it from the device itself; it is then
+   * sent as it could arrive on a NATS without that (or published before a revocation), and the server must refuse it too.
+   */
+  const onOtherSubject = async (from: Awaited<ReturnType<TestServer["enrollDevice"]>>, data: string, deviceId: string) => {
+    if (srv.nats.keysFile) {
+      if (deviceId !== from.id) await expect(from.publishRaw("heartbeat", data, deviceId)).rejects.toThrow(/permissions violation/i);
+      const nc = await connect(srv.nats.connectOptions());
+      await nc.jetstream().publish(subjects(srv.config.subjectPrefix).report(deviceId, "heartbeat"), new TextEncoder().encode(data));
+      await nc.close();
+    } else {
+      await from.publishRaw("heartbeat", data, deviceId);
+    }
   };
 
   beforeAll(async () => {
@@ -73,9 +89,9 @@ describe("security at the boundaries", () => {
     // forged: claims to be the real agent (kid and payload), signed with a key that is not the agent's
     const forger = await importPrivateJwk((await generateSigningKeyPair()).privateJwk);
     const forged = mallory.report("heartbeat", exampleHeartbeat, { deviceId: agent.state.deviceId });
-    await mallory.publishRaw("heartbeat", await mallory.sign(forged, forger), agent.state.deviceId);
+    await onOtherSubject(mallory, await mallory.sign(forged, forger), agent.state.deviceId);
     // wrong device: mallory's own valid signature, published on the agent's subject
-    await mallory.publishRaw("heartbeat", await mallory.sign(mallory.report("heartbeat", exampleHeartbeat)), agent.state.deviceId);
+    await onOtherSubject(mallory, await mallory.sign(mallory.report("heartbeat", exampleHeartbeat)), agent.state.deviceId);
     // malformed
     await mallory.publishRaw("inventory", "{not json");
     // oversized
@@ -110,7 +126,13 @@ describe("security at the boundaries", () => {
     const r = await srv.admin(`/api/v1/devices/${eve.id}/revoke`, { method: "POST" });
     expect(r.status).toBeLessThan(300);
     const before = rejected(await srv.metrics(), "unknown_device");
-    await eve.publish(eve.report("heartbeat", exampleHeartbeat));
+    if (srv.nats.keysFile) {
+      // her NATS user is revoked: the connection is dropped for good
+      expect(String(await eve.nc.closed())).toMatch(/authorization|revoked/i);
+      await onOtherSubject(eve, await eve.sign(eve.report("heartbeat", exampleHeartbeat)), eve.id);
+    } else {
+      await eve.publish(eve.report("heartbeat", exampleHeartbeat));
+    }
     await waitFor(async () => rejected(await srv.metrics(), "unknown_device") > before, "the revoked device's report to be rejected");
     expect(await srv.db.prisma.heartbeat.count({ where: { deviceId: eve.id } })).toBe(0);
   });

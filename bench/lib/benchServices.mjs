@@ -25,6 +25,8 @@ export async function startInfra(prefix) {
       PORT: "0",
       FLEET_ADMIN_TOKEN: ADMIN_TOKEN,
       FLEET_SERVER_KEY_FILE: path.join(dir, "server-key.json"),
+      // NATS runs with per-device identity, as `pnpm start` runs it
+      ...(nats.keysFile ? { FLEET_NATS_KEYS_FILE: nats.keysFile } : {}),
       LOG_LEVEL: "info",
       ...extra,
     }),

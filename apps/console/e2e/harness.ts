@@ -136,11 +136,13 @@ export async function startStack(opts: { adminToken: string; consoleEnv?: Record
       FLEET_ADMIN_TOKEN: opts.adminToken,
       FLEET_SUBJECT_PREFIX: DEFAULT_SUBJECT_PREFIX,
       FLEET_SERVER_KEY_FILE: path.join(tmp, "server-key.json"),
+      ...(nats.keysFile ? { FLEET_NATS_KEYS_FILE: nats.keysFile } : {}),
       LOG_LEVEL: "error",
     }),
   );
   opts.onServer?.(server);
-  const nc = await connect({ servers: nats.url });
+  // as the server's NATS user (it may publish on any device's subjects, as the specs simulate devices)
+  const nc = await connect(nats.connectOptions());
   const started = await startConsole(server.url, opts.adminToken, opts.consoleEnv);
   const browser = await launchChromium();
   return {

@@ -31,7 +31,7 @@ export interface TestNatsServer {
 
 const NATS_BIN = process.env.NATS_SERVER_BIN ?? "nats-server";
 /** FLEET_TEST_NATS_AUTH=none runs every test NATS without auth (to compare, or to debug with a plain client). */
-const DEFAULT_AUTH: "jwt" | "none" = process.env.FLEET_TEST_NATS_AUTH === "jwt" ? "jwt" : "none";
+const DEFAULT_AUTH: "jwt" | "none" = process.env.FLEET_TEST_NATS_AUTH === "none" ? "none" : "jwt";
 
 export interface StartNatsServerOptions {
   port?: number;

@@ -41,6 +41,12 @@ export class EnrollmentRepository {
    * Mark the token used and create the device, in one transaction. The conditional UPDATE is the
    * race arbiter: of two concurrent enrolls, the second waits for the first's row lock, then matches nothing.
    */
+  /** Why this token cannot enroll a device now (read-only), or null if it could. */
+  async tokenRefusal(tokenHash: string, now: Date): Promise<TokenRefusal | null> {
+    const token = await this.db.enrollmentToken.findUnique({ where: { tokenHash } });
+    return !token ? "invalid" : token.usedAt ? "used" : token.expiresAt <= now ? "expired" : null;
+  }
+
   async consumeTokenAndCreateDevice(tokenHash: string, now: Date, device: NewDevice): Promise<{ ok: true; deviceId: string } | { ok: false; reason: TokenRefusal }> {
     return this.db.$transaction(async (tx) => {
       const claimed = await tx.enrollmentToken.updateMany({

@@ -48,8 +48,11 @@ export class EnrollmentService {
   async enroll(req: TEnrollRequestV1): Promise<TEnrollResponseV1> {
     const publicKeyJwk = { kty: req.publicKeyJwk.kty, crv: req.publicKeyJwk.crv, x: req.publicKeyJwk.x };
     const thumbprint = await calculateJwkThumbprint(publicKeyJwk, "sha256");
-    // NATS with per-device identity: a device that cannot present its own NATS key could never connect.
+    // NATS with per-device identity: a device that cannot present its own NATS key could never connect. A bad token
+    // is still refused as such first (the token is not spent either way).
     if (this.natsIdentity.enabled && !req.natsUserKey) {
+      const reason = await this.repo.tokenRefusal(hashEnrollmentSecret(req.token), new Date());
+      if (reason) await this.refuse(reason, req.hostname);
       throw new AppError(ErrorCode.ValidationFailed, "this server's NATS gives every device its own identity: the agent must send natsUserKey (upgrade the agent)");
     }
     const deviceId = newDeviceId();
@@ -68,13 +71,7 @@ export class EnrollmentService {
       if (isUniqueViolation(err)) throw new AppError(ErrorCode.Conflict, "this public key is already enrolled as another device");
       throw err;
     }
-    if (!result.ok) {
-      const refusal = REFUSAL[result.reason];
-      this.log.warn({ reason: result.reason, hostname: req.hostname }, "enrollment refused");
-      this.metrics.enrollmentsRefused.inc({ reason: result.reason });
-      await this.repo.recordRefusal(result.reason, { hostname: req.hostname.slice(0, 255) });
-      throw new AppError(refusal.code, refusal.message);
-    }
+    if (!result.ok) await this.refuse(result.reason, req.hostname);
     const natsUserJwt = req.natsUserKey ? await this.natsIdentity.issueDeviceJwt(deviceId, req.natsUserKey) : null;
     await this.natsIdentity.deviceEnrolled(deviceId);
     this.log.info({ deviceId, hostname: req.hostname, thumbprint }, "device enrolled");
@@ -89,5 +86,13 @@ export class EnrollmentService {
       catalogTrustedRoot: await this.tuf.currentRootJson(),
       assignmentBucket: this.config.assignmentBucket,
     };
+  }
+
+  private async refuse(reason: TokenRefusal, hostname: string): Promise<never> {
+    const refusal = REFUSAL[reason];
+    this.log.warn({ reason, hostname }, "enrollment refused");
+    this.metrics.enrollmentsRefused.inc({ reason });
+    await this.repo.recordRefusal(reason, { hostname: hostname.slice(0, 255) });
+    throw new AppError(refusal.code, refusal.message);
   }
 }

@@ -140,6 +140,9 @@ describe("enrollment", () => {
     expect(body).toMatchObject({ error: { code: "validation_failed", message: expect.stringMatching(/natsUserKey/) } });
     expect((await t.db.prisma.enrollmentToken.findUniqueOrThrow({ where: { id: tok.id } })).usedAt).toBeNull();
     expect((await enroll(tok.token, "new-agent")).res.status).toBe(201);
+    // a spent (or unknown) token is still refused as such first
+    expect((await enroll(tok.token, "old-agent", null)).body).toMatchObject({ error: { code: "enrollment_token_used" } });
+    expect((await enroll("y".repeat(43), "old-agent", null)).body).toMatchObject({ error: { code: "enrollment_token_invalid" } });
   });
 
   it("validates the enroll body: a private key is refused with 400 validation_failed", async () => {

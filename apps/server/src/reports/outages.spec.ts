@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "nats";
 import { createPrismaClient, type PrismaClient } from "@fleet/db";
 import { DEFAULT_TEST_DATABASE_URL } from "@fleet/db/testing";
 import { waitFor } from "@fleet/test-utils";
@@ -77,8 +78,10 @@ describe("outages", () => {
 
   it("re-creates the durable consumer when it is deleted, and duplicates from the replay change nothing", async () => {
     const dev = await t.enrollDevice("ws-consumer-deleted");
-    const jsm = await dev.nc.jetstreamManager();
-    await jsm.consumers.delete(t.config.stream, t.config.consumer);
+    // with the server's NATS user: a device may not touch the JetStream API
+    const admin = await connect(t.nats.connectOptions());
+    await (await admin.jetstreamManager()).consumers.delete(t.config.stream, t.config.consumer);
+    await admin.close();
     const report = dev.report("heartbeat", heartbeatBody("5.0.0"));
     await dev.publish(report);
     await waitFor(() => t.db.prisma.processedMessage.findUnique({ where: { msgId: report.msgId } }), "report stored by the re-created consumer", 40_000);

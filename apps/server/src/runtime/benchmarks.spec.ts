@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { COMMAND_TTL_MS, importPublicJwk, openCommand, subjects, ZBenchmarkListV1, ZBenchmarkRequestedV1 } from "@fleet/protocol";
+import { COMMAND_TTL_MS, importPublicJwk, openCommand, ZBenchmarkListV1, ZBenchmarkRequestedV1 } from "@fleet/protocol";
 import { waitFor } from "@fleet/test-utils";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import type { SimDevice } from "../testing/device-sim.js";
@@ -15,8 +15,8 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 async function nextCommand(d: SimDevice): Promise<Uint8Array> {
-  // A string filter, not an array: nats-server 2.9 knows filter_subject only (filter_subjects is 2.10+).
-  const consumer = await d.nc.jetstream().consumers.get(t.config.commandStream, { filterSubjects: subjects(d.enrollment.subjectPrefix).command(d.id) });
+  // The device's own durable consumer, as the agent reads it (the server created it; devices may not create any).
+  const consumer = await d.nc.jetstream().consumers.get(t.config.commandStream, `agent-${d.id}`);
   const msg = await consumer.next({ expires: 5_000 });
   if (!msg) throw new Error("no command arrived");
   return msg.data;
