@@ -94,11 +94,12 @@ describe("agent installs an approved catalog entry from the real server", () => 
     expect(await readKnownGood(knownGoodPath(home))).toMatchObject({ model: "tiny-1.gguf" });
   });
 
-  it("once the entry is revoked on the server, installing it again is refused: it is no longer a target", async () => {
+  it("once the entry is revoked on the server, the agent stops serving it, removes it, and refuses to install it again", async () => {
     const revoked = await srv.admin(`/api/v1/catalog/${entry.id}/revoke`, { method: "POST", body: JSON.stringify({ reason: "e2e" }) });
     expect(revoked.status).toBe(200);
-    await fs.rm(path.join(modelsDir, "tiny-1.gguf"));
     await (await manager()).apply(assignment());
-    expect(reports.at(-1)).toMatchObject({ state: "failed", code: UpdateFailure.NotInTargets });
+    expect(reports.at(-1)).toMatchObject({ state: "failed", code: UpdateFailure.NotInTargets, serving: { model: "llama-2-tiny-random.gguf" } });
+    expect(runtime.status().activeModel).toBe("llama-2-tiny-random.gguf");
+    await expect(fs.access(path.join(modelsDir, "tiny-1.gguf"))).rejects.toThrow();
   });
 });

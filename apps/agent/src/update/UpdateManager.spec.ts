@@ -223,7 +223,7 @@ describe("UpdateManager: safe install from the TUF catalog", () => {
 
   it("threat 3: an expired timestamp is refused (no clock skew is tolerated)", async () => {
     reports.length = 0;
-    repo.publish([target("stall-1.gguf", tiny), target("late-1.gguf", tiny)], { timestampExpires: new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z") });
+    repo.publish([target("tiny-1.gguf", tiny), target("stall-1.gguf", tiny), target("late-1.gguf", tiny)], { timestampExpires: new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, "Z") });
     await (await manager()).apply(assignment("late-1.gguf", tiny));
     expect(last()).toMatchObject({ state: "failed", code: UpdateFailure.MetadataExpired });
     expect(serving()).toBe("stall-1.gguf");
@@ -231,9 +231,9 @@ describe("UpdateManager: safe install from the TUF catalog", () => {
 
   it("threat 4: metadata mixed from two publications is refused", async () => {
     reports.length = 0;
-    repo.publish([target("stall-1.gguf", tiny)]);
+    repo.publish([target("tiny-1.gguf", tiny), target("stall-1.gguf", tiny)]);
     const a = repo.saveMetadata();
-    repo.publish([target("stall-1.gguf", tiny), target("mix-1.gguf", tiny)]);
+    repo.publish([target("tiny-1.gguf", tiny), target("stall-1.gguf", tiny), target("mix-1.gguf", tiny)]);
     const current = repo.saveMetadata();
     repo.files.set("targets.json", a.get("targets.json")!);
     try {
@@ -247,9 +247,9 @@ describe("UpdateManager: safe install from the TUF catalog", () => {
 
   it("threat 2: older timestamp/snapshot/targets (a replayed repository) are refused, also after an agent restart", async () => {
     reports.length = 0;
-    repo.publish([target("stall-1.gguf", tiny), target("old-1.gguf", tiny)]);
+    repo.publish([target("tiny-1.gguf", tiny), target("stall-1.gguf", tiny), target("old-1.gguf", tiny)]);
     const old = repo.saveMetadata();
-    repo.publish([target("stall-1.gguf", tiny)]);
+    repo.publish([target("tiny-1.gguf", tiny), target("stall-1.gguf", tiny)]);
     // the device learns the newer versions with a successful refresh (old-1 is not a target any more)
     await (await manager()).apply(assignment("old-1.gguf", tiny));
     expect(last()).toMatchObject({ state: "failed", code: UpdateFailure.NotInTargets });
@@ -281,7 +281,7 @@ describe("UpdateManager: safe install from the TUF catalog", () => {
 
   it("refuses to start a download that does not fit the disk", async () => {
     reports.length = 0;
-    repo.publish([target("stall-1.gguf", tiny), target("huge-1.gguf", tiny)]);
+    repo.publish([target("tiny-1.gguf", tiny), target("stall-1.gguf", tiny), target("huge-1.gguf", tiny)]);
     await (await manager({ diskMarginBytes: Number.MAX_SAFE_INTEGER - tiny.length })).apply(assignment("huge-1.gguf", tiny));
     expect(last()).toMatchObject({ state: "failed", code: UpdateFailure.DiskFull });
     expect(serving()).toBe("stall-1.gguf");
@@ -321,5 +321,21 @@ describe("UpdateManager: safe install from the TUF catalog", () => {
     expect(await exists(path.join(modelsDir, "new-1.gguf"))).toBe(false);
     expect(events.filter((e) => e.kind === "update.revoked.removed")).toHaveLength(2);
     expect(last()).toMatchObject({ state: "active", target: null, serving: { model: "tiny.gguf" } });
+  });
+
+  it("a catalog install that the refreshed targets no longer list (revoked on the server) is removed at the next install", async () => {
+    events.length = 0;
+    repo.publish([target("tiny-1.gguf", tiny), target("again-1.gguf", tiny)]);
+    expect(await exists(path.join(modelsDir, "new-1.gguf"))).toBe(false); // removed by the revocation above
+    await (await manager()).apply(assignment("again-1.gguf", tiny));
+    expect(last()).toMatchObject({ state: "active", target: "again-1.gguf" });
+    await (await manager()).apply(assignment("tiny-1.gguf", tiny));
+    expect(last()).toMatchObject({ state: "active", target: "tiny-1.gguf" });
+    // the catalog drops again-1: at the next install the agent removes it (tiny-1 serves)
+    repo.publish([target("tiny-1.gguf", tiny), target("next-1.gguf", tiny)]);
+    await (await manager()).apply(assignment("next-1.gguf", tiny));
+    expect(events.filter((e) => e.kind === "update.revoked.removed").map((e) => e.message)).toEqual([expect.stringMatching(/^again-1\.gguf was revoked/)]);
+    expect(await exists(path.join(modelsDir, "again-1.gguf"))).toBe(false);
+    expect(serving()).toBe("next-1.gguf");
   });
 });

@@ -10,8 +10,8 @@ import type { UpdateConfig } from "./config.js";
 import { checkGgufFacts } from "./checkGgufFacts.js";
 import type { DeviceFetcher } from "./DeviceFetcher.js";
 import { downloadResumable, sha256File } from "./downloadResumable.js";
-import type { InstallLedger } from "./InstallLedger.js";
-import { openCatalog } from "./openCatalog.js";
+import type { InstallLedger, InstalledTarget } from "./InstallLedger.js";
+import { openCatalog, type Catalog } from "./openCatalog.js";
 import { UpdateError } from "./UpdateError.js";
 import { UpdateEvent } from "./UpdateEvent.js";
 
@@ -46,7 +46,7 @@ export class UpdateManager {
 
   /** `signal` (agent shutdown) ends a download in progress; what arrived stays for the next attempt. */
   async apply(a: TAssignmentV1, signal?: AbortSignal): Promise<ApplyOutcome> {
-    await this.revoke(a.revokedSha256);
+    await this.revoke(this.opts.ledger.installed.filter((e) => a.revokedSha256.includes(e.sha256)));
     if (a.action === "clear" || a.desired === null) {
       if (a.action === "rollback") await this.opts.runtime.loadConfigured();
       this.report(a, a.action === "rollback" ? "rolled_back" : "active", {});
@@ -73,6 +73,7 @@ export class UpdateManager {
     const { runtime, modelsDir } = this.opts;
     this.report(a, "pending", { bytesTotal: desired.length });
     const catalog = await openCatalog({ metadataDir: path.join(this.opts.home, "tuf"), serverUrl: this.opts.serverUrl, trustedRoot: this.opts.trustedRoot, fetcher: this.opts.fetcher });
+    await this.revoke(await this.noLongerTargets(catalog));
     const info = await catalog.target(desired.target);
     const tufSha = info.hashes.sha256;
     if (info.length !== desired.length || tufSha !== desired.sha256) {
@@ -142,6 +143,20 @@ export class UpdateManager {
     return selfTest;
   }
 
+  /** Hashes of catalog installs that the refreshed targets no longer list (revoked entries): never served on. */
+  private async noLongerTargets(catalog: Catalog): Promise<InstalledTarget[]> {
+    const gone: InstalledTarget[] = [];
+    for (const e of this.opts.ledger.installed) {
+      try {
+        if ((await catalog.target(e.target)).hashes.sha256 !== e.sha256) gone.push(e);
+      } catch (err) {
+        if (err instanceof UpdateError && err.code === UpdateFailure.NotInTargets) gone.push(e);
+        else throw err;
+      }
+    }
+    return gone;
+  }
+
   private async selfTest(id: string, file: string, sizeBytes: number): Promise<TSelfTestV1> {
     try {
       const r = await this.opts.runtime.selfTest({ id, path: file, sizeBytes });
@@ -153,9 +168,8 @@ export class UpdateManager {
   }
 
   /** Stop serving and remove catalog files whose hash was revoked; never leaves the device with nothing to serve. */
-  private async revoke(revoked: readonly string[]): Promise<void> {
-    if (revoked.length === 0) return;
-    const bad = this.opts.ledger.installed.filter((e) => revoked.includes(e.sha256));
+  private async revoke(bad: readonly InstalledTarget[]): Promise<void> {
+    if (bad.length === 0) return;
     const badNames = new Set(bad.map((e) => e.target));
     for (const entry of bad) {
       if (this.opts.runtime.status().activeModel === entry.target) {
