@@ -6,7 +6,9 @@ import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
 import { startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
 import { AgentService, enroll, loadAgentConfig } from "@fleet/agent";
 import { createServer, parseEnv, type FleetServer } from "@fleet/server";
-import { TINY_MODEL, TINY_SHA256 } from "./support/localAgent.js";
+import { exampleHeartbeat } from "@fleet/protocol";
+import { startLocalAgent, TINY_MODEL, TINY_SHA256, type LocalAgent } from "./support/localAgent.js";
+import { startTestServer, type TestServer } from "./support/server.js";
 
 const ADMIN = "nats-auth-admin-token-0123456789";
 
@@ -67,5 +69,49 @@ describe("NATS that requires credentials", () => {
     ).then(() => null, (e: Error) => e);
     expect(err?.message).toMatch(/cannot connect to NATS/);
     expect(err?.message).not.toContain("wrong");
+  });
+});
+
+// NATS in operator mode, as `pnpm start` and docker-compose run it: the real agent enrolls with its own nkey, reports
+// and reads its commands as its own user, and is cut off the moment it is revoked.
+describe("NATS with per-device identity (the real agent)", () => {
+  let srv: TestServer;
+  let agent: LocalAgent | null = null;
+
+  beforeAll(async () => {
+    srv = await startTestServer({}, { natsAuth: "jwt" });
+  });
+  afterAll(async () => {
+    await agent?.dispose();
+    await srv?.close();
+  });
+
+  it("enrolls with its own NATS user, reports with it, and is disconnected for good when revoked", async () => {
+    const res = await srv.admin("/api/v1/enrollment-tokens", { method: "POST", body: JSON.stringify({ ttlSeconds: 600 }) });
+    agent = await startLocalAgent({ serverUrl: srv.url, token: ((await res.json()) as { token: string }).token, hostname: "e2e-identity" });
+    const id = agent.state.deviceId;
+    // the seed stays on the device (0600 state), the server knows only the public key
+    expect(agent.state.natsCreds?.seed).toMatch(/^SU/);
+    expect((await fs.stat(path.join(agent.home, "state.json"))).mode & 0o777).toBe(0o600);
+    const device = await srv.db.prisma.device.findUniqueOrThrow({ where: { id } });
+    expect(device.natsUserKey).toMatch(/^U/);
+    expect(JSON.stringify(device, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).not.toContain(agent.state.natsCreds!.seed);
+
+    await waitFor(() => srv.db.prisma.heartbeat.findFirst({ where: { deviceId: id } }), "the agent's heartbeat");
+    const posture = await waitFor(() => srv.db.prisma.postureReport.findFirst({ where: { deviceId: id } }), "the posture report");
+    expect(JSON.stringify(posture.data)).not.toContain(agent.state.natsCreds!.seed);
+    expect(agent.service.status().connected).toBe(true);
+
+    const revoked = await srv.admin(`/api/v1/devices/${id}/revoke`, { method: "POST" });
+    expect(revoked.status).toBe(200);
+    await waitFor(() => !agent!.service.status().connected, "the revoked agent disconnected");
+    // and it stays out: its reconnects are refused (no heartbeat stored after the revocation)
+    const beats = await srv.db.prisma.heartbeat.count({ where: { deviceId: id } });
+    const other = await srv.enrollDevice("still-here");
+    const hb = other.report("heartbeat", exampleHeartbeat);
+    await other.publish(hb);
+    await waitFor(() => srv.db.prisma.processedMessage.findUnique({ where: { msgId: hb.msgId } }), "another device's report after the revocation");
+    expect(agent.service.status().connected).toBe(false);
+    expect(await srv.db.prisma.heartbeat.count({ where: { deviceId: id } })).toBe(beats);
   });
 });
