@@ -58,7 +58,7 @@ try {
     FLEET_ASSIGNMENT_BUCKET: BUCKET,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
   };
-  server = await startServerChild(env, path.join(dir, "server.log"));
+  server = await startServerChild(env, path.join(dir, "server.log"), process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []);
   progress(`server pid ${server.pid} on ${server.url}; machine: ${os.availableParallelism()} cores (${os.cpus()[0]?.model}), ${round(os.totalmem() / 2 ** 30, 1)} GiB RAM`);
   const serverJwk = JSON.parse(await fsp.readFile(env.FLEET_SERVER_KEY_FILE, "utf8"));
   const serverKey = await importPublicJwk({ kty: "OKP", crv: "Ed25519", x: serverJwk.x });

@@ -43,12 +43,37 @@ export class AssignmentKv implements OnModuleInit {
     return kv;
   }
 
-  /** Put every (deviceId, jws), many in flight at once; rejects if any put was not acknowledged. */
+  /**
+   * Put every (deviceId, jws). Bulk: plain publishes to `$KV.<bucket>.<key>` (which the bucket's stream stores) and
+   * one flush, then the stream's last sequence must have grown by at least the number published; otherwise every
+   * value is put again one by one with a JetStream ack each. Per-put acks cost ~0.3 ms each, 3 s for 10,000 devices.
+   * Only one writer is expected at a time (callers hold the rollout lock).
+   */
   async putMany(items: { deviceId: string; jws: string }[]): Promise<void> {
     const kv = await this.ensureBucket();
     const enc = new TextEncoder();
+    if (items.length < 50) {
+      await Promise.all(items.map((it) => kv.put(it.deviceId, enc.encode(it.jws))));
+      return;
+    }
+    const stream = `KV_${this.config.assignmentBucket}`;
+    const before = (await this.nats.jsm.streams.info(stream)).state.last_seq;
+    for (const it of items) this.nats.nc.publish(`$KV.${this.config.assignmentBucket}.${it.deviceId}`, enc.encode(it.jws));
+    await this.nats.nc.flush();
+    const stored = await this.waitForSeq(stream, before + items.length);
+    if (stored) return;
     for (let i = 0; i < items.length; i += PUT_CONCURRENCY) {
       await Promise.all(items.slice(i, i + PUT_CONCURRENCY).map((it) => kv.put(it.deviceId, enc.encode(it.jws))));
+    }
+  }
+
+  /** Whether the stream reaches `seq` within a few seconds (the broker may still be writing after the flush). */
+  private async waitForSeq(stream: string, seq: number): Promise<boolean> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      if ((await this.nats.jsm.streams.info(stream)).state.last_seq >= seq) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 

@@ -70,7 +70,11 @@ export class AssignmentsRepository {
 
   /** Active (not revoked) devices among `ids`. */
   async activeDeviceIds(ids: string[]): Promise<Set<string>> {
-    const rows = await this.db.device.findMany({ where: { id: { in: ids }, state: "active" }, select: { id: true } });
-    return new Set(rows.map((r) => r.id));
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += 10_000) {
+      const rows = await this.db.$queryRaw<{ id: string }[]>`SELECT id FROM "Device" WHERE id = ANY(${ids.slice(i, i + 10_000)}) AND state = 'active'`;
+      for (const r of rows) out.add(r.id);
+    }
+    return out;
   }
 }

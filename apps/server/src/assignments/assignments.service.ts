@@ -1,17 +1,17 @@
 import { Inject, Injectable } from "@nestjs/common";
 import type { Logger } from "pino";
-import { SCHEMA_VERSION, signAssignment, ZAssignmentV1, type TAssignedTargetV1, type TAssignmentV1 } from "@fleet/protocol";
+import { SCHEMA_VERSION, ZAssignmentV1, type TAssignedTargetV1, type TAssignmentV1 } from "@fleet/protocol";
 import { LOGGER, SERVER_KEY } from "../common/config.token.js";
 import type { ServerKey } from "../common/server-key.js";
 import { AssignmentKv } from "./assignment-kv.js";
 import { AssignmentsRepository } from "./assignments.repository.js";
+import { signAssignments } from "./sign-assignments.js";
 
 const DAY_MS = 86_400_000;
 /** How long a device may act on an assignment it could not refresh. */
 export const ASSIGNMENT_TTL_MS = 7 * DAY_MS;
 /** Assignments expiring sooner than this are re-issued (new version, same content). */
 export const RENEW_BEFORE_MS = 2 * DAY_MS;
-const SIGN_CONCURRENCY = 1000;
 
 export interface AssignInput {
   deviceId: string;
@@ -57,10 +57,14 @@ export class AssignmentsService {
   /** Assign many devices at once; revoked devices are left out (they can no longer read the bucket). */
   async assignMany(inputs: AssignInput[], beforePublish?: BeforePublish): Promise<IssuedAssignment[]> {
     if (inputs.length === 0) return [];
+    const t0 = performance.now();
+    const ms: Record<string, number> = {};
+    const lap = (k: string) => (ms[k] = Math.round(performance.now() - t0));
     const active = await this.repo.activeDeviceIds(inputs.map((i) => i.deviceId));
     const wanted = [...new Map(inputs.filter((i) => active.has(i.deviceId)).map((i) => [i.deviceId, i])).values()];
     if (wanted.length === 0) return [];
     const revoked = await this.repo.revokedSha256();
+    lap("lookup");
     const issuedAt = new Date();
     const expiresAt = new Date(issuedAt.getTime() + ASSIGNMENT_TTL_MS);
     const versions = await this.repo.reserveVersions(
@@ -68,6 +72,7 @@ export class AssignmentsService {
       issuedAt,
       expiresAt,
     );
+    lap("reserve");
     const issued: IssuedAssignment[] = wanted.map((i) => {
       const version = versions.get(i.deviceId);
       if (version === undefined) throw new Error(`no assignment version reserved for ${i.deviceId}`);
@@ -85,14 +90,13 @@ export class AssignmentsService {
       };
       return { deviceId: i.deviceId, version, rolloutId: i.rolloutId, assignment };
     });
-    const signed: { deviceId: string; version: bigint; jws: string }[] = [];
-    for (let k = 0; k < issued.length; k += SIGN_CONCURRENCY) {
-      const part = issued.slice(k, k + SIGN_CONCURRENCY);
-      signed.push(...(await Promise.all(part.map(async (x) => ({ deviceId: x.deviceId, version: x.version, jws: await signAssignment(x.assignment, this.serverKey.privateKey) })))));
-    }
+    const jws = signAssignments(issued.map((x) => x.assignment), this.serverKey.privateKey);
+    const signed = issued.map((x, k) => ({ deviceId: x.deviceId, version: x.version, jws: jws[k]! }));
+    lap("sign");
     if (beforePublish) await beforePublish(issued);
-    await Promise.all([this.repo.storeJws(signed), this.kv.putMany(signed)]);
-    this.log.info({ devices: issued.length, action: wanted[0]!.action, rolloutId: wanted[0]!.rolloutId }, "assignments issued");
+    lap("beforePublish");
+    await Promise.all([this.repo.storeJws(signed).then(() => lap("storeJws")), this.kv.putMany(signed).then(() => lap("kvPut"))]);
+    this.log.info({ devices: issued.length, action: wanted[0]!.action, rolloutId: wanted[0]!.rolloutId, ms }, "assignments issued");
     return issued;
   }
 

@@ -8,6 +8,8 @@ export const ZRingHistory = z.object({
   soakStartedAt: z.string().nullable().default(null),
   passedAt: z.string().nullable().default(null),
   failedAt: z.string().nullable().default(null),
+  /** devices an admin rolled back one by one: not install failures, left out of the ring's gates */
+  excluded: z.array(z.string()).default([]),
   gates: z.array(z.object({ gate: z.string(), value: z.number().nullable(), threshold: z.number().nullable(), pass: z.boolean(), detail: z.string() })).default([]),
 });
 export type RingHistory = z.infer<typeof ZRingHistory>;

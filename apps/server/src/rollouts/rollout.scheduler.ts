@@ -120,7 +120,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
         this.log.info({ rolloutId: r.id, ring, devices: n }, "ring started");
         this.events.publish(FleetEvent.RolloutRingStarted, null, { rolloutId: r.id, state: "running", currentRing: ring, reason: null });
       }
-      const stats = await this.ringStats(r, ring, new Date(h.startedAt));
+      const stats = await this.ringStats(r, ring, new Date(h.startedAt), h.excluded);
       if (!h.soakStartedAt && stats.inProgress === 0 && stats.active + stats.failed + stats.rolledBack >= stats.devices) h.soakStartedAt = now.toISOString();
       const ends = soakEndsAt(h, spec);
       const decision = ringDecision({ ringIndex: ring, stats, gates: spec.gates, soakEndsAt: ends, now });
@@ -152,8 +152,8 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  private async ringStats(r: RolloutWithEntry, ring: number, since: Date): Promise<RingStats> {
-    const s = await this.repo.ringStats(r.id, ring, r.entry.sha256, since);
+  private async ringStats(r: RolloutWithEntry, ring: number, since: Date, excluded: string[]): Promise<RingStats> {
+    const s = await this.repo.ringStats(r.id, ring, r.entry.sha256, since, excluded);
     const n = (state: string) => s.states.find((x) => x.state === state)?.n ?? 0;
     return {
       devices: s.states.reduce((a, x) => a + x.n, 0),

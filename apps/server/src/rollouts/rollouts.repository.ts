@@ -62,17 +62,15 @@ export class RolloutsRepository {
     return this.db.rollout.findFirst({ where: { entryId, state: { in: ["running", "paused"] } }, select: { id: true } });
   }
 
-  /** Active devices in scope: all, or those whose label `group` equals `group`. */
-  scopeDevices(group: string | null) {
-    return this.db.device.findMany({
-      where: { state: "active", ...(group ? { labels: { path: ["group"], equals: group } } : {}) },
-      select: { id: true },
-      orderBy: { id: "asc" },
-    });
+  /** Active devices in scope: all, or those whose label `group` equals `group` (raw SQL: tens of thousands of rows). */
+  scopeDevices(group: string | null): Promise<{ id: string }[]> {
+    return group
+      ? this.db.$queryRaw`SELECT id FROM "Device" WHERE state = 'active' AND labels->>'group' = ${group} ORDER BY id`
+      : this.db.$queryRaw`SELECT id FROM "Device" WHERE state = 'active' ORDER BY id`;
   }
 
-  compatibility(entryId: string) {
-    return this.db.deviceCompatibility.findMany({ where: { entryId }, select: { deviceId: true, class: true, reason: true } });
+  compatibility(entryId: string): Promise<{ deviceId: string; class: string; reason: string | null }[]> {
+    return this.db.$queryRaw`SELECT "deviceId", class, reason FROM "DeviceCompatibility" WHERE "entryId" = ${entryId}`;
   }
 
   /** What each device served last: its latest heartbeat's active model and the sha256 of that installed file. */
@@ -105,13 +103,19 @@ export class RolloutsRepository {
         await tx.rollout.create({
           data: { ...rollout, state: "running", currentRing: 0, ringHistory: [], createdAt: at },
         });
+        // One INSERT ... SELECT per batch: Prisma's createMany encodes every row and takes seconds for 10,000.
+        const iso = at.toISOString();
         for (let i = 0; i < devices.length; i += BATCH) {
-          const part = devices.slice(i, i + BATCH);
-          await tx.rolloutDevice.createMany({
-            data: part.map((d) => ({ rolloutId: rollout.id, ...d, stateAt: at, timeline: { [d.state]: at.toISOString() } })),
-          });
-          await tx.rolloutTransition.createMany({ data: part.map((d) => ({ rolloutId: rollout.id, deviceId: d.deviceId, ring: d.ring, state: d.state, at })) });
+          const json = JSON.stringify(devices.slice(i, i + BATCH));
+          await tx.$executeRaw`
+            INSERT INTO "RolloutDevice" ("rolloutId", "deviceId", "ring", "state", "reason", "previousTarget", "previousSha256", "timeline", "stateAt", "updatedAt")
+            SELECT ${rollout.id}, x."deviceId", x."ring", x."state"::"RolloutDeviceState", x."reason", x."previousTarget", x."previousSha256",
+              jsonb_build_object(x."state", ${iso}::text), ${at}, ${at}
+            FROM jsonb_to_recordset(${json}::jsonb) AS x("deviceId" text, "ring" int, "state" text, "reason" text, "previousTarget" text, "previousSha256" text)`;
         }
+        await tx.$executeRaw`
+          INSERT INTO "RolloutTransition" ("id", "rolloutId", "deviceId", "ring", "state", "at")
+          SELECT gen_random_uuid()::text, "rolloutId", "deviceId", "ring", "state", ${at} FROM "RolloutDevice" WHERE "rolloutId" = ${rollout.id}`;
         await this.audit.record(audit, tx);
       },
       { timeout: 120_000 },
@@ -170,8 +174,10 @@ export class RolloutsRepository {
   }
 
   /** Rows of one ring (or the whole rollout with ring undefined) in the given states. */
-  devicesIn(rolloutId: string, ring: number | undefined, states: RolloutDeviceState[]) {
-    return this.db.rolloutDevice.findMany({ where: { rolloutId, ring, state: { in: states } }, select: { deviceId: true, ring: true, state: true, previousTarget: true, previousSha256: true } });
+  devicesIn(rolloutId: string, ring: number | undefined, states: RolloutDeviceState[]): Promise<{ deviceId: string; ring: number | null; state: RolloutDeviceState; previousTarget: string | null; previousSha256: string | null }[]> {
+    return this.db.$queryRaw`
+      SELECT "deviceId", "ring", "state", "previousTarget", "previousSha256" FROM "RolloutDevice"
+      WHERE "rolloutId" = ${rolloutId} AND (${ring ?? null}::int IS NULL OR "ring" = ${ring ?? null}::int) AND "state"::text = ANY(${states as string[]})`;
   }
 
   /**
@@ -235,24 +241,24 @@ export class RolloutsRepository {
   }
 
   /** What a ring's devices did since `since`: states, loads and requests of the new sha256, tokens/s vs their previous model. */
-  async ringStats(rolloutId: string, ring: number, sha256: string, since: Date) {
+  async ringStats(rolloutId: string, ring: number, sha256: string, since: Date, excluded: string[]) {
     const [states, loads, requests, speeds] = await Promise.all([
-      this.db.rolloutDevice.groupBy({ by: ["state"], where: { rolloutId, ring }, _count: { _all: true } }),
+      this.db.rolloutDevice.groupBy({ by: ["state"], where: { rolloutId, ring, deviceId: { notIn: excluded } }, _count: { _all: true } }),
       this.db.$queryRaw<{ ok: number; failed: number }[]>`
         SELECT count(*) FILTER (WHERE l.ok)::int AS ok, count(*) FILTER (WHERE NOT l.ok)::int AS failed
         FROM "ModelLoad" l JOIN "RolloutDevice" d ON d."deviceId" = l."deviceId" AND d."rolloutId" = ${rolloutId} AND d."ring" = ${ring}
-        WHERE l.sha256 = ${sha256} AND l."at" >= ${since}`,
+        WHERE NOT (l."deviceId" = ANY(${excluded})) AND l.sha256 = ${sha256} AND l."at" >= ${since}`,
       this.db.$queryRaw<{ total: number; errors: number }[]>`
         SELECT coalesce(sum(m.requests), 0)::int AS total, coalesce(sum(m.errors), 0)::int AS errors
         FROM "RuntimeMetric" m JOIN "RolloutDevice" d ON d."deviceId" = m."deviceId" AND d."rolloutId" = ${rolloutId} AND d."ring" = ${ring}
-        WHERE m.sha256 = ${sha256} AND m."windowEnd" >= ${since}`,
+        WHERE NOT (m."deviceId" = ANY(${excluded})) AND m.sha256 = ${sha256} AND m."windowEnd" >= ${since}`,
       this.db.$queryRaw<{ newTps: number | null; oldTps: number | null }[]>`
         SELECT
           (SELECT avg(1000.0 / m."tpotP50Ms") FROM "RuntimeMetric" m
             WHERE m."deviceId" = d."deviceId" AND m.sha256 = ${sha256} AND m."windowEnd" >= ${since} AND m."tpotP50Ms" > 0) AS "newTps",
           (SELECT avg(1000.0 / x."tpotP50Ms") FROM (SELECT m."tpotP50Ms" FROM "RuntimeMetric" m
             WHERE m."deviceId" = d."deviceId" AND m.sha256 = d."previousSha256" AND m."tpotP50Ms" > 0 ORDER BY m."windowEnd" DESC LIMIT 20) x) AS "oldTps"
-        FROM "RolloutDevice" d WHERE d."rolloutId" = ${rolloutId} AND d."ring" = ${ring} AND d."previousSha256" IS NOT NULL`,
+        FROM "RolloutDevice" d WHERE d."rolloutId" = ${rolloutId} AND d."ring" = ${ring} AND d."previousSha256" IS NOT NULL AND NOT (d."deviceId" = ANY(${excluded}))`,
     ]);
     return {
       states: states.map((s) => ({ state: s.state, n: s._count._all })),

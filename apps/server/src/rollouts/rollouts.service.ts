@@ -123,7 +123,7 @@ export class RolloutsService {
           // The ring that failed its gates was rolled back: resuming runs it again from its waiting devices.
           if (h.failedAt) {
             await this.repo.resetToWaiting(id, r.currentRing);
-            hist[r.currentRing] = { startedAt: null, soakStartedAt: null, passedAt: null, failedAt: null, gates: [] };
+            hist[r.currentRing] = { startedAt: null, soakStartedAt: null, passedAt: null, failedAt: null, excluded: [], gates: [] };
           }
           await this.repo.update(id, { state: "running", reason: null, ringStartedAt: h.failedAt ? null : r.ringStartedAt, ringHistory: hist }, audit);
           this.emit(FleetEvent.RolloutResumed, id, "running", r.currentRing, reason);
@@ -152,6 +152,13 @@ export class RolloutsService {
       if (!row) throw new NotFoundError("rollout device", `${id}/${deviceId}`);
       if (!ASSIGNED_STATES.includes(row.state)) throw new AppError(ErrorCode.Conflict, `device ${deviceId} is ${row.state} in rollout ${id}: it was never sent the model`, { state: row.state });
       await this.assigner.rollback(id, [row]);
+      // A device rolled back by hand is the admin's decision, not an install failure of its ring.
+      const r = await this.repo.get(id);
+      if (r && row.ring !== null) {
+        const hist = historyOf(r.ringHistory, ringsOf(r.rings).length);
+        hist[row.ring]!.excluded = [...new Set([...hist[row.ring]!.excluded, deviceId])];
+        await this.repo.update(id, { ringHistory: hist });
+      }
       await this.repo.recordAudit({ actor, action: "rollout.device.rollback", targetType: "device", targetId: deviceId, details: { rolloutId: id, reason } });
     }, true);
     return toDeviceView((await this.repo.deviceWithHost(id, deviceId))!);

@@ -6,6 +6,7 @@ import { newCatalogEntry, setCompatibility, type TestEntry } from "../testing/ca
 import { heartbeatBody, modelEntry, modelsBody } from "../testing/fixtures.js";
 import { RolloutDevice, type InstallOutcome } from "../testing/rollout-device.js";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
+import { RolloutScheduler } from "./rollout.scheduler.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -159,6 +160,12 @@ describe("rollouts", () => {
     const one = await t.admin(`/api/v1/rollouts/${created.id}/devices/${ds[0]!.id}/rollback`, { method: "POST", body: JSON.stringify({ reason: "user complaint" }) });
     expect(one.status).toBe(200);
     await waitFor(async () => (await devicesOf(created.id, "&state=rolled_back")).length === 1, "one device rolled back");
+    // A scheduler pass after the report: the hand-made rollback is not an install failure of the ring.
+    const scheduler = t.server.app.get(RolloutScheduler);
+    const acted = scheduler.stats.acted;
+    scheduler.trigger();
+    await waitFor(() => scheduler.stats.acted > acted, "a scheduler pass");
+    expect((await devicesOf(created.id, "&state=active")).length).toBe(2);
     expect(ds[0]!.accepted.at(-1)).toMatchObject({ action: "rollback", desired: { target: previous.targetPath, sha256: previous.sha256, length: previous.sizeBytes } });
     expect((await rollout(created.id)).state).toBe("running");
 
