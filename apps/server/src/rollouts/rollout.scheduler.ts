@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from "@nestjs/common";
 import type { Logger } from "pino";
 import { evaluateGates, ringDecision, type RingStats } from "@fleet/catalog";
-import { UpdateFailure } from "@fleet/protocol";
+import { UpdateFailure, ZRuntimeInfoV1 } from "@fleet/protocol";
+import { CompatibilityService } from "../compatibility/compatibility.service.js";
 import { AssignmentsService } from "../assignments/assignments.service.js";
 import { LOGGER } from "../common/config.token.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
@@ -35,6 +36,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     private readonly assigner: RolloutAssigner,
     private readonly assignments: AssignmentsService,
     private readonly events: FleetEventBus,
+    private readonly compatibility: CompatibilityService,
     @Inject(LOGGER) log: Logger,
   ) {
     this.log = log.child({ context: "RolloutScheduler" });
@@ -43,7 +45,11 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
   onApplicationBootstrap(): void {
     this.unsubscribe = this.events.subscribe((msg) => {
       if (msg.type !== FleetEvent.RolloutDeviceUpdated) return;
-      if (msg.data.code === UpdateFailure.RuntimeIncompatible) this.onRuntimeIncompatible(msg.data.rolloutId, msg.deviceId);
+      if (msg.data.code === UpdateFailure.RuntimeIncompatible && msg.deviceId) {
+        const { rolloutId } = msg.data;
+        const deviceId = msg.deviceId;
+        this.onRuntimeIncompatible(rolloutId, deviceId).catch((err: unknown) => this.log.error({ err, rolloutId, deviceId }, "could not learn the runtime incompatibility"));
+      }
       this.trigger();
     });
     this.interval = setInterval(() => this.trigger(), SCHEDULER_INTERVAL_MS);
@@ -180,10 +186,17 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * A device found the runtime cannot load the entry. TODO(B): CompatibilityService.learnIncompatibility(entryId,
-   * runtime, reason, deviceId) once apps/server/src/compatibility exports it; until then it is logged.
+   * A device found that its runtime cannot load the entry: the catalog learns it for that runtime (its key), so every
+   * device with the same runtime is reclassified incompatible-runtime and later rollouts skip them.
    */
-  private onRuntimeIncompatible(rolloutId: string, deviceId: string | null): void {
-    this.log.warn({ rolloutId, deviceId }, "device reported runtime_incompatible (incompatibility not learned yet: CompatibilityService missing)");
+  private async onRuntimeIncompatible(rolloutId: string, deviceId: string): Promise<void> {
+    const [r, row, raw] = await Promise.all([this.repo.get(rolloutId), this.repo.device(rolloutId, deviceId), this.repo.deviceRuntime(deviceId)]);
+    const runtime = ZRuntimeInfoV1.safeParse(raw);
+    if (!r || !runtime.success) {
+      this.log.warn({ rolloutId, deviceId }, "runtime_incompatible reported but the device's runtime is unknown (no inventory with a runtime): nothing learned");
+      return;
+    }
+    await this.compatibility.learnIncompatibility(r.entryId, runtime.data, row?.reason ?? "the runtime could not load the model", deviceId);
+    this.log.warn({ rolloutId, deviceId, entryId: r.entryId }, "learned a runtime incompatibility from a failed install");
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from "@nestjs/common";
 import { AssignmentsModule } from "../assignments/assignments.module.js";
+import { CompatibilityModule } from "../compatibility/compatibility.module.js";
 import { RolloutAssigner } from "./rollout-assigner.js";
 import { RolloutScheduler } from "./rollout.scheduler.js";
 import { RolloutsController } from "./rollouts.controller.js";
@@ -8,7 +9,7 @@ import { RolloutsService } from "./rollouts.service.js";
 import { RevokedEntries } from "./revoked-entries.js";
 
 @Module({
-  imports: [AssignmentsModule],
+  imports: [AssignmentsModule, CompatibilityModule],
   controllers: [RolloutsController],
   providers: [RolloutsRepository, RolloutsService, RolloutAssigner, RolloutScheduler, RevokedEntries],
   exports: [RolloutsService, RevokedEntries, RolloutScheduler],

@@ -268,6 +268,13 @@ export class RolloutsRepository {
     };
   }
 
+  /** `runtime` of the device's latest inventory (unvalidated JSON; the caller parses it). */
+  async deviceRuntime(deviceId: string): Promise<unknown> {
+    const [row] = await this.db.$queryRaw<{ runtime: unknown }[]>`
+      SELECT data->'runtime' AS runtime FROM "InventorySnapshot" WHERE "deviceId" = ${deviceId} ORDER BY "receivedAt" DESC LIMIT 1`;
+    return row?.runtime ?? null;
+  }
+
   transitions(rolloutId: string) {
     return this.db.rolloutTransition.findMany({ where: { rolloutId }, orderBy: { at: "asc" }, select: { deviceId: true, ring: true, state: true, at: true } });
   }

@@ -3,7 +3,7 @@ import { DEFAULT_ASSIGNMENT_BUCKET, ZRolloutAdoptionV1, ZRolloutDeviceViewV1, ZR
 import { waitFor } from "@fleet/test-utils";
 import { z } from "zod";
 import { newCatalogEntry, setCompatibility, type TestEntry } from "../testing/catalog-factory.js";
-import { heartbeatBody, modelEntry, modelsBody } from "../testing/fixtures.js";
+import { heartbeatBody, inventoryBody, modelEntry, modelsBody } from "../testing/fixtures.js";
 import { RolloutDevice, type InstallOutcome } from "../testing/rollout-device.js";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import { RolloutScheduler } from "./rollout.scheduler.js";
@@ -113,6 +113,17 @@ describe("rollouts", () => {
     for (const d of ds.filter((x) => x !== dev)) expect(d.accepted).toEqual([]);
     expect((await devicesOf(created.id, "&ring=1")).every((r) => r.state === "waiting")).toBe(true);
     expect(await t.db.prisma.auditLog.count({ where: { targetId: created.id, action: "rollout.gate_failed" } })).toBe(1);
+  });
+
+  it("an install failing with runtime_incompatible teaches the catalog that runtime cannot load the entry", async () => {
+    const entry = await newCatalogEntry(t.db.prisma);
+    const [d] = await fleet("g-rt", entry, ["cpu-only"], () => ({ ok: false, code: "runtime_incompatible", reason: "unknown model architecture: 'llama9'" }));
+    const runtime = { nodeLlamaCpp: "3.22.1", llamaCppRelease: "b6000", backends: ["cpu" as const] };
+    await d!.sim.publish(d!.sim.report("inventory", { ...inventoryBody(), runtime }));
+    await waitFor(async () => (await t.db.prisma.inventorySnapshot.count({ where: { deviceId: d!.id } })) === 1, "inventory stored");
+    await createRollout(entry.id, "g-rt", [ring("all", 100)]);
+    const learned = await waitFor(() => t.db.prisma.runtimeIncompatibility.findFirst({ where: { entryId: entry.id } }), "incompatibility learned");
+    expect(learned).toMatchObject({ runtimeKey: "3.22.1/b6000/cpu", reason: "unknown model architecture: 'llama9'", deviceId: d!.id });
   });
 
   it("pause, resume and abort (which rolls back what was sent), each audited", async () => {
