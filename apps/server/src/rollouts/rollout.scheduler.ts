@@ -12,6 +12,8 @@ import { RolloutsRepository, type RolloutWithEntry } from "./rollouts.repository
 
 /** Periodic pass even without triggers: resumes after a restart, notices soaks that ended, renews assignments. */
 export const SCHEDULER_INTERVAL_MS = 5000;
+/** Update reports arrive by the thousand in a broad ring: they wake the scheduler at most this often. */
+export const REPORT_DEBOUNCE_MS = 250;
 
 /**
  * Drives running rollouts: assigns the current ring, starts its soak once every device is terminal, evaluates the
@@ -24,6 +26,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
   private readonly log: Logger;
   private interval: NodeJS.Timeout | null = null;
   private soakTimer: { at: number; timer: NodeJS.Timeout } | null = null;
+  private soon: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -50,7 +53,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
         const deviceId = msg.deviceId;
         this.onRuntimeIncompatible(rolloutId, deviceId).catch((err: unknown) => this.log.error({ err, rolloutId, deviceId }, "could not learn the runtime incompatibility"));
       }
-      this.trigger();
+      this.triggerSoon();
     });
     this.interval = setInterval(() => this.trigger(), SCHEDULER_INTERVAL_MS);
     this.interval.unref();
@@ -62,6 +65,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     this.unsubscribe?.();
     if (this.interval) clearInterval(this.interval);
     if (this.soakTimer) clearTimeout(this.soakTimer.timer);
+    if (this.soon) clearTimeout(this.soon);
     await this.running;
   }
 
@@ -80,6 +84,16 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     })().finally(() => {
       this.running = null;
     });
+  }
+
+  /** A pass shortly: many triggers within REPORT_DEBOUNCE_MS make one pass. */
+  triggerSoon(): void {
+    if (this.soon || this.stopped) return;
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      this.trigger();
+    }, REPORT_DEBOUNCE_MS);
+    this.soon.unref();
   }
 
   /** Wait for the pass in progress (tests). */
