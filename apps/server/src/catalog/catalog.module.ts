@@ -1,12 +1,13 @@
 import { Module } from "@nestjs/common";
 import { CompatibilityModule } from "../compatibility/compatibility.module.js";
+import { RolloutsModule } from "../rollouts/rollouts.module.js";
 import { TrustModule } from "../trust/trust.module.js";
 import { CatalogController } from "./catalog.controller.js";
 import { CatalogRepository } from "./catalog.repository.js";
 import { CatalogService } from "./catalog.service.js";
 
 @Module({
-  imports: [TrustModule, CompatibilityModule],
+  imports: [TrustModule, CompatibilityModule, RolloutsModule],
   controllers: [CatalogController],
   providers: [CatalogRepository, CatalogService],
   exports: [CatalogRepository, CatalogService, TrustModule, CompatibilityModule],

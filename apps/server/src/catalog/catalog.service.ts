@@ -9,6 +9,7 @@ import { AppError, NotFoundError } from "../common/app-error.js";
 import { CONFIG, LOGGER } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { CompatibilityService } from "../compatibility/compatibility.service.js";
+import { RevokedEntries } from "../rollouts/revoked-entries.js";
 import { TufRepositoryService } from "../trust/tuf-repository.service.js";
 import { ArtifactTooLargeError, stageArtifact } from "./artifact-store.js";
 import { buildCatalogFacts, CatalogFactsError } from "./build-catalog-facts.js";
@@ -32,6 +33,7 @@ export class CatalogService {
     private readonly repo: CatalogRepository,
     private readonly tuf: TufRepositoryService,
     private readonly compat: CompatibilityService,
+    private readonly revokedEntries: RevokedEntries,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) rootLog: Logger,
   ) {
@@ -115,6 +117,8 @@ export class CatalogService {
       // Whole-fleet recompute runs after the answer; rows appear as batches commit.
       this.compat.recomputeEntry(id).catch((err) => this.log.error({ err, entryId: id }, "compatibility recompute after approval failed"));
     }
+    // Devices must stop serving a revoked model: open rollouts of it abort and roll back, holders are told.
+    if (t.to === "revoked") await this.revokedEntries.onEntryRevoked(id, actor);
     this.log.info({ entryId: id, to: t.to, actor }, "catalog entry state changed");
     return toView(res.entry);
   }

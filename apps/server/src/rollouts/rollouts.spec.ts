@@ -6,6 +6,7 @@ import { newCatalogEntry, setCompatibility, type TestEntry } from "../testing/ca
 import { heartbeatBody, inventoryBody, modelEntry, modelsBody } from "../testing/fixtures.js";
 import { RolloutDevice, type InstallOutcome } from "../testing/rollout-device.js";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
+import { RevokedEntries } from "./revoked-entries.js";
 import { RolloutScheduler } from "./rollout.scheduler.js";
 
 let t: TestServer;
@@ -188,6 +189,19 @@ describe("rollouts", () => {
     expect(await t.db.prisma.auditLog.count({ where: { action: "rollout.device.rollback", targetId: ds[0]!.id } })).toBe(1);
     // Unknown device in this rollout: 404.
     expect((await t.admin(`/api/v1/rollouts/${created.id}/devices/nope/rollback`, { method: "POST", body: JSON.stringify({ reason: "x" }) })).status).toBe(404);
+  });
+
+  it("revoking the entry aborts its open rollout and tells every device holding it (revokedSha256)", async () => {
+    const entry = await newCatalogEntry(t.db.prisma);
+    const ds = await fleet("g-revoke", entry, ["cpu-only", "cpu-only"]);
+    const created = await createRollout(entry.id, "g-revoke", [ring("all", 100, 3600)]);
+    await waitFor(async () => (await rollout(created.id)).totals.active === 2, "all active");
+    // The catalog's revoke transition calls this hook; the factory's entries carry no TUF facts, so the state is set here.
+    await t.db.prisma.catalogEntry.update({ where: { id: entry.id }, data: { state: "revoked", stateReason: "license withdrawn" } });
+    expect(await t.server.app.get(RevokedEntries).onEntryRevoked(entry.id, "admin")).toEqual({ rolloutsAborted: 1, devicesNotified: 2 });
+    await waitFor(async () => (await rollout(created.id)).totals.rolled_back === 2, "devices rolled back");
+    expect(await rollout(created.id)).toMatchObject({ state: "aborted", reason: `catalog entry ${entry.targetPath} was revoked: license withdrawn` });
+    for (const d of ds) expect(d.accepted.at(-1)).toMatchObject({ action: "rollback", desired: null, revokedSha256: [entry.sha256] });
   });
 
   it.each(["draft", "deprecated", "revoked"] as const)("refuses a %s entry with 409 and the reason", async (state) => {
