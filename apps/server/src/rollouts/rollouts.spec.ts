@@ -3,7 +3,7 @@ import { DEFAULT_ASSIGNMENT_BUCKET, ZRolloutAdoptionV1, ZRolloutDeviceViewV1, ZR
 import { waitFor } from "@fleet/test-utils";
 import { z } from "zod";
 import { newCatalogEntry, setCompatibility, type TestEntry } from "../testing/catalog-factory.js";
-import { heartbeatBody, inventoryBody, modelEntry, modelsBody } from "../testing/fixtures.js";
+import { heartbeatBody, inventoryBody, metricsBody, modelEntry, modelsBody } from "../testing/fixtures.js";
 import { RolloutDevice, type InstallOutcome } from "../testing/rollout-device.js";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import { RevokedEntries } from "./revoked-entries.js";
@@ -114,6 +114,26 @@ describe("rollouts", () => {
     for (const d of ds.filter((x) => x !== dev)) expect(d.accepted).toEqual([]);
     expect((await devicesOf(created.id, "&ring=1")).every((r) => r.state === "waiting")).toBe(true);
     expect(await t.db.prisma.auditLog.count({ where: { targetId: created.id, action: "rollout.gate_failed" } })).toBe(1);
+  });
+
+  it("request errors of the new model during the soak fail the error-rate gate: paused with the measured value, ring rolled back", async () => {
+    const entry = await newCatalogEntry(t.db.prisma);
+    const ds = await fleet("g-errors", entry, ["cpu-only", "cpu-only"]);
+    const created = await createRollout(entry.id, "g-errors", [ring("canary", 50, 2), ring("broad", 100)]);
+    const [canary] = await waitFor(async () => {
+      const rows = await devicesOf(created.id, "&ring=0&state=active");
+      return rows.length === 1 ? rows : null;
+    }, "canary active");
+    const dev = ds.find((d) => d.id === canary!.deviceId)!;
+    const m = metricsBody();
+    await dev.sim.publish(dev.sim.report("metrics", { ...m, models: [{ ...m.models[0]!, modelId: entry.targetPath, sha256: entry.sha256, requests: 20, errors: 5 }], loads: [] }));
+    const paused = await waitFor(async () => {
+      const r = await rollout(created.id);
+      return r.state === "paused" ? r : null;
+    }, "rollout paused by the error-rate gate");
+    expect(paused.rings[0]!.gates.find((g) => g.gate === "maxErrorRate")).toMatchObject({ value: 0.25, threshold: 0.05, pass: false });
+    expect(paused.reason).toContain("request error rate 0.250 (5 of 20 requests) exceeds the maximum 0.050");
+    await waitFor(() => dev.accepted.at(-1)?.action === "rollback", "canary rolled back");
   });
 
   it("an install failing with runtime_incompatible teaches the catalog that runtime cannot load the entry", async () => {
