@@ -1,11 +1,16 @@
 import { Injectable, Module, type ExecutionContext } from "@nestjs/common";
 import { APP_GUARD } from "@nestjs/core";
 import { ThrottlerGuard, ThrottlerModule, type ThrottlerLimitDetail } from "@nestjs/throttler";
+import { isAdminBearer } from "./admin-token.js";
 import { CONFIG } from "./config.token.js";
 import type { ServerConfig } from "./env.js";
 import { MetricsService } from "./metrics.service.js";
 
 const MINUTE_MS = 60_000;
+
+/** The admin is trusted, and the console relays every admin's requests from one address: no shared budget for them. */
+const isAdmin = (ctx: ExecutionContext, config: ServerConfig) =>
+  isAdminBearer(ctx.switchToHttp().getRequest<{ headers?: Record<string, unknown> }>().headers?.authorization, config.adminToken);
 
 const isEnroll = (ctx: ExecutionContext) => {
   const req = ctx.switchToHttp().getRequest<{ method?: string; path?: string }>();
@@ -14,7 +19,7 @@ const isEnroll = (ctx: ExecutionContext) => {
 
 /**
  * Per-client REST rate limits (`@nestjs/throttler`, in memory per instance): every route shares one budget per client
- * address, and failed-or-not enrollment attempts have a smaller one of their own. The client address is Express's
+ * address (requests with the admin token excepted), and enrollment attempts have a smaller one of their own. The client address is Express's
  * `req.ip`: the socket address unless FLEET_TRUSTED_PROXY makes it trust X-Forwarded-For from that proxy, so a
  * forged header cannot buy a fresh budget. Refusals are 429 `rate_limited`, counted in fleet_http_throttled_total.
  */
@@ -44,7 +49,7 @@ class CountingThrottlerGuard extends ThrottlerGuard {
       inject: [CONFIG],
       useFactory: (config: ServerConfig) => ({
         throttlers: [
-          { name: "api", ttl: MINUTE_MS, limit: config.limits.ratePerMin },
+          { name: "api", ttl: MINUTE_MS, limit: config.limits.ratePerMin, skipIf: (ctx: ExecutionContext) => isAdmin(ctx, config) },
           { name: "enroll", ttl: MINUTE_MS, limit: config.limits.enrollRatePerMin, skipIf: (ctx: ExecutionContext) => !isEnroll(ctx) },
         ],
         errorMessage: "too many requests from this client; retry later",
