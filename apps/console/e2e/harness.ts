@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
-import { connect, type NatsConnection } from "nats";
+import { connect, nkeys, type NatsConnection } from "nats";
 import { chromium, type Browser } from "playwright-core";
 import {
   generateSigningKeyPair,
@@ -87,7 +87,8 @@ export async function enrollDevice(serverUrl: string, adminToken: string, hostna
   const enrollRes = await fetch(`${serverUrl}/api/v1/enroll`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: enrollToken, publicKeyJwk: keys.publicJwk, hostname, agentVersion: "0.1.0" }),
+    // a NATS key as the agent sends (its user is not used here: specs publish the device's signed reports as the server's user)
+    body: JSON.stringify({ token: enrollToken, publicKeyJwk: keys.publicJwk, hostname, agentVersion: "0.1.0", natsUserKey: nkeys.createUser().getPublicKey() }),
   });
   expect(enrollRes.status).toBe(201);
   return { enrolled: ZEnrollResponseV1.parse(await enrollRes.json()), privateKey: await importPrivateJwk(keys.privateJwk) };
