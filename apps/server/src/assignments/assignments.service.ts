@@ -12,6 +12,8 @@ const DAY_MS = 86_400_000;
 export const ASSIGNMENT_TTL_MS = 7 * DAY_MS;
 /** Assignments expiring sooner than this are re-issued (new version, same content). */
 export const RENEW_BEFORE_MS = 2 * DAY_MS;
+/** Devices per reserve/sign/publish step of a bulk assignment. */
+const PIPELINE_CHUNK = 2500;
 
 export interface AssignInput {
   deviceId: string;
@@ -67,37 +69,48 @@ export class AssignmentsService {
     lap("lookup");
     const issuedAt = new Date();
     const expiresAt = new Date(issuedAt.getTime() + ASSIGNMENT_TTL_MS);
-    const versions = await this.repo.reserveVersions(
-      wanted.map((i) => ({ deviceId: i.deviceId, action: i.action, rolloutId: i.rolloutId, ring: i.ring, targetPath: i.desired?.target ?? null, sha256: i.desired?.sha256 ?? null })),
-      issuedAt,
-      expiresAt,
-    );
-    lap("reserve");
-    const issued: IssuedAssignment[] = wanted.map((i) => {
-      const version = versions.get(i.deviceId);
-      if (version === undefined) throw new Error(`no assignment version reserved for ${i.deviceId}`);
-      const assignment: TAssignmentV1 = {
-        v: SCHEMA_VERSION,
-        deviceId: i.deviceId,
-        version: Number(version),
-        issuedAt: issuedAt.toISOString(),
-        expiresAt: expiresAt.toISOString(),
-        rolloutId: i.rolloutId,
-        ring: i.ring,
-        action: i.action,
-        desired: i.desired,
-        revokedSha256: [...new Set([...(i.revokedSha256 ?? []), ...revoked])].slice(0, 1000),
-      };
-      return { deviceId: i.deviceId, version, rolloutId: i.rolloutId, assignment };
-    });
-    const jws = signAssignments(issued.map((x) => x.assignment), this.serverKey.privateKey);
-    const signed = issued.map((x, k) => ({ deviceId: x.deviceId, version: x.version, jws: jws[k]! }));
-    lap("sign");
-    if (beforePublish) await beforePublish(issued);
-    lap("beforePublish");
-    await Promise.all([this.repo.storeJws(signed).then(() => lap("storeJws")), this.kv.putMany(signed).then(() => lap("kvPut"))]);
-    this.log.info({ devices: issued.length, action: wanted[0]!.action, rolloutId: wanted[0]!.rolloutId, ms }, "assignments issued");
-    return issued;
+    // Chunk by chunk, so devices of the first chunks read and act on theirs while later chunks are still signed.
+    const all: IssuedAssignment[] = [];
+    const stores: Promise<void>[] = [];
+    for (let c = 0; c < wanted.length; c += PIPELINE_CHUNK) {
+      const chunk = wanted.slice(c, c + PIPELINE_CHUNK);
+      const versions = await this.repo.reserveVersions(
+        chunk.map((i) => ({ deviceId: i.deviceId, action: i.action, rolloutId: i.rolloutId, ring: i.ring, targetPath: i.desired?.target ?? null, sha256: i.desired?.sha256 ?? null })),
+        issuedAt,
+        expiresAt,
+      );
+      lap("reserve");
+      const issued: IssuedAssignment[] = chunk.map((i) => {
+        const version = versions.get(i.deviceId);
+        if (version === undefined) throw new Error(`no assignment version reserved for ${i.deviceId}`);
+        const assignment: TAssignmentV1 = {
+          v: SCHEMA_VERSION,
+          deviceId: i.deviceId,
+          version: Number(version),
+          issuedAt: issuedAt.toISOString(),
+          expiresAt: expiresAt.toISOString(),
+          rolloutId: i.rolloutId,
+          ring: i.ring,
+          action: i.action,
+          desired: i.desired,
+          revokedSha256: [...new Set([...(i.revokedSha256 ?? []), ...revoked])].slice(0, 1000),
+        };
+        return { deviceId: i.deviceId, version, rolloutId: i.rolloutId, assignment };
+      });
+      const jws = signAssignments(issued.map((x) => x.assignment), this.serverKey.privateKey);
+      const signed = issued.map((x, k) => ({ deviceId: x.deviceId, version: x.version, jws: jws[k]! }));
+      lap("sign");
+      if (beforePublish) await beforePublish(issued);
+      lap("beforePublish");
+      stores.push(this.repo.storeJws(signed));
+      await this.kv.putMany(signed);
+      lap("kvPut");
+      all.push(...issued);
+    }
+    await Promise.all(stores);
+    lap("storeJws");
+    this.log.info({ devices: all.length, action: wanted[0]!.action, rolloutId: wanted[0]!.rolloutId, ms }, "assignments issued");
+    return all;
   }
 
   /** Re-issue (same content, next version) every assignment that would expire within RENEW_BEFORE_MS. */
