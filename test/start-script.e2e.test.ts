@@ -87,11 +87,23 @@ describe("pnpm start piped into a process that exits", () => {
       await waitFor(() => tree.every((p) => !alive(p)), "every process of the stack gone after Ctrl-C", 40_000);
       expect(readFileSync(join(dataDir, "stderr.log"), "utf8")).not.toMatch(/EPIPE|Unhandled|Error:/);
     } finally {
+      // On any failure above, leave nothing behind: Ctrl-C first (the script stops its detached children), then SIGKILL
+      // whatever of the tree is still there.
+      const left = [job.pid!, ...descendants(job.pid!)];
       try {
-        process.kill(-job.pid!, "SIGKILL");
+        process.kill(-job.pid!, "SIGINT");
       } catch {
         // already gone
       }
+      await waitFor(() => left.every((p) => !alive(p)), "the stack gone", 30_000).catch(() => {
+        for (const p of left) {
+          try {
+            process.kill(p, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+      });
       rmSync(`/var/tmp/fleetwise-${createHash("sha256").update(join(dataDir, "pg")).digest("hex").slice(0, 12)}`, { recursive: true, force: true });
     }
   });
