@@ -4,7 +4,14 @@ import { z } from "zod";
 import { ZSha256Hex, ZTargetPath } from "@fleet/protocol";
 import { writeFileAtomic } from "../util/writeFileAtomic.js";
 
-const ZEntry = z.object({ target: ZTargetPath, sha256: ZSha256Hex, length: z.number().int().nonnegative(), installedAt: z.string() });
+const ZEntry = z.object({
+  target: ZTargetPath,
+  sha256: ZSha256Hex,
+  length: z.number().int().nonnegative(),
+  installedAt: z.string(),
+  /** the model that served when this target was installed: where a rollback without a target returns to */
+  servedBefore: z.string().nullable().default(null),
+});
 const ZLedger = z.strictObject({ v: z.literal(1), installed: z.array(ZEntry) });
 export type InstalledTarget = z.infer<typeof ZEntry>;
 
@@ -33,8 +40,8 @@ export class InstallLedger {
     return this.entries.find((e) => e.target === target && e.sha256 === sha256);
   }
 
-  async add(entry: Omit<InstalledTarget, "installedAt">): Promise<void> {
-    this.entries = [...this.entries.filter((e) => e.target !== entry.target), { ...entry, installedAt: new Date().toISOString() }];
+  async add(entry: Omit<InstalledTarget, "installedAt" | "servedBefore"> & { servedBefore?: string | null }): Promise<void> {
+    this.entries = [...this.entries.filter((e) => e.target !== entry.target), { ...entry, servedBefore: entry.servedBefore ?? null, installedAt: new Date().toISOString() }];
     await this.save();
   }
 

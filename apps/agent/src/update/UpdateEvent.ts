@@ -4,5 +4,6 @@ export const UpdateEvent = {
   RevokedRemoved: "update.revoked.removed",
   RevokedKept: "update.revoked.kept",
   Collected: "update.collected",
+  RollbackFallback: "update.rollback.fallback",
 } as const;
 export type UpdateEvent = (typeof UpdateEvent)[keyof typeof UpdateEvent];

@@ -48,7 +48,7 @@ export class UpdateManager {
   async apply(a: TAssignmentV1, signal?: AbortSignal): Promise<ApplyOutcome> {
     await this.revoke(this.opts.ledger.installed.filter((e) => a.revokedSha256.includes(e.sha256)));
     if (a.action === "clear" || a.desired === null) {
-      if (a.action === "rollback") await this.opts.runtime.loadConfigured();
+      if (a.action === "rollback") await this.returnToPrevious();
       this.report(a, a.action === "rollback" ? "rolled_back" : "active", {});
       return "done";
     }
@@ -134,13 +134,26 @@ export class UpdateManager {
       }
       // the switch: a verified, tested file appears in the models dir under its catalog name in one rename
       await fs.rename(partFile, finalPath);
-      await this.opts.ledger.add({ target: desired.target, sha256: desired.sha256, length: desired.length });
+      const servedBefore = runtime.status().activeModel;
+      await this.opts.ledger.add({ target: desired.target, sha256: desired.sha256, length: desired.length, servedBefore: servedBefore === desired.target ? null : servedBefore });
     }
     const loaded = await runtime.loadModel(desired.target);
     if (!loaded.ok) {
       throw new UpdateError(loaded.code === "does_not_fit" ? UpdateFailure.DoesNotFit : UpdateFailure.SelfTestFailed, `${desired.target} did not load: ${loaded.reason}`);
     }
     return selfTest;
+  }
+
+  /**
+   * A rollback with no target: serve again what served before the catalog install now serving (known-good was moved to
+   * that install when it became active, so reloading known-good alone would change nothing); else the configured order.
+   */
+  private async returnToPrevious(): Promise<void> {
+    const serving = this.opts.runtime.status().activeModel;
+    const before = this.opts.ledger.installed.find((e) => e.target === serving)?.servedBefore ?? null;
+    if (before !== null && (await this.opts.runtime.loadModel(before)).ok) return;
+    if (before !== null) this.opts.event("warn", UpdateEvent.RollbackFallback, `rollback: ${before} (served before ${serving}) could not load; serving the configured or known-good model`, { model: before });
+    await this.opts.runtime.loadConfigured();
   }
 
   /** Hashes of catalog installs that the refreshed targets no longer list (revoked entries): never served on. */
