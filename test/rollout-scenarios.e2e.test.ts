@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleInventory, ZCatalogEntryV1, ZRolloutDeviceViewV1, ZRolloutV1, type TCatalogEntryV1, type TRolloutDeviceViewV1, type TRolloutV1 } from "@fleet/protocol";
-import { waitFor } from "@fleet/test-utils";
+import { freePort, waitFor } from "@fleet/test-utils";
+import { createServer, type FleetServer } from "../apps/server/src/app.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 import { startRealAgent, TINY, type RealAgent } from "./support/realAgent.js";
 
@@ -23,6 +24,7 @@ describe("staged rollouts over four real agents", () => {
   const agents: RealAgent[] = [];
   let oldRuntimeDevice: string;
   let tmp: string;
+  let restarted: FleetServer | null = null;
 
   const rollout = async (id: string): Promise<TRolloutV1> => ZRolloutV1.parse(await (await srv.admin(`/api/v1/rollouts/${id}`)).json());
   const devices = async (id: string): Promise<TRolloutDeviceViewV1[]> =>
@@ -49,7 +51,8 @@ describe("staged rollouts over four real agents", () => {
   const serving = () => agents.map((a) => a.runtime.status().activeModel);
 
   beforeAll(async () => {
-    srv = await startTestServer();
+    // a fixed port, so the server restarted mid-rollout answers where the agents enrolled
+    srv = await startTestServer({ PORT: String(await freePort()) });
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-e2e-scenario-"));
     for (const name of ["ws-1", "ws-2", "ws-3", "ws-4"]) agents.push(await startRealAgent(srv, name, GROUP));
     // A fifth workstation in the group with an older inference runtime than the entry requires (simulated: this machine
@@ -69,6 +72,7 @@ describe("staged rollouts over four real agents", () => {
   }, 240_000);
   afterAll(async () => {
     await Promise.allSettled(agents.map((a) => a.stop()));
+    await restarted?.close();
     await srv?.close();
     await fs.rm(tmp, { recursive: true, force: true });
   });
@@ -103,8 +107,9 @@ describe("staged rollouts over four real agents", () => {
     const bytes = await fs.readFile(TINY);
     const truncated = path.join(tmp, "tiny-truncated.gguf");
     await fs.writeFile(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
-    const broken = await importApproved("tiny-broken", "1.0.0", truncated);
-    await compatible(broken.id, 5, 0);
+    // the same runtime requirement keeps the simulated old-runtime device out, so the canary is one real agent
+    const broken = await importApproved("tiny-broken", "1.0.0", truncated, { minNodeLlamaCpp: "3.22.0" });
+    await compatible(broken.id, 4, 1);
     const res = await srv.admin("/api/v1/rollouts", { method: "POST", body: JSON.stringify({ entryId: broken.id, group: GROUP, rings: threeRings }) });
     expect(res.status, await res.clone().text()).toBe(201);
     const created = ZRolloutV1.parse(await res.json());
@@ -115,6 +120,7 @@ describe("staged rollouts over four real agents", () => {
     expect(paused.reason).toBeTruthy();
     expect(paused.rings[0]?.gates.some((g) => !g.pass)).toBe(true);
     const rows = await devices(created.id);
+    expect(rows.filter((d) => d.ring === 0)).toHaveLength(1);
     const canary = rows.find((d) => d.ring === 0);
     expect(canary?.state).toBe("rolled_back");
     expect(canary?.timeline).toHaveProperty("failed");
@@ -145,4 +151,28 @@ describe("staged rollouts over four real agents", () => {
     const audit = await srv.db.prisma.auditLog.findMany({ where: { targetId: goodRollout.id } });
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining([expect.stringMatching(/rollback/)]));
   }, 180_000);
+
+  it("the server and NATS restarted mid-rollout: the rollout resumes and the agents, offline meanwhile, converge", async () => {
+    const next = await importApproved("tiny", "3.0.0", TINY, { minNodeLlamaCpp: "3.22.0" });
+    await compatible(next.id, 4, 1);
+    const rings = threeRings.map((r, i) => (i === 0 ? { ...r, soakSec: 2 } : r));
+    const res = await srv.admin("/api/v1/rollouts", { method: "POST", body: JSON.stringify({ entryId: next.id, group: GROUP, rings }) });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const created = ZRolloutV1.parse(await res.json());
+    await waitFor(async () => ((await rollout(created.id)).totals.active === 1 ? true : null), "the canary is active", 60_000);
+
+    await srv.server.close();
+    await srv.nats.stop();
+    await waitFor(() => (agents.every((a) => !a.service.status().connected) ? true : null), "every agent sees NATS gone", 30_000);
+    await srv.nats.start();
+    restarted = await createServer(srv.config, { prisma: srv.db.prisma });
+    expect(restarted.url).toBe(srv.url);
+
+    const done = await waitFor(async () => {
+      const r = await rollout(created.id);
+      return r.state === "completed" ? r : null;
+    }, "the rollout completes after the restarts", 120_000);
+    expect(done.totals.active).toBe(4);
+    expect(serving()).toEqual(agents.map(() => next.targetPath));
+  }, 240_000);
 });
