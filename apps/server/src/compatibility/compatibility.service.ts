@@ -4,6 +4,7 @@ import { COMPATIBILITY_CLASSES, ZCatalogFactsV1, ZInventoryV1, type TCompatibili
 import { NotFoundError } from "../common/app-error.js";
 import { LOGGER } from "../common/config.token.js";
 import { computeCompatibility, deviceHardwareFromInventory, runtimeKey } from "@fleet/catalog";
+import { DebouncedDeviceQueue } from "../common/debounced-device-queue.js";
 import { CompatibilityRepository, type CompatEntry, type CompatRow, type DeviceInventory, type MatrixFilter } from "./compatibility.repository.js";
 
 /** Devices per batch in whole-fleet recomputes: one inventory query and one multi-row upsert per entry each. */
@@ -18,47 +19,35 @@ const DEBOUNCE_MS = 1000;
  */
 @Injectable()
 export class CompatibilityService implements OnApplicationShutdown {
-  private readonly pending = new Set<string>();
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
-  private closed = false;
   private readonly log: Logger;
+  private readonly queue: DebouncedDeviceQueue;
 
   constructor(
     private readonly repo: CompatibilityRepository,
     @Inject(LOGGER) rootLog: Logger,
   ) {
     this.log = rootLog.child({ context: "CompatibilityService" });
+    this.queue = new DebouncedDeviceQueue(
+      DEBOUNCE_MS,
+      async (ids) => {
+        for (let i = 0; i < ids.length; i += DEVICE_BATCH) await this.recomputeDevices(ids.slice(i, i + DEVICE_BATCH));
+      },
+      (err) => this.log.error({ err }, "compatibility recompute failed"),
+    );
   }
 
   onApplicationShutdown(): void {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.queue.close();
   }
 
   /** Called after an inventory report is stored: cheap, never blocks ingestion. */
   scheduleDevice(deviceId: string): void {
-    if (this.closed) return;
-    this.pending.add(deviceId);
-    this.timer ??= setTimeout(() => {
-      this.timer = null;
-      this.flushing = this.flushing.then(() => this.flush()).catch((err) => this.log.error({ err }, "compatibility recompute failed"));
-    }, DEBOUNCE_MS);
+    this.queue.schedule(deviceId);
   }
 
   /** Wait for queued recomputes (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.timer || this.pending.size > 0) {
-      await new Promise((r) => setTimeout(r, 50));
-      await this.flushing;
-    }
-    await this.flushing;
-  }
-
-  private async flush(): Promise<void> {
-    const ids = [...this.pending];
-    this.pending.clear();
-    for (let i = 0; i < ids.length; i += DEVICE_BATCH) await this.recomputeDevices(ids.slice(i, i + DEVICE_BATCH));
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
   async recomputeDevice(deviceId: string): Promise<number> {

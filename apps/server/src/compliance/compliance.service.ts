@@ -11,6 +11,7 @@ import {
   type TDeviceComplianceV1,
 } from "@fleet/protocol";
 import { AppError } from "../common/app-error.js";
+import { DebouncedDeviceQueue } from "../common/debounced-device-queue.js";
 import { LOGGER } from "../common/config.token.js";
 import { ComplianceRepository, type ViolationRow } from "./compliance.repository.js";
 import { destinationOf } from "./destination.js";
@@ -26,51 +27,39 @@ const DEBOUNCE_MS = 250;
  */
 @Injectable()
 export class ComplianceService implements OnApplicationShutdown {
-  private readonly pending = new Set<string>();
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
-  private closed = false;
   private readonly log: Logger;
+  private readonly queue: DebouncedDeviceQueue;
 
   constructor(
     private readonly repo: ComplianceRepository,
     @Inject(LOGGER) rootLog: Logger,
   ) {
     this.log = rootLog.child({ context: "ComplianceService" });
+    this.queue = new DebouncedDeviceQueue(
+      DEBOUNCE_MS,
+      async (ids) => {
+        for (const id of ids) {
+          if (this.queue.isClosed) return;
+          // One device failing (e.g. deleted meanwhile) must not stop the others.
+          await this.evaluate(id).catch((err) => this.log.error({ err, deviceId: id }, "compliance evaluation of a device failed"));
+        }
+      },
+      (err) => this.log.error({ err }, "compliance evaluation failed"),
+    );
   }
 
   onApplicationShutdown(): void {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.queue.close();
   }
 
   /** Called after a posture or models report is stored: cheap, never blocks ingestion. */
   scheduleDevice(deviceId: string): void {
-    if (this.closed) return;
-    this.pending.add(deviceId);
-    this.timer ??= setTimeout(() => {
-      this.timer = null;
-      this.flushing = this.flushing.then(() => this.flush()).catch((err) => this.log.error({ err }, "compliance evaluation failed"));
-    }, DEBOUNCE_MS);
+    this.queue.schedule(deviceId);
   }
 
   /** Wait for queued evaluations (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.timer || this.pending.size > 0) {
-      await new Promise((r) => setTimeout(r, 50));
-      await this.flushing;
-    }
-    await this.flushing;
-  }
-
-  private async flush(): Promise<void> {
-    const ids = [...this.pending];
-    this.pending.clear();
-    for (const id of ids) {
-      if (this.closed) return;
-      // One device failing (e.g. deleted meanwhile) must not stop the others.
-      await this.evaluate(id).catch((err) => this.log.error({ err, deviceId: id }, "compliance evaluation of a device failed"));
-    }
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
   /** Evaluate one device now and store the outcome as violations. */
