@@ -11,7 +11,7 @@ import { checkGgufFacts } from "./checkGgufFacts.js";
 import type { DeviceFetcher } from "./DeviceFetcher.js";
 import { downloadResumable, sha256File } from "./downloadResumable.js";
 import type { InstallLedger, InstalledTarget } from "./InstallLedger.js";
-import { openCatalog, type Catalog } from "./openCatalog.js";
+import { openCatalog, tufMetadataDir, type Catalog } from "./openCatalog.js";
 import { UpdateError } from "./UpdateError.js";
 import { UpdateEvent } from "./UpdateEvent.js";
 
@@ -72,7 +72,7 @@ export class UpdateManager {
   private async install(a: TAssignmentV1, desired: TAssignedTargetV1, signal?: AbortSignal): Promise<TSelfTestV1 | null> {
     const { runtime, modelsDir } = this.opts;
     this.report(a, "pending", { bytesTotal: desired.length });
-    const catalog = await openCatalog({ metadataDir: path.join(this.opts.home, "tuf"), serverUrl: this.opts.serverUrl, trustedRoot: this.opts.trustedRoot, fetcher: this.opts.fetcher });
+    const catalog = await openCatalog({ metadataDir: tufMetadataDir(this.opts.home), serverUrl: this.opts.serverUrl, trustedRoot: this.opts.trustedRoot, fetcher: this.opts.fetcher });
     await this.revoke(await this.noLongerTargets(catalog));
     const info = await catalog.target(desired.target);
     const tufSha = info.hashes.sha256;

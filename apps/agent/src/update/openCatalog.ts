@@ -23,6 +23,11 @@ export interface Catalog {
   artifactUrl(name: string): string;
 }
 
+/** Where an agent keeps its trusted TUF metadata: <home>/tuf. */
+export function tufMetadataDir(home: string): string {
+  return path.join(home, "tuf");
+}
+
 const base = (u: string) => u.replace(/\/+$/, "");
 
 /**

@@ -1,5 +1,7 @@
 import path from "node:path";
 import { Command } from "commander";
+import { TrustedTargetsHashes } from "../../update/TrustedTargetsHashes.js";
+import { tufMetadataDir } from "../../update/openCatalog.js";
 import type { TDeviceEventV1 } from "@fleet/protocol";
 import { createLogger } from "../../logger.js";
 import { AgentService } from "../../reporting/AgentService.js";
@@ -45,7 +47,9 @@ export function runCommand(io: CliIo): Command {
           ? new CatalogUpdater({ home: config.home, modelsDir: config.modelsDir, serverUrl, state, config: config.update, runtime, logger: logger.child({ component: "update" }) })
           : undefined;
       if (!updater) logger.info({ trustedRoot: Boolean(state.catalogTrustedRoot), enabled: config.update.enabled }, "catalog updates are off");
-      const service = new AgentService({ config, state, logger, runtime, updater });
+      // provenance: a model is catalog-approved when its hash is a target of the TUF metadata last verified
+      const approvedHashes = new TrustedTargetsHashes(tufMetadataDir(config.home));
+      const service = new AgentService({ config, state, logger, runtime, updater, approvedHashes });
       await service.start();
       started = service;
       for (const e of early.splice(0)) service.reportEvent(e);
