@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ZBytes, ZIsoDate, ZSha256Hex } from "./common.js";
 import { ZTargetPath } from "./catalog.js";
+import type { TAssignmentV1 } from "./assignment.js";
 
 // Staged rollouts: rings with soak times and gates, per-device states, and the agent's update status report.
 
@@ -169,3 +170,26 @@ export const ZRolloutAdoptionV1 = z.object({
   buckets: z.array(z.object({ at: ZIsoDate, counts: z.record(ZRolloutDeviceState, z.number().int().nonnegative()) })),
   timeToActiveSec: z.array(z.object({ ring: z.number().int(), p50: z.number().nullable(), p95: z.number().nullable(), n: z.number().int() })),
 });
+
+/** The "update" report about assignment `a` in `state`; everything not given is null. */
+export function updateStatusOf(
+  a: Pick<TAssignmentV1, "version" | "rolloutId" | "desired">,
+  state: TUpdateState,
+  fields: Partial<Omit<TUpdateStatusV1, "assignmentVersion" | "rolloutId" | "target" | "sha256" | "state">> = {},
+): TUpdateStatusV1 {
+  return {
+    at: new Date().toISOString(),
+    assignmentVersion: a.version,
+    rolloutId: a.rolloutId,
+    target: a.desired?.target ?? null,
+    sha256: a.desired?.sha256 ?? null,
+    state,
+    bytesDone: null,
+    bytesTotal: null,
+    code: null,
+    reason: null,
+    selfTest: null,
+    serving: null,
+    ...fields,
+  };
+}

@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { UpdateFailure, type TAssignedTargetV1, type TAssignmentV1, type TDeviceEventV1, type TSelfTestV1, type TUpdateStatusV1 } from "@fleet/protocol";
+import { UpdateFailure, updateStatusOf, type TAssignedTargetV1, type TAssignmentV1, type TDeviceEventV1, type TSelfTestV1, type TUpdateStatusV1 } from "@fleet/protocol";
 import type { Logger } from "../logger.js";
 import type { InferenceRuntime } from "../runtime/InferenceRuntime.js";
 import { RuntimeError } from "../runtime/errors.js";
@@ -222,20 +222,6 @@ export class UpdateManager {
   private report(a: TAssignmentV1, state: TUpdateStatusV1["state"], extra: Partial<TUpdateStatusV1>): void {
     const rt = this.opts.runtime.status();
     const serving = rt.activeModel ? { model: rt.activeModel.slice(0, 500), sha256: this.opts.ledger.installed.find((e) => e.target === rt.activeModel)?.sha256 ?? null } : null;
-    this.opts.report({
-      at: new Date().toISOString(),
-      assignmentVersion: a.version,
-      rolloutId: a.rolloutId,
-      target: a.desired?.target ?? null,
-      sha256: a.desired?.sha256 ?? null,
-      state,
-      bytesDone: null,
-      bytesTotal: null,
-      code: null,
-      selfTest: null,
-      serving,
-      ...extra,
-      reason: extra.reason?.slice(0, 2000) ?? null,
-    });
+    this.opts.report(updateStatusOf(a, state, { serving, ...extra, reason: extra.reason?.slice(0, 2000) ?? null }));
   }
 }

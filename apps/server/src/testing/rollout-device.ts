@@ -1,5 +1,5 @@
 import { Empty, type Subscription } from "nats";
-import { importPublicJwk, openAssignment, type TAssignmentV1, type TUpdateStatusV1 } from "@fleet/protocol";
+import { importPublicJwk, openAssignment, updateStatusOf, type TAssignmentV1, type TUpdateStatusV1 } from "@fleet/protocol";
 import type { CryptoKey } from "jose";
 import type { SimDevice } from "./device-sim.js";
 
@@ -101,21 +101,7 @@ export class RolloutDevice {
 
   /** Send one "update" report about assignment `a`. */
   async update(a: TAssignmentV1, state: TUpdateStatusV1["state"], over: Partial<TUpdateStatusV1> = {}): Promise<void> {
-    const body: TUpdateStatusV1 = {
-      at: new Date().toISOString(),
-      assignmentVersion: a.version,
-      rolloutId: a.rolloutId,
-      target: a.desired?.target ?? null,
-      sha256: a.desired?.sha256 ?? null,
-      state,
-      bytesDone: null,
-      bytesTotal: null,
-      code: null,
-      reason: null,
-      selfTest: null,
-      serving: this.serving,
-      ...over,
-    };
+    const body = updateStatusOf(a, state, { serving: this.serving, ...over });
     await this.sim.publish(this.sim.report("update", body));
   }
 
