@@ -1,4 +1,5 @@
 import { Inject, Injectable } from "@nestjs/common";
+import { Prisma } from "@fleet/db";
 import { PRISMA } from "../common/config.token.js";
 import type { Db, Tx } from "../common/prisma.js";
 
@@ -10,6 +11,23 @@ const RETENTION_LOCK = 0x666c7274;
  * transaction, so no statement holds locks for long. Returns null when another instance holds the
  * retention lock (it is pruning the same rows right now).
  */
+/** A table pruned by age where each group's newest row stays (the UI shows it however old). Names are constants. */
+interface KeepNewest {
+  table: string;
+  time: string;
+  groupBy: string[];
+}
+
+/** Up to `limit` rows of the table older than `before`, except each group's newest (ties broken by id). */
+function deleteOlderExceptNewest(tx: Tx, t: KeepNewest, before: Date, limit: number): Promise<number> {
+  const name = (n: string) => Prisma.raw(`"${n}"`);
+  const sameGroup = Prisma.join(t.groupBy.map((c) => Prisma.sql`n.${name(c)} = o.${name(c)}`), " AND ");
+  return tx.$executeRaw`DELETE FROM ${name(t.table)} WHERE id IN (
+    SELECT o.id FROM ${name(t.table)} o WHERE o.${name(t.time)} < ${before}
+      AND EXISTS (SELECT 1 FROM ${name(t.table)} n WHERE ${sameGroup} AND (n.${name(t.time)}, n.id) > (o.${name(t.time)}, o.id))
+    LIMIT ${limit})`;
+}
+
 @Injectable()
 export class RetentionRepository {
   constructor(@Inject(PRISMA) private readonly db: Db) {}
@@ -22,18 +40,12 @@ export class RetentionRepository {
 
   /** Old heartbeats, except each device's latest (the device page shows it however old). */
   deleteHeartbeats(receivedBefore: Date, limit: number): Promise<number | null> {
-    return this.locked((tx) => tx.$executeRaw`DELETE FROM "Heartbeat" WHERE id IN (
-      SELECT h.id FROM "Heartbeat" h WHERE h."receivedAt" < ${receivedBefore}
-        AND EXISTS (SELECT 1 FROM "Heartbeat" n WHERE n."deviceId" = h."deviceId" AND (n."receivedAt", n.id) > (h."receivedAt", h.id))
-      LIMIT ${limit})`);
+    return this.locked((tx) => deleteOlderExceptNewest(tx, { table: "Heartbeat", time: "receivedAt", groupBy: ["deviceId"] }, receivedBefore, limit));
   }
 
   /** Old inventory snapshots (their Gpu rows cascade), except each device's latest: it is the device's hardware. */
   deleteInventorySnapshots(receivedBefore: Date, limit: number): Promise<number | null> {
-    return this.locked((tx) => tx.$executeRaw`DELETE FROM "InventorySnapshot" WHERE id IN (
-      SELECT s.id FROM "InventorySnapshot" s WHERE s."receivedAt" < ${receivedBefore}
-        AND EXISTS (SELECT 1 FROM "InventorySnapshot" n WHERE n."deviceId" = s."deviceId" AND (n."receivedAt", n.id) > (s."receivedAt", s.id))
-      LIMIT ${limit})`);
+    return this.locked((tx) => deleteOlderExceptNewest(tx, { table: "InventorySnapshot", time: "receivedAt", groupBy: ["deviceId"] }, receivedBefore, limit));
   }
 
   /** Old device events, by server receive time (a device's wrong clock cannot make its events vanish early). */
@@ -50,34 +62,22 @@ export class RetentionRepository {
 
   /** Old posture reports, except each device's latest (the device page and compliance read it). */
   deletePostureReports(receivedBefore: Date, limit: number): Promise<number | null> {
-    return this.locked((tx) => tx.$executeRaw`DELETE FROM "PostureReport" WHERE id IN (
-      SELECT p.id FROM "PostureReport" p WHERE p."receivedAt" < ${receivedBefore}
-        AND EXISTS (SELECT 1 FROM "PostureReport" n WHERE n."deviceId" = p."deviceId" AND (n."receivedAt", n.id) > (p."receivedAt", p.id))
-      LIMIT ${limit})`);
+    return this.locked((tx) => deleteOlderExceptNewest(tx, { table: "PostureReport", time: "receivedAt", groupBy: ["deviceId"] }, receivedBefore, limit));
   }
 
   /** Old runtime metric windows, except the latest per device and model (the runtime page shows it). */
   deleteRuntimeMetrics(receivedBefore: Date, limit: number): Promise<number | null> {
-    return this.locked((tx) => tx.$executeRaw`DELETE FROM "RuntimeMetric" WHERE id IN (
-      SELECT m.id FROM "RuntimeMetric" m WHERE m."receivedAt" < ${receivedBefore}
-        AND EXISTS (SELECT 1 FROM "RuntimeMetric" n WHERE n."deviceId" = m."deviceId" AND n."modelId" = m."modelId" AND (n."receivedAt", n.id) > (m."receivedAt", m.id))
-      LIMIT ${limit})`);
+    return this.locked((tx) => deleteOlderExceptNewest(tx, { table: "RuntimeMetric", time: "receivedAt", groupBy: ["deviceId", "modelId"] }, receivedBefore, limit));
   }
 
   /** Old model loads (by their time on the device: the table has no receive time), except the latest per device and model. */
   deleteModelLoads(before: Date, limit: number): Promise<number | null> {
-    return this.locked((tx) => tx.$executeRaw`DELETE FROM "ModelLoad" WHERE id IN (
-      SELECT l.id FROM "ModelLoad" l WHERE l."at" < ${before}
-        AND EXISTS (SELECT 1 FROM "ModelLoad" n WHERE n."deviceId" = l."deviceId" AND n."modelId" = l."modelId" AND (n."at", n.id) > (l."at", l.id))
-      LIMIT ${limit})`);
+    return this.locked((tx) => deleteOlderExceptNewest(tx, { table: "ModelLoad", time: "at", groupBy: ["deviceId", "modelId"] }, before, limit));
   }
 
   /** Old benchmark runs (by request time on the server), except each device's latest. */
   deleteBenchmarkRuns(requestedBefore: Date, limit: number): Promise<number | null> {
-    return this.locked((tx) => tx.$executeRaw`DELETE FROM "BenchmarkRun" WHERE id IN (
-      SELECT b.id FROM "BenchmarkRun" b WHERE b."requestedAt" < ${requestedBefore}
-        AND EXISTS (SELECT 1 FROM "BenchmarkRun" n WHERE n."deviceId" = b."deviceId" AND (n."requestedAt", n.id) > (b."requestedAt", b.id))
-      LIMIT ${limit})`);
+    return this.locked((tx) => deleteOlderExceptNewest(tx, { table: "BenchmarkRun", time: "requestedAt", groupBy: ["deviceId"] }, requestedBefore, limit));
   }
 
   private async locked(del: (tx: Tx) => Promise<number>): Promise<number | null> {
