@@ -4,6 +4,7 @@ import { ZInventoryV1 } from "./inventory.js";
 import { ZGgufMetadataV1 } from "./models.js";
 import { ZPostureV1 } from "./posture.js";
 import { ZBenchmarkResultV1, ZModelLoadV1, ZModelRuntimeStatsV1 } from "./runtime.js";
+import { ZSustainedOptionsV1 } from "./commands.js";
 
 // Shapes of the server's REST responses, shared by the server (serialisation, OpenAPI) and the console.
 
@@ -22,6 +23,8 @@ export const ZDeviceSummaryV1 = z.object({
   gpus: z.array(z.object({ vendor: z.string(), model: z.string(), vramBytes: ZBytes.nullable() })),
   os: z.string().nullable(),
   models: z.array(z.object({ fileName: z.string(), sha256: ZSha256Hex, architecture: z.string().nullable(), quantization: z.string().nullable() })),
+  /** models planned to fit here that paged heavily when they ran (measured by the agent); absent = none known */
+  memoryPressure: z.array(z.object({ modelId: z.string(), sha256: ZSha256Hex.nullable(), reason: z.string(), lastSeenAt: ZIsoDate })).optional(),
 });
 export type TDeviceSummaryV1 = z.infer<typeof ZDeviceSummaryV1>;
 
@@ -84,5 +87,6 @@ export const ZBenchmarkRequestV1 = z.object({
   nPrompt: z.number().int().min(1).max(8192).default(512),
   nGen: z.number().int().min(1).max(2048).default(128),
   repetitions: z.number().int().min(1).max(20).default(5),
+  ...ZSustainedOptionsV1.shape,
 });
 export const ZBenchmarkRequestedV1 = z.object({ commandId: z.uuid(), deviceId: z.string(), issuedAt: ZIsoDate });

@@ -1,12 +1,34 @@
 import { z } from "zod";
 import { SCHEMA_VERSION, ZDeviceId, ZIsoDate } from "./common.js";
 
+/**
+ * Sustained mode of the standard benchmark: generate for durationSec, sample tokens/s every sampleIntervalSec,
+ * call it throttling when the final window's median is more than throttleDropPct below the first window's.
+ */
+export const SUSTAINED_DEFAULTS = { mode: "standard", durationSec: 600, sampleIntervalSec: 5, throttleDropPct: 10 } as const;
+const ZSustainedFields = {
+  mode: z.enum(["standard", "sustained"]),
+  durationSec: z.number().int().min(2).max(3600),
+  sampleIntervalSec: z.number().int().min(1).max(60),
+  throttleDropPct: z.number().min(1).max(90),
+};
+/** REST request fields (defaults filled in) */
+export const ZSustainedOptionsV1 = z.object({
+  mode: ZSustainedFields.mode.default(SUSTAINED_DEFAULTS.mode),
+  durationSec: ZSustainedFields.durationSec.default(SUSTAINED_DEFAULTS.durationSec),
+  sampleIntervalSec: ZSustainedFields.sampleIntervalSec.default(SUSTAINED_DEFAULTS.sampleIntervalSec),
+  throttleDropPct: ZSustainedFields.throttleDropPct.default(SUSTAINED_DEFAULTS.throttleDropPct),
+});
+/** in a command: optional, absent = standard mode (commands from older servers) */
+const ZSustainedCommandFields = z.object(ZSustainedFields).partial();
+
 export const ZBenchmarkCommandV1 = z.object({
   type: z.literal("benchmark"),
   modelId: z.string().max(500).nullable(),
   nPrompt: z.number().int().min(1).max(8192).default(512),
   nGen: z.number().int().min(1).max(2048).default(128),
   repetitions: z.number().int().min(1).max(20).default(5),
+  ...ZSustainedCommandFields.shape,
 });
 export const ZReportNowCommandV1 = z.object({ type: z.literal("report-now") });
 

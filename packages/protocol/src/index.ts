@@ -8,6 +8,7 @@ export * from "./compliance.js";
 export * from "./compliance-signing.js";
 export * from "./events.js";
 export * from "./runtime.js";
+export * from "./resource-usage.js";
 export * from "./commands.js";
 export * from "./control.js";
 export * from "./enrollment.js";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZIsoDate, ZSha256Hex } from "./common.js";
+import { ZResourcesAppliedV1 } from "./resource-usage.js";
 
 /** One outbound path the agent uses, disclosed so compliance can see every byte that leaves. */
 export const ZOutboundEndpointV1 = z.object({
@@ -81,6 +82,8 @@ export const ZPostureV1 = z.object({
   localApi: ZLocalApiExposureV1,
   /** optional so older agents' postures still validate */
   exposure: ZExposureScanV1.optional(),
+  /** the resource policy as applied on the device; absent from older agents */
+  resources: ZResourcesAppliedV1.optional(),
 });
 export type TPostureV1 = z.infer<typeof ZPostureV1>;
 export type TLocalApiExposureV1 = z.infer<typeof ZLocalApiExposureV1>;

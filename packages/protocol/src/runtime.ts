@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZBytes, ZIsoDate, ZSha256Hex } from "./common.js";
+import { ZMemoryPressureV1, ZSustainedBenchmarkV1 } from "./resource-usage.js";
 
 export const ZPlacementV1 = z.enum(["gpu-full", "gpu-partial", "cpu"]);
 export const ZBackendV1 = z.enum(["cpu", "cuda", "vulkan", "metal"]);
@@ -51,6 +52,8 @@ export const ZModelLoadV1 = z.object({
   peakRssBytes: ZBytes,
   peakVramBytes: ZBytes,
   plan: ZMemoryPlanV1.nullable(),
+  /** major faults and swap during the load; absent from older agents */
+  memoryPressure: ZMemoryPressureV1.optional(),
 });
 
 /** Aggregated over one reporting window. Prompts and outputs never leave the device: counts and timings only. */
@@ -59,6 +62,8 @@ export const ZRuntimeMetricsV1 = z.object({
   windowEnd: ZIsoDate,
   models: z.array(ZModelRuntimeStatsV1).max(100),
   loads: z.array(ZModelLoadV1).max(100),
+  /** the inference host's memory pressure over this window; absent from older agents */
+  memoryPressure: z.array(ZMemoryPressureV1).max(10).optional(),
 });
 export type TRuntimeMetricsV1 = z.infer<typeof ZRuntimeMetricsV1>;
 export type TModelLoadV1 = z.infer<typeof ZModelLoadV1>;
@@ -105,5 +110,7 @@ export const ZBenchmarkResultV1 = z.object({
   promptProcessing: ZMeanStd.nullable(),
   generation: ZMeanStd.nullable(),
   memory: z.object({ peakRssBytes: ZBytes, peakVramBytes: ZBytes }),
+  /** present for a sustained run: tokens/s over time, sensors, power, throttling */
+  sustained: ZSustainedBenchmarkV1.optional(),
 });
 export type TBenchmarkResultV1 = z.infer<typeof ZBenchmarkResultV1>;
