@@ -1,12 +1,13 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { TRuntimeInfoV1, TGgufMetadataV1, TBenchmarkResultV1, TDeviceEventV1, TLocalApiExposureV1, TMemoryPlanV1, TModelLoadV1, TRuntimeMetricsV1 } from "@fleet/protocol";
-import { ZMemoryPlanV1 } from "@fleet/protocol";
+import { SUSTAINED_DEFAULTS, ZMemoryPlanV1 } from "@fleet/protocol";
 import type { BenchmarkCommand, RuntimeHooks, RuntimeState } from "./RuntimeHooks.js";
 import type { RuntimeConfig } from "./config.js";
 import { InferenceHostClient } from "./InferenceHostClient.js";
 import {
   ZGenerationResult,
+  ZGenerationWindow,
   ZHostBenchmark,
   ZHostInfo,
   ZInspectResult,
@@ -26,6 +27,7 @@ import { RuntimeError } from "./errors.js";
 import { findInstalledModel, listInstalledModels, type InstalledModelFile } from "./installedModels.js";
 import { buildBenchmarkResult, failedBenchmark } from "./buildBenchmarkResult.js";
 import { isLoopbackHost } from "../api/isLoopbackHost.js";
+import { runSustained, type SustainedOptions } from "./sustained/runSustained.js";
 
 export interface InferenceRuntimeOptions {
   config: RuntimeConfig;
@@ -39,6 +41,10 @@ export interface InferenceRuntimeOptions {
   sha256Of?(path: string): Promise<string | null>;
   /** <home>/known-good.json: written after every successful load, served first after a restart */
   knownGoodFile?: string;
+  /** platform readings for sustained benchmarks (tests inject; default: systeminformation and ACPI) */
+  sustainedReadings?: Pick<SustainedOptions, "sensors" | "power">;
+  /** cap on inference threads from the resource policy at start (see setThreadsCap) */
+  threadsCap?: number | null;
 }
 
 /** What the runtime knows about one installed file: its header (null = not a usable GGUF) and whether it fits. */
@@ -75,9 +81,13 @@ export class InferenceRuntime implements RuntimeHooks {
   private stopped = false;
   private readonly checks = new Map<string, { key: string; check: ModelCheck }>();
   private checking: Promise<ModelCheck[]> | null = null;
+  private threadsCap: number | null;
+  /** threads the serving model runs with (as the host chose them) */
+  private activeThreads: number | null = null;
 
   constructor(private readonly opts: InferenceRuntimeOptions) {
     this.state = opts.config.enabled ? "idle" : "disabled";
+    this.threadsCap = opts.threadsCap ?? null;
     this.host = new InferenceHostClient({ logger: opts.logger, gpu: opts.gpu ?? true, onExit: (r) => void this.onHostExit(r) });
   }
 
@@ -201,7 +211,7 @@ export class InferenceRuntime implements RuntimeHooks {
    */
   selfTest(file: { id: string; path: string; sizeBytes: number }, prompt = "The capital of France is", maxTokens = 8): Promise<SelfTestResult> {
     const model: InstalledModelFile = { ...file, mtimeMs: 0 };
-    return this.host.request({ type: "selftest", req: { ...this.planRequest(model, []), threads: this.opts.config.threads }, prompt, maxTokens }, ZSelfTestResult).done;
+    return this.host.request({ type: "selftest", req: { ...this.planRequest(model, []), threads: this.opts.config.threads, maxThreads: this.threadsCap }, prompt, maxTokens }, ZSelfTestResult).done;
   }
 
   private async knownGood(): Promise<string | null> {
@@ -267,7 +277,7 @@ export class InferenceRuntime implements RuntimeHooks {
     this.loadProgress = 0;
     const started = performance.now();
     const sha256 = (await this.opts.sha256Of?.(model.path).catch(() => null)) ?? null;
-    const req = this.host.request({ type: "load", req: { ...this.planRequest(model, installed), threads: this.opts.config.threads } }, ZLoadResult, {
+    const req = this.host.request({ type: "load", req: { ...this.planRequest(model, installed), threads: this.opts.config.threads, maxThreads: this.threadsCap } }, ZLoadResult, {
       onProgress: (p) => (this.loadProgress = p),
     });
     this.currentLoad = req.id;
@@ -275,6 +285,7 @@ export class InferenceRuntime implements RuntimeHooks {
       const r = await req.done;
       this.active = model;
       this.activeSha = sha256;
+      this.activeThreads = r.threads;
       this.state = "ready";
       this.loadProgress = 1;
       const load: TModelLoadV1 = {
@@ -330,6 +341,23 @@ export class InferenceRuntime implements RuntimeHooks {
       return { ok: false, code: e.code, reason: e.message, plan: plan.success ? plan.data : null };
     } finally {
       if (this.currentLoad === req.id) this.currentLoad = null;
+    }
+  }
+
+  /** Threads of the serving model (null before a load), for what the agent reports it applied. */
+  get servingThreads(): number | null {
+    return this.activeThreads;
+  }
+
+  /**
+   * The resource policy's cap on inference threads (null = none). Loads from now on honour it; a serving model
+   * running with more threads than the new cap is reloaded with the cap.
+   */
+  async setThreadsCap(cap: number | null): Promise<void> {
+    this.threadsCap = cap;
+    if (cap !== null && this.active && this.activeThreads !== null && this.activeThreads > cap && this.state === "ready") {
+      this.emit("info", RuntimeEvent.ModelLoaded, `reloading ${this.active.id}: the resource policy caps inference at ${cap} thread(s), it ran with ${this.activeThreads}`, { model: this.active.id, threadsCap: cap });
+      await this.loadModel(this.active.id);
     }
   }
 
@@ -397,7 +425,16 @@ export class InferenceRuntime implements RuntimeHooks {
     try {
       const info = await this.hostInfo();
       const bench = await this.host.request({ type: "benchmark", nPrompt: command.nPrompt, nGen: command.nGen, repetitions: command.repetitions }, ZHostBenchmark).done;
-      return buildBenchmarkResult({ commandId, at, model, sha256: this.activeSha, info, bench, command });
+      const result = await buildBenchmarkResult({ commandId, at, model, sha256: this.activeSha, info, bench, command });
+      if (command.mode !== "sustained") return result;
+      const sustained = await runSustained({
+        durationSec: command.durationSec ?? SUSTAINED_DEFAULTS.durationSec,
+        sampleIntervalSec: command.sampleIntervalSec ?? SUSTAINED_DEFAULTS.sampleIntervalSec,
+        throttleDropPct: command.throttleDropPct ?? SUSTAINED_DEFAULTS.throttleDropPct,
+        generate: (windowMs) => this.host.request({ type: "generation-window", windowMs }, ZGenerationWindow).done,
+        ...this.opts.sustainedReadings,
+      });
+      return { ...result, sustained };
     } catch (err) {
       return failedBenchmark(commandId, at, command, err instanceof Error ? err.message : String(err));
     }

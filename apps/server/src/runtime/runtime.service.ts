@@ -103,7 +103,15 @@ export class RuntimeService {
       issuedAt: issuedAt.toISOString(),
       // the device refuses it afterwards (and any second delivery of it): a captured command cannot be replayed
       expiresAt: new Date(issuedAt.getTime() + COMMAND_TTL_MS).toISOString(),
-      body: { type: "benchmark", modelId: req.modelId, nPrompt: req.nPrompt, nGen: req.nGen, repetitions: req.repetitions },
+      body: {
+        type: "benchmark",
+        modelId: req.modelId,
+        nPrompt: req.nPrompt,
+        nGen: req.nGen,
+        repetitions: req.repetitions,
+        // sustained mode only when asked: older agents ignore these fields and run the standard benchmark
+        ...(req.mode === "sustained" ? { mode: req.mode, durationSec: req.durationSec, sampleIntervalSec: req.sampleIntervalSec, throttleDropPct: req.throttleDropPct } : {}),
+      },
     };
     try {
       await this.nats.publishCommand(deviceId, await signCommand(command, this.serverKey.privateKey), commandId);

@@ -35,7 +35,7 @@ export const ZToHost = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("load"),
     id: z.string(),
-    req: ZPlanRequest.extend({ threads: z.number().int().positive().nullable() }),
+    req: ZPlanRequest.extend({ threads: z.number().int().positive().nullable(), maxThreads: z.number().int().positive().nullable().default(null) }),
   }),
   z.object({ type: z.literal("cancel"), id: z.string() }),
   z.object({ type: z.literal("generate"), id: z.string(), input: ZGenerationInput, sampling: ZSampling }),
@@ -47,6 +47,8 @@ export const ZToHost = z.discriminatedUnion("type", [
     repetitions: z.number().int().positive(),
   }),
   z.object({ type: z.literal("info"), id: z.string() }),
+  /** one window of a sustained benchmark: generate on the serving model for windowMs */
+  z.object({ type: z.literal("generation-window"), id: z.string(), windowMs: z.number().int().positive().max(120_000) }),
   /** read GGUF headers (and check each file is as long as its header says) without loading anything */
   z.object({
     type: z.literal("inspect"),
@@ -59,7 +61,7 @@ export const ZToHost = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("selftest"),
     id: z.string(),
-    req: ZPlanRequest.extend({ threads: z.number().int().positive().nullable() }),
+    req: ZPlanRequest.extend({ threads: z.number().int().positive().nullable(), maxThreads: z.number().int().positive().nullable().default(null) }),
     prompt: z.string().max(2000),
     maxTokens: z.number().int().positive().max(512),
   }),
@@ -119,6 +121,8 @@ export const ZHostBenchmark = z.object({
   peakVramBytes: z.number().int().nonnegative(),
 });
 export type HostBenchmark = z.infer<typeof ZHostBenchmark>;
+
+export const ZGenerationWindow = z.object({ tokens: z.number().int().nonnegative(), ms: z.number().nonnegative() });
 
 export const ZHostInfo = z.object({
   nodeLlamaCpp: z.string(),

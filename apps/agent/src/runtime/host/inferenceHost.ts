@@ -7,6 +7,7 @@ import { planLocalLoad } from "./planLocalLoad.js";
 import { loadServingModel, type ServingModel } from "./loadServingModel.js";
 import { generateText } from "./generateText.js";
 import { runHostBenchmark } from "./runHostBenchmark.js";
+import { runGenerationWindow } from "./runGenerationWindow.js";
 import { quantizationLabel } from "./quantizationLabel.js";
 import { describeHostError, HostError } from "./HostError.js";
 import { runSelfTest } from "./runSelfTest.js";
@@ -108,6 +109,7 @@ async function handle(msg: ToHost): Promise<unknown> {
           contextSize: msg.req.contextSize,
           gpuLayers: local.gpuLayers,
           threads: msg.req.threads,
+          maxThreads: msg.req.maxThreads,
           signal: ctl.signal,
           onProgress: (progress) => send({ type: "progress", id: msg.id, progress: Math.min(1, Math.max(0, progress)) }),
         });
@@ -159,6 +161,9 @@ async function handle(msg: ToHost): Promise<unknown> {
     case "benchmark":
       if (!serving) throw new HostError("no_model", "no model is loaded");
       return runHostBenchmark(llama, serving, msg);
+    case "generation-window":
+      if (!serving) throw new HostError("no_model", "no model is loaded");
+      return runGenerationWindow(serving, msg.windowMs);
     case "cancel":
       return null;
   }

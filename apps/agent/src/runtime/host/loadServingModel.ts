@@ -18,6 +18,8 @@ export interface LoadOptions {
   gpuLayers: number;
   /** null = probe 1, cores/2, cores and keep the fastest (NOTES-llama: the default is disastrous on 2 cores) */
   threads: number | null;
+  /** the resource policy's cap (max inference threads / CPU share); null = none */
+  maxThreads?: number | null;
   signal: AbortSignal;
   onProgress(progress: number): void;
 }
@@ -25,10 +27,11 @@ export interface LoadOptions {
 // Exact thread counts: a bare number is only a hint that node-llama-cpp may lower or raise.
 const exactThreads = (n: number) => ({ ideal: n, min: n });
 
-async function probeThreads(model: LlamaModel, cores: number, signal: AbortSignal): Promise<ThreadProbe[]> {
+async function probeThreads(model: LlamaModel, cores: number, maxThreads: number | null, signal: AbortSignal): Promise<ThreadProbe[]> {
   const probes: ThreadProbe[] = [];
   const prompt = model.tokenize("The quick brown fox jumps over the lazy dog.");
-  for (const threads of threadCandidates(cores)) {
+  const candidates = threadCandidates(cores).filter((t) => maxThreads === null || t <= maxThreads);
+  for (const threads of candidates.length > 0 ? candidates : [1]) {
     signal.throwIfAborted();
     const context = await model.createContext({ contextSize: 256, threads: exactThreads(threads) });
     try {
@@ -57,8 +60,10 @@ export async function loadServingModel(llama: Llama, opts: LoadOptions): Promise
   });
   try {
     let threadProbe: ThreadProbe[] = [];
-    if (opts.threads === null) threadProbe = await probeThreads(model, llama.cpuMathCores, opts.signal);
-    const threads = opts.threads ?? chooseThreads(threadProbe);
+    const cap = opts.maxThreads ?? null;
+    if (opts.threads === null) threadProbe = await probeThreads(model, llama.cpuMathCores, cap, opts.signal);
+    // a configured count is still held to the policy's cap
+    const threads = Math.min(opts.threads ?? chooseThreads(threadProbe), cap ?? Infinity);
     opts.signal.throwIfAborted();
     const context = await model.createContext({ contextSize: opts.contextSize, threads: exactThreads(threads) });
     return { modelId: opts.modelId, model, context, threads, threadProbe, loadMs: performance.now() - t0 };

@@ -25,6 +25,7 @@ export async function runSelfTest(llama: Llama, msg: SelfTestMessage, signal: Ab
       contextSize: msg.req.contextSize,
       gpuLayers: local.gpuLayers,
       threads: msg.req.threads,
+      maxThreads: msg.req.maxThreads,
       signal,
       onProgress: () => {},
     });
