@@ -26,3 +26,7 @@ export { UpdateManager, type UpdateManagerOptions } from "./update/UpdateManager
 export { DeviceFetcher } from "./update/DeviceFetcher.js";
 export { InstallLedger } from "./update/InstallLedger.js";
 export { ZUpdateConfig, type UpdateConfig } from "./update/config.js";
+export { ResourceGovernor, type MachineReadings, type BackgroundWork } from "./resources/ResourceGovernor.js";
+export { ZResourcePolicy, ZResourcesConfig, type ResourcePolicy, type ResourcesConfig } from "./resources/ZResourcesConfig.js";
+export { hashInBackground } from "./resources/hashInBackground.js";
+export { applyBackgroundPriority } from "./resources/backgroundPriority.js";

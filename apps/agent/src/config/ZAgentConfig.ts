@@ -3,6 +3,7 @@ import { DEFAULT_SUBJECT_PREFIX } from "@fleet/protocol";
 import { ZExposureConfig } from "../exposure/ZExposureConfig.js";
 import { ZRuntimeConfig } from "../runtime/config.js";
 import { ZUpdateConfig } from "../update/config.js";
+import { ZResourcesConfig } from "../resources/ZResourcesConfig.js";
 
 const ZUrl = (protocols: string[]) =>
   z.string().refine((s) => {
@@ -46,6 +47,8 @@ export const ZAgentConfig = z.strictObject({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   runtime: ZRuntimeConfig.default(ZRuntimeConfig.parse({})),
   update: ZUpdateConfig.default(ZUpdateConfig.parse({})),
+  /** resource policy until a signed one arrives (threads cap, background work conditions and priority) */
+  resources: ZResourcesConfig.default(ZResourcesConfig.parse({})),
 });
 export type AgentConfig = z.infer<typeof ZAgentConfig>;
 export type AgentConfigInput = z.input<typeof ZAgentConfig>;

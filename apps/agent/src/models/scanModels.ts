@@ -12,6 +12,8 @@ export interface ScanModelsOptions {
   cacheFile?: string;
   /** header reader for new or changed files (default: node-llama-cpp's, in a child process) */
   readHeaders?: (files: string[]) => Promise<Map<string, HeaderResult>>;
+  /** how a new or changed file is hashed (default: in process; the agent passes its background-priority hasher) */
+  hash?: (file: string) => Promise<string>;
 }
 
 export interface ScanModelsResult {
@@ -48,7 +50,7 @@ export async function scanModels(modelsDir: string, opts: ScanModelsOptions = {}
     } else {
       let sha256: string;
       try {
-        sha256 = await hashModel(f.path);
+        sha256 = await (opts.hash ?? hashModel)(f.path);
       } catch (err) {
         // Vanished between listing and hashing: really gone. Anything else (EACCES, EIO) is a file that is still
         // there: report it as unreadable, or the server would take it for removed.

@@ -1,4 +1,4 @@
-import { REPORT_KINDS, type TExposureScanV1, type TLocalApiExposureV1, type TPostureV1 } from "@fleet/protocol";
+import { REPORT_KINDS, type TExposureScanV1, type TLocalApiExposureV1, type TPostureV1, type TResourcesAppliedV1 } from "@fleet/protocol";
 import type { RuntimeHooks } from "../runtime/RuntimeHooks.js";
 
 export interface PostureInputs {
@@ -7,6 +7,8 @@ export interface PostureInputs {
   runtime?: RuntimeHooks;
   /** what the exposure scan observed (scanExposure); absent when it could not run */
   exposure?: TExposureScanV1;
+  /** the resource policy as applied (ResourceGovernor.applied()) */
+  resources?: TResourcesAppliedV1;
 }
 
 const LOCAL_API_OFF: TLocalApiExposureV1 = {
@@ -33,6 +35,7 @@ export function buildPosture(inputs: PostureInputs): TPostureV1 {
     promptsLeaveDevice: false,
     localApi: inputs.runtime ? inputs.runtime.localApiExposure() : LOCAL_API_OFF,
     ...(inputs.exposure ? { exposure: inputs.exposure } : {}),
+    ...(inputs.resources ? { resources: inputs.resources } : {}),
   };
 }
 

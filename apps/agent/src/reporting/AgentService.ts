@@ -18,6 +18,7 @@ import type { AgentState } from "../state/ZAgentState.js";
 import { describeError } from "../util/describeError.js";
 import { AGENT_VERSION } from "../version.js";
 import type { CatalogUpdater } from "../update/CatalogUpdater.js";
+import type { ResourceGovernor } from "../resources/ResourceGovernor.js";
 import { fingerprint } from "./fingerprint.js";
 import { agentNatsIdentity } from "./agentNatsOptions.js";
 import { NatsLink } from "./NatsLink.js";
@@ -34,6 +35,8 @@ export interface AgentServiceOptions {
   approvedHashes?: ApprovedHashes;
   /** catalog updates (signed assignments + TUF); started and stopped with the service */
   updater?: CatalogUpdater;
+  /** the resource policy: background work (hashing, benchmarks) waits for its turn and runs at low priority */
+  governor?: ResourceGovernor;
   /** timings tests shorten; defaults suit production */
   tuning?: { commandRetryMs?: number; natsRetryMs?: number; watchDebounceMs?: number; stopDrainMs?: number };
 }
@@ -170,7 +173,11 @@ export class AgentService {
 
   private async reportModels(force: boolean): Promise<void> {
     try {
-      const { report, hashed } = await scanModels(this.opts.config.modelsDir, { cacheFile: path.join(this.opts.config.home, HASH_CACHE_FILE) });
+      const governor = this.opts.governor;
+      const { report, hashed } = await scanModels(this.opts.config.modelsDir, {
+        cacheFile: path.join(this.opts.config.home, HASH_CACHE_FILE),
+        hash: governor ? (file) => governor.hash(file) : undefined,
+      });
       if (hashed) this.log.info({ hashed, models: report.models.length }, "hashed new or changed models");
       if (report.unreadable?.length) this.log.warn({ unreadable: report.unreadable }, "model files that cannot be read are reported as unreadable");
       this.lastModels = report.models.map((m) => ({ sha256: m.sha256, fileName: m.fileName }));
@@ -193,7 +200,7 @@ export class AgentService {
         this.log.error({ err: describeError(err) }, "exposure scan failed");
         return undefined;
       });
-      await this.sendIfChanged("posture", buildPosture({ serverUrl, natsUrl: this.natsUrl, runtime: this.opts.runtime, exposure }), force);
+      await this.sendIfChanged("posture", buildPosture({ serverUrl, natsUrl: this.natsUrl, runtime: this.opts.runtime, exposure, resources: this.opts.governor?.applied() }), force);
     } catch (err) {
       this.log.error({ err: describeError(err) }, "posture report failed");
     }
@@ -279,9 +286,11 @@ export class AgentService {
     }
     this.benchmarkRunning = command.commandId;
     // Not awaited: a benchmark takes minutes and must not hold up commands or reports.
+    // A benchmark loads the whole machine: background work, it waits for AC power / an idle machine if the policy says so.
+    const turn = this.opts.governor?.whenBackgroundAllowed("benchmark", undefined, { commandId: command.commandId }) ?? Promise.resolve();
     this.track(
-      runtime
-        .runBenchmark(body, command.commandId)
+      turn
+        .then(() => runtime.runBenchmark(body, command.commandId))
         .then((result) => this.enqueue("benchmark", result))
         .catch((err) =>
           this.sendEvent("error", "command.benchmark.failed", `benchmark failed: ${describeError(err)}`, { commandId: command.commandId }),

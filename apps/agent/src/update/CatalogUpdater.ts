@@ -11,6 +11,7 @@ import { DeviceFetcher } from "./DeviceFetcher.js";
 import { InstallLedger } from "./InstallLedger.js";
 import { UpdateEvent } from "./UpdateEvent.js";
 import { UpdateManager, type UpdateRuntime } from "./UpdateManager.js";
+import type { ResourceGovernor } from "../resources/ResourceGovernor.js";
 
 export interface CatalogUpdaterOptions {
   home: string;
@@ -20,6 +21,8 @@ export interface CatalogUpdaterOptions {
   config: UpdateConfig;
   runtime: UpdateRuntime;
   logger: Logger;
+  /** the resource policy's gate for downloads and self-tests */
+  background?: Pick<ResourceGovernor, "whenBackgroundAllowed">;
 }
 
 export interface UpdateSink {
@@ -61,6 +64,7 @@ export class CatalogUpdater {
       report: (s) => sink.update(s),
       event: (level, kind, message, data) => this.event(level, kind, message, data),
       logger: this.opts.logger,
+      background: this.opts.background,
     });
     this.watcher = new AssignmentWatcher({
       state: this.opts.state,

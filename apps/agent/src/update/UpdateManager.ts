@@ -10,6 +10,7 @@ import type { UpdateConfig } from "./config.js";
 import { checkGgufFacts } from "./checkGgufFacts.js";
 import type { DeviceFetcher } from "./DeviceFetcher.js";
 import { downloadResumable, sha256File } from "./downloadResumable.js";
+import type { ResourceGovernor } from "../resources/ResourceGovernor.js";
 import type { InstallLedger, InstalledTarget } from "./InstallLedger.js";
 import { openCatalog, tufMetadataDir, type Catalog } from "./openCatalog.js";
 import { UpdateError } from "./UpdateError.js";
@@ -32,6 +33,8 @@ export interface UpdateManagerOptions {
   report(status: TUpdateStatusV1): void;
   event(level: TDeviceEventV1["level"], kind: string, message: string, data?: Record<string, unknown>): void;
   logger: Logger;
+  /** the resource policy's gate: downloads and self-tests wait for AC power / an idle machine when it says so */
+  background?: Pick<ResourceGovernor, "whenBackgroundAllowed">;
 }
 
 export type ApplyOutcome = "done" | "retry";
@@ -93,6 +96,7 @@ export class UpdateManager {
       if (freeBytes < need) throw new UpdateError(UpdateFailure.DiskFull, `${desired.target} needs ${need} bytes free (download + ${this.opts.config.diskMarginBytes} margin), ${freeBytes} are`);
 
       let lastReport = 0;
+      await this.opts.background?.whenBackgroundAllowed("download", signal, { target: desired.target });
       this.report(a, "downloading", { bytesDone: have, bytesTotal: desired.length });
       await downloadResumable({
         url: catalog.artifactUrl(desired.target),
@@ -126,6 +130,7 @@ export class UpdateManager {
         throw err;
       }
 
+      await this.opts.background?.whenBackgroundAllowed("self-test", signal, { target: desired.target });
       this.report(a, "testing", { bytesDone: desired.length, bytesTotal: desired.length });
       selfTest = await this.selfTest(desired.target, partFile, desired.length);
       if (!selfTest.ok) {

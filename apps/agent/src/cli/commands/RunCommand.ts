@@ -12,6 +12,7 @@ import { sha256FromHashCache } from "../../runtime/sha256FromHashCache.js";
 import { HASH_CACHE_FILE } from "../../models/scanModels.js";
 import { knownGoodPath } from "../../runtime/knownGood.js";
 import { CatalogUpdater } from "../../update/CatalogUpdater.js";
+import { ResourceGovernor } from "../../resources/ResourceGovernor.js";
 import type { CliIo } from "../CliIo.js";
 import { configFromFlags, withCommonOptions, type CommonFlags } from "../commonOptions.js";
 
@@ -28,11 +29,16 @@ export function runCommand(io: CliIo): Command {
       // raised while the service starts wait here (bounded) until it can queue them.
       let started: AgentService | null = null;
       const early: TDeviceEventV1[] = [];
+      const onEvent = (e: TDeviceEventV1) => {
+        if (started) started.reportEvent(e);
+        else if (early.length < 100) early.push(e);
+      };
+      // The resource policy (local config until a signed device policy replaces it): threads cap, background work.
+      let runtimeRef: { setThreadsCap(cap: number | null): Promise<void> } | null = null;
+      const governor = new ResourceGovernor({ config: config.resources, onEvent, onThreadsCap: (cap) => runtimeRef?.setThreadsCap(cap) });
       const runtime = await createInferenceRuntime({
-        onEvent: (e) => {
-          if (started) started.reportEvent(e);
-          else if (early.length < 100) early.push(e);
-        },
+        onEvent,
+        threadsCap: governor.threadsCap(),
         config: config.runtime,
         modelsDir: config.modelsDir,
         apiToken: apiTokenFromState(config.home, state.localApiToken, { logger }),
@@ -40,16 +46,17 @@ export function runCommand(io: CliIo): Command {
         knownGoodFile: knownGoodPath(config.home),
         logger: logger.child({ component: "runtime" }),
       });
+      runtimeRef = runtime;
       // Catalog updates need the local runtime (self-test, switch) and the trusted TUF root from enrollment.
       const serverUrl = config.serverUrl ?? state.serverUrl;
       const updater =
         config.update.enabled && config.runtime.enabled && state.catalogTrustedRoot
-          ? new CatalogUpdater({ home: config.home, modelsDir: config.modelsDir, serverUrl, state, config: config.update, runtime, logger: logger.child({ component: "update" }) })
+          ? new CatalogUpdater({ home: config.home, modelsDir: config.modelsDir, serverUrl, state, config: config.update, runtime, logger: logger.child({ component: "update" }), background: governor })
           : undefined;
       if (!updater) logger.info({ trustedRoot: Boolean(state.catalogTrustedRoot), enabled: config.update.enabled }, "catalog updates are off");
       // provenance: a model is catalog-approved when its hash is a target of the TUF metadata last verified
       const approvedHashes = new TrustedTargetsHashes(tufMetadataDir(config.home));
-      const service = new AgentService({ config, state, logger, runtime, updater, approvedHashes });
+      const service = new AgentService({ config, state, logger, runtime, updater, approvedHashes, governor });
       await service.start();
       started = service;
       for (const e of early.splice(0)) service.reportEvent(e);

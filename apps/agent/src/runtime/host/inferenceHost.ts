@@ -137,7 +137,8 @@ async function handle(msg: ToHost): Promise<unknown> {
         backend: next.model.gpuLayers > 0 && llama.gpu !== false ? llama.gpu : "cpu",
         gpuLayers: next.model.gpuLayers,
         contextSize: next.context.contextSize,
-        threads: next.threads,
+        // what node-llama-cpp's context really runs with (the policy cap is checked against this)
+        threads: next.context.currentThreads,
         threadProbe: next.threadProbe,
         quantization: servingQuantization,
         peakRssBytes: process.resourceUsage().maxRSS * 1024,

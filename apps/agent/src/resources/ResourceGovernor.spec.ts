@@ -1,0 +1,104 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import si from "systeminformation";
+import { afterAll, describe, expect, it } from "vitest";
+import type { TDeviceEventV1, TPowerStateV1 } from "@fleet/protocol";
+import { InferenceRuntime } from "../runtime/InferenceRuntime.js";
+import { quietLogger, tempModelsDir, testRuntimeConfig } from "../runtime/testing/runtimeFixtures.js";
+import { hashModel } from "../models/hashModel.js";
+import { ResourceGovernor } from "./ResourceGovernor.js";
+import { hashInBackground } from "./hashInBackground.js";
+import { hasIonice } from "./backgroundPriority.js";
+import { readPowerState } from "./readMachineState.js";
+import { ZResourcePolicy, ZResourcesConfig } from "./ZResourcesConfig.js";
+
+const policy = (p: Record<string, unknown>) => ZResourcePolicy.parse(p);
+const config = (p: Record<string, unknown> = {}) => ZResourcesConfig.parse({ policy: p, deferRetrySec: 0.02, cpuSampleMs: 200 });
+const onBattery: TPowerStateV1 = { source: "battery", profile: "low-power", reason: null };
+const onAc: TPowerStateV1 = { source: "ac", profile: null, reason: "no ACPI platform profile" };
+
+describe("resource policy: inference threads cap", () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup) await c();
+  });
+
+  it("a CPU share of 50% on 2 cores reloads the serving model with 1 thread, as node-llama-cpp's context reports", async () => {
+    const dir = await tempModelsDir();
+    const events: TDeviceEventV1[] = [];
+    const runtime = new InferenceRuntime({ config: testRuntimeConfig({ threads: 2 }), modelsDir: dir, logger: quietLogger(), gpu: false, onEvent: (e) => events.push(e) });
+    cleanup.push(async () => {
+      await runtime.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    });
+    await runtime.start();
+    expect(await runtime.loadConfigured()).toBe(true);
+    expect(runtime.servingThreads).toBe(2);
+
+    const governor = new ResourceGovernor({ config: config(), cores: 2, onThreadsCap: (cap) => runtime.setThreadsCap(cap) });
+    expect(governor.threadsCap()).toBeNull();
+    await governor.apply(policy({ maxCpuSharePct: 50 }), 3);
+    expect(governor.threadsCap()).toBe(1);
+    expect(runtime.servingThreads).toBe(1); // reloaded; the host reports context.currentThreads
+    expect(events.filter((e) => e.kind === "model.loaded").at(-1)?.data).toMatchObject({ threads: 1 });
+    // a tighter explicit cap wins over the share; what was applied is reported
+    await governor.apply(policy({ maxCpuSharePct: 100, maxInferenceThreads: 1 }), 4);
+    expect(governor.applied()).toMatchObject({ policyVersion: 4, cores: 2, inferenceThreadsCap: 1, maxInferenceThreads: 1, maxCpuSharePct: 100 });
+  });
+});
+
+describe("resource policy: background work", () => {
+  it("defers on battery and on a busy machine (readings injected at the platform boundary), says why, resumes", async () => {
+    const events: TDeviceEventV1[] = [];
+    const power = [onBattery, onBattery, onAc];
+    const busy = [97, 12];
+    const governor = new ResourceGovernor({
+      config: config({ backgroundOnlyOnAcPower: true, backgroundOnlyWhenIdle: true, idleCpuPctBelow: 50 }),
+      readings: { power: async () => power.shift() ?? onAc, cpuBusyPct: async () => busy.shift() ?? 0 },
+      onEvent: (e) => events.push(e),
+    });
+    await governor.whenBackgroundAllowed("hashing", undefined, { file: "x.gguf" });
+    expect(events.map((e) => e.kind)).toEqual(["resources.background.deferred", "resources.background.resumed"]);
+    expect(events[0]!.message).toMatch(/hashing deferred: on battery power/);
+    expect(governor.applied().lastDeferral).toMatchObject({ work: "hashing", reason: expect.stringMatching(/battery/) });
+    // three deferred looks (battery, battery, AC but 97% busy) said so once; AC and 12% busy let it run
+    expect(power).toEqual([]);
+    expect(busy).toEqual([]);
+  });
+
+  it("a busy machine defers with the CPU figure in the reason; an aborted wait rejects", async () => {
+    const governor = new ResourceGovernor({ config: config({ backgroundOnlyWhenIdle: true, idleCpuPctBelow: 40 }), readings: { cpuBusyPct: async () => 88 } });
+    expect(await governor.checkBackground()).toEqual({ ok: false, reason: "the machine is busy (CPU 88% >= 40% idle threshold)" });
+    const ctl = new AbortController();
+    const wait = governor.whenBackgroundAllowed("self-test", ctl.signal);
+    ctl.abort(new Error("agent stopping"));
+    await expect(wait).rejects.toThrow("agent stopping");
+  });
+
+  it("decides from this machine's real systeminformation battery reading", async () => {
+    const governor = new ResourceGovernor({ config: config({ backgroundOnlyOnAcPower: true }) });
+    const battery = await si.battery();
+    const onBatteryNow = battery.hasBattery && !battery.acConnected;
+    expect((await readPowerState()).source).toBe(onBatteryNow ? "battery" : "ac");
+    expect((await governor.checkBackground()).ok).toBe(!onBatteryNow);
+  });
+
+  it("hashes in a separate process at the policy's nice and ionice, same digest as in process; errors keep their code", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-hash-"));
+    try {
+      const file = path.join(dir, "big.gguf");
+      await fs.writeFile(file, "");
+      await fs.truncate(file, 64 * 1024 * 1024); // sparse: read at full cost, no disk used
+      let seen: { nice: number | null; ionice: string | null; live: number } | null = null;
+      const sha = await hashInBackground(file, { backgroundNice: 15, backgroundIoniceClass: "idle" }, {
+        onPriority: (applied, pid) => (seen = { nice: applied.nice, ionice: applied.ionice, live: os.getPriority(pid) }),
+      });
+      expect(sha).toBe(await hashModel(file));
+      expect(seen).toEqual({ nice: 15, ionice: hasIonice() ? "idle" : null, live: 15 });
+      await expect(hashInBackground(path.join(dir, "gone.gguf"), { backgroundNice: 10, backgroundIoniceClass: "none" })).rejects.toMatchObject({ code: "ENOENT" });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
