@@ -19,3 +19,4 @@ export * from "./computeCompatibility.js";
 export * from "./assignRings.js";
 export * from "./evaluateGates.js";
 export * from "./ringDecision.js";
+export * from "./qualityGate.js";
