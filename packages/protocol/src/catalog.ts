@@ -69,6 +69,33 @@ export const ZCatalogFactsV1 = z.object({
 });
 export type TCatalogFactsV1 = z.infer<typeof ZCatalogFactsV1>;
 
+/**
+ * Quality of an entry against a reference variant of the same source model (contract 3): perplexity over the
+ * project's fixed text and top-1 agreement of greedy next-token predictions with the reference. `withinMargin` and
+ * `marginReason` are the server's current gate verdict (the margin is server configuration, so computed on read).
+ */
+export const ZCatalogQualityV1 = z.object({
+  perplexity: z.number().positive(),
+  /** share of positions (0..1) where this entry's top-1 next token equals the reference's */
+  top1Agreement: z.number().min(0).max(1),
+  /** the reference variant; equal to the entry's own id when it was measured as its own reference */
+  referenceEntryId: z.uuid(),
+  /** the reference's perplexity from the same run (same text, settings and harness) */
+  referencePerplexity: z.number().positive(),
+  harnessVersion: z.string(),
+  textId: z.string(),
+  textSha256: ZSha256Hex,
+  /** tokens per scored window (BOS included) */
+  contextSize: z.number().int().positive(),
+  scoredTokens: z.number().int().positive(),
+  settings: z.object({ threads: z.number().int().positive(), batchSize: z.number().int().positive(), gpuLayers: z.number().int().nonnegative(), sampling: z.literal("none") }),
+  measuredAt: ZIsoDate,
+  measuredBy: z.string(),
+  withinMargin: z.boolean(),
+  marginReason: z.string().nullable(),
+});
+export type TCatalogQualityV1 = z.infer<typeof ZCatalogQualityV1>;
+
 export const ZCatalogEntryV1 = z.object({
   id: z.uuid(),
   state: ZCatalogState,
@@ -79,6 +106,8 @@ export const ZCatalogEntryV1 = z.object({
   stateChangedAt: ZIsoDate,
   stateChangedBy: z.string(),
   stateReason: z.string().nullable(),
+  /** null = never measured (optional: older servers do not send it) */
+  quality: ZCatalogQualityV1.nullable().optional(),
 });
 export type TCatalogEntryV1 = z.infer<typeof ZCatalogEntryV1>;
 
@@ -107,3 +136,42 @@ export const ZCatalogListQueryV1 = z.object({
   state: ZCatalogState.optional(),
   name: ZCatalogName.optional(),
 });
+
+/** POST /api/v1/catalog/:id/quality: measure against a reference variant (its own id = measure it as the reference). */
+export const ZCatalogQualityRequestV1 = z.object({ referenceEntryId: z.uuid() });
+export type TCatalogQualityRequestV1 = z.infer<typeof ZCatalogQualityRequestV1>;
+
+/** A quality measurement in progress or finished on this server instance (progress for the console and the CLI). */
+export const ZCatalogQualityRunV1 = z.object({
+  entryId: z.uuid(),
+  referenceEntryId: z.uuid(),
+  state: z.enum(["running", "succeeded", "failed"]),
+  /** the model being evaluated now: the reference first, then the entry */
+  phase: z.enum(["starting", "reference", "candidate", "done"]),
+  tokensDone: z.number().int().nonnegative(),
+  tokensTotal: z.number().int().nonnegative(),
+  startedAt: ZIsoDate,
+  finishedAt: ZIsoDate.nullable(),
+  error: z.string().nullable(),
+});
+export type TCatalogQualityRunV1 = z.infer<typeof ZCatalogQualityRunV1>;
+
+/** GET /api/v1/catalog/:id/quality: the recorded score and this instance's latest run for the entry. */
+export const ZCatalogQualityStatusV1 = z.object({ quality: ZCatalogQualityV1.nullable(), run: ZCatalogQualityRunV1.nullable() });
+export type TCatalogQualityStatusV1 = z.infer<typeof ZCatalogQualityStatusV1>;
+
+/**
+ * GET /api/v1/catalog/:id/variants: every quantization of the entry's source model (same source repository,
+ * architecture and parameter count), side by side; entries of other source models are never in the list.
+ */
+export const ZCatalogVariantsV1 = z.object({
+  sourceModel: z.object({ repository: z.string(), architecture: z.string(), parameterCount: z.number().int().nonnegative() }),
+  items: z.array(
+    z.object({
+      entry: ZCatalogEntryV1,
+      /** median tokens/s of the completed device benchmarks of this file; null = never benchmarked */
+      speed: z.object({ tgTokensPerSecMedian: z.number().nullable(), ppTokensPerSecMedian: z.number().nullable(), runs: z.number().int().positive() }).nullable(),
+    }),
+  ),
+});
+export type TCatalogVariantsV1 = z.infer<typeof ZCatalogVariantsV1>;
