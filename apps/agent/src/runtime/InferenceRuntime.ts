@@ -28,6 +28,7 @@ import { findInstalledModel, listInstalledModels, type InstalledModelFile } from
 import { buildBenchmarkResult, failedBenchmark } from "./buildBenchmarkResult.js";
 import { isLoopbackHost } from "../api/isLoopbackHost.js";
 import { runSustained, type SustainedOptions } from "./sustained/runSustained.js";
+import { MemoryPressureMonitor, type PressureMark } from "./memory/MemoryPressureMonitor.js";
 
 export interface InferenceRuntimeOptions {
   config: RuntimeConfig;
@@ -75,6 +76,10 @@ export class InferenceRuntime implements RuntimeHooks {
   private loadProgress = 0;
   private currentLoad: string | null = null;
   private readonly metrics = new MetricsRecorder();
+  private readonly pressure: MemoryPressureMonitor;
+  /** start of the current request window on the serving model (reset by every load and metrics take) */
+  private windowMark: PressureMark | null = null;
+  private activeFits: boolean | null = null;
   private readonly host: InferenceHostClient;
   private restarts: number[] = [];
   private api: { stop(): Promise<void>; address(): { port: number } | null } | null = null;
@@ -88,6 +93,7 @@ export class InferenceRuntime implements RuntimeHooks {
   constructor(private readonly opts: InferenceRuntimeOptions) {
     this.state = opts.config.enabled ? "idle" : "disabled";
     this.threadsCap = opts.threadsCap ?? null;
+    this.pressure = new MemoryPressureMonitor(opts.config.memoryPressure);
     this.host = new InferenceHostClient({ logger: opts.logger, gpu: opts.gpu ?? true, onExit: (r) => void this.onHostExit(r) });
   }
 
@@ -104,8 +110,23 @@ export class InferenceRuntime implements RuntimeHooks {
     return { state: this.state, activeModel: this.active?.id ?? null, loadProgress: this.loadProgress };
   }
 
+  /** The request window since the last call (null when nothing happened), with the host's memory pressure over it. */
   takeMetrics(): TRuntimeMetricsV1 | null {
-    return this.metrics.take();
+    const now = new Date();
+    const windowStart = this.metrics.currentWindowStart;
+    const metrics = this.metrics.take(now);
+    const pid = this.host.pid;
+    const mark = this.windowMark;
+    this.windowMark = pid !== null && this.active ? this.pressure.mark(pid) : null;
+    const p = mark && this.active ? this.pressure.measure(mark, pid, { scope: "window", modelId: this.active.id, sha256: this.activeSha, plannedToFit: this.activeFits }) : null;
+    if (p?.heavy) this.reportPressure(p);
+    if (!p || (!metrics && !p.heavy)) return metrics;
+    return { ...(metrics ?? { windowStart: windowStart.toISOString(), windowEnd: now.toISOString(), models: [], loads: [] }), memoryPressure: [p] };
+  }
+
+  private reportPressure(p: NonNullable<ReturnType<MemoryPressureMonitor["measure"]>>): void {
+    const fits = p.plannedToFit ? "was planned to fit but " : "";
+    this.emit("warn", RuntimeEvent.MemoryPressure, `${p.modelId} ${fits}pages heavily (${p.scope}): ${p.reason}`, { model: p.modelId, sha256: p.sha256, scope: p.scope, plannedToFit: p.plannedToFit });
   }
 
   /** The local API now serving this runtime; stopped with it. */
@@ -277,6 +298,8 @@ export class InferenceRuntime implements RuntimeHooks {
     this.loadProgress = 0;
     const started = performance.now();
     const sha256 = (await this.opts.sha256Of?.(model.path).catch(() => null)) ?? null;
+    const hostPid = this.host.pid;
+    const loadMark = hostPid !== null ? this.pressure.mark(hostPid) : null;
     const req = this.host.request({ type: "load", req: { ...this.planRequest(model, installed), threads: this.opts.config.threads, maxThreads: this.threadsCap } }, ZLoadResult, {
       onProgress: (p) => (this.loadProgress = p),
     });
@@ -286,6 +309,11 @@ export class InferenceRuntime implements RuntimeHooks {
       this.active = model;
       this.activeSha = sha256;
       this.activeThreads = r.threads;
+      this.activeFits = r.plan.fits;
+      const loadPressure = loadMark ? this.pressure.measure(loadMark, this.host.pid, { scope: "load", modelId: model.id, sha256, plannedToFit: r.plan.fits }) : null;
+      if (loadPressure?.heavy) this.reportPressure(loadPressure);
+      // the request window of this model starts now
+      this.windowMark = this.host.pid !== null ? this.pressure.mark(this.host.pid) : null;
       this.state = "ready";
       this.loadProgress = 1;
       const load: TModelLoadV1 = {
@@ -302,6 +330,7 @@ export class InferenceRuntime implements RuntimeHooks {
         peakRssBytes: r.peakRssBytes,
         peakVramBytes: r.peakVramBytes,
         plan: r.plan,
+        ...(loadPressure ? { memoryPressure: loadPressure } : {}),
       };
       this.metrics.recordLoad(load);
       if (this.opts.knownGoodFile) {

@@ -6,5 +6,6 @@ export const RuntimeEvent = {
   FallbackServing: "model.fallback",
   HostCrashed: "runtime.host.crashed",
   ApiRefused: "runtime.api.refused",
+  MemoryPressure: "model.memory.pressure",
 } as const;
 export type RuntimeEvent = (typeof RuntimeEvent)[keyof typeof RuntimeEvent];

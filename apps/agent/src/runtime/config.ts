@@ -14,6 +14,13 @@ export const ZLocalApiConfig = z.strictObject({
   requestTimeoutMs: z.number().int().positive().default(120_000),
 });
 
+/** When the inference host counts as paging heavily (see evaluateMemoryPressure). */
+export const ZMemoryPressureConfig = z.strictObject({
+  majorFaultsPerSecAbove: z.number().nonnegative().default(200),
+  swapPagesPerSecAbove: z.number().nonnegative().default(256),
+  hostSwapBytesAbove: z.number().int().nonnegative().default(64 * 1024 * 1024),
+});
+
 export const ZRuntimeConfig = z.strictObject({
   enabled: z.boolean().default(true),
   /** file name (in the models dir) or model id of the model to serve; null = the first installed */
@@ -28,6 +35,8 @@ export const ZRuntimeConfig = z.strictObject({
   /** kept free for the OS and the user's applications */
   headroomBytes: z.number().int().nonnegative().default(1024 * 1024 * 1024),
   metricsIntervalSec: z.number().int().positive().default(60),
+  /** thresholds for flagging a model that was planned to fit but pages heavily */
+  memoryPressure: ZMemoryPressureConfig.default(ZMemoryPressureConfig.parse({})),
   api: ZLocalApiConfig.default(ZLocalApiConfig.parse({})),
 });
 export type RuntimeConfig = z.infer<typeof ZRuntimeConfig>;

@@ -56,6 +56,10 @@ export class MetricsRecorder {
     this.loads.push(load);
   }
 
+  get currentWindowStart(): Date {
+    return this.windowStart;
+  }
+
   /** The window since the previous call, or null when nothing happened in it. */
   take(now = new Date()): TRuntimeMetricsV1 | null {
     const start = this.windowStart;
