@@ -23,6 +23,8 @@ export interface CompatibilityInput {
   headroomBytes?: number;
   /** reason a self-test of this entry failed on this device's runtime (learned), if any */
   learnedIncompatibility?: string | null;
+  /** the device measured this entry paging heavily although it was planned to fit (learned), if so */
+  learnedMemoryPressure?: string | null;
 }
 
 export interface Compatibility {
@@ -76,5 +78,8 @@ export function computeCompatibility(input: CompatibilityInput): Compatibility {
     return { ...base, class: "incompatible-runtime", gpuLayers: 0, reason: reasons.join("; ") };
   }
   if (!plan.fits) return { ...base, class: "does-not-fit", gpuLayers: 0, reason: plan.reason };
+  // The measurement wins over the plan: the device paged heavily running it, so it does not fit in practice.
+  const pressure = input.learnedMemoryPressure ?? null;
+  if (pressure !== null) return { ...base, class: "does-not-fit", gpuLayers: 0, reason: `planned to fit, but paged heavily on this device (measured): ${pressure}` };
   return { ...base, class: CLASS_OF_PLACEMENT[plan.placement], gpuLayers: plan.gpuLayers, reason: null };
 }

@@ -5,6 +5,7 @@ import { ZGgufMetadataV1 } from "./models.js";
 import { ZPostureV1 } from "./posture.js";
 import { ZBenchmarkResultV1, ZModelLoadV1, ZModelRuntimeStatsV1 } from "./runtime.js";
 import { ZSustainedOptionsV1 } from "./commands.js";
+import { ZMemoryPressureV1 } from "./resource-usage.js";
 
 // Shapes of the server's REST responses, shared by the server (serialisation, OpenAPI) and the console.
 
@@ -72,7 +73,7 @@ export const ZDeviceDetailV1 = z.object({
 export type TDeviceDetailV1 = z.infer<typeof ZDeviceDetailV1>;
 
 export const ZRuntimeMetricsViewV1 = z.object({
-  items: z.array(z.object({ windowStart: ZIsoDate, windowEnd: ZIsoDate, receivedAt: ZIsoDate, stats: ZModelRuntimeStatsV1 })),
+  items: z.array(z.object({ windowStart: ZIsoDate, windowEnd: ZIsoDate, receivedAt: ZIsoDate, stats: ZModelRuntimeStatsV1, memoryPressure: ZMemoryPressureV1.optional() })),
   loads: z.array(ZModelLoadV1),
 });
 export type TRuntimeMetricsViewV1 = z.infer<typeof ZRuntimeMetricsViewV1>;

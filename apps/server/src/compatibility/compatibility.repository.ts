@@ -127,12 +127,18 @@ export class CompatibilityRepository {
     return rows.map((r) => ({ hardwareClass: r.hardwareClass, class: r.class, count: r._count._all }));
   }
 
+  /** Approved or deprecated entries with these bytes (the ones that have compatibility rows). */
+  async entryIdsBySha256(sha256: string): Promise<string[]> {
+    const rows = await this.db.catalogEntry.findMany({ where: { sha256, state: { in: ["approved", "deprecated"] } }, select: { id: true } });
+    return rows.map((r) => r.id);
+  }
+
   entryTarget(entryId: string): Promise<{ id: string; targetPath: string } | null> {
     return this.db.catalogEntry.findUnique({ where: { id: entryId }, select: { id: true, targetPath: true } });
   }
 
   /** Record (or refresh) that a runtime cannot load an entry; audited. */
-  async recordIncompatibility(input: { entryId: string; runtimeKey: string; reason: string; deviceId: string | null }): Promise<void> {
+  async recordIncompatibility(input: { entryId: string; runtimeKey: string; reason: string; deviceId: string | null; action?: string }): Promise<void> {
     await this.db.$transaction(async (tx) => {
       await tx.runtimeIncompatibility.upsert({
         where: { entryId_runtimeKey: { entryId: input.entryId, runtimeKey: input.runtimeKey } },
@@ -140,7 +146,7 @@ export class CompatibilityRepository {
         update: { reason: input.reason, deviceId: input.deviceId, learnedAt: new Date() },
       });
       await this.audit.record(
-        { actor: input.deviceId ? `device:${input.deviceId}` : "system", action: "catalog.runtime_incompatible", targetType: "catalog_entry", targetId: input.entryId, details: { runtimeKey: input.runtimeKey, reason: input.reason } },
+        { actor: input.deviceId ? `device:${input.deviceId}` : "system", action: input.action ?? "catalog.runtime_incompatible", targetType: "catalog_entry", targetId: input.entryId, details: { runtimeKey: input.runtimeKey, reason: input.reason } },
         tx,
       );
     });

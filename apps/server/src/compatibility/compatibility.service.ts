@@ -4,6 +4,12 @@ import { COMPATIBILITY_CLASSES, ZCatalogFactsV1, ZInventoryV1, type TCompatibili
 import { NotFoundError } from "../common/app-error.js";
 import { LOGGER } from "../common/config.token.js";
 import { computeCompatibility, deviceHardwareFromInventory, runtimeKey } from "@fleet/catalog";
+
+/**
+ * Learned from a device's measurement (not from its runtime): kept beside the runtime incompatibilities of the
+ * entry, under a key no runtime key can take ("<node-llama-cpp>/<llama.cpp>/<backend>" never starts so).
+ */
+export const memoryPressureKey = (deviceId: string) => `memory-pressure:${deviceId}`;
 import { DebouncedDeviceQueue } from "../common/debounced-device-queue.js";
 import { CompatibilityRepository, type CompatEntry, type CompatRow, type DeviceInventory, type MatrixFilter } from "./compatibility.repository.js";
 
@@ -89,6 +95,22 @@ export class CompatibilityService implements OnApplicationShutdown {
     await this.recomputeEntry(entryId);
   }
 
+  /**
+   * A device measured a catalog model (by sha256) paging heavily although it was planned to fit: remember it for
+   * that device and entry (the runtime_incompatible mechanism, keyed by device) and reclassify the device.
+   */
+  async learnMemoryPressure(deviceId: string, sha256: string, reason: string): Promise<number> {
+    const entryIds = await this.repo.entryIdsBySha256(sha256);
+    for (const entryId of entryIds) {
+      await this.repo.recordIncompatibility({ entryId, runtimeKey: memoryPressureKey(deviceId), reason: reason.slice(0, 2000), deviceId, action: "catalog.memory_pressure" });
+    }
+    if (entryIds.length > 0) {
+      await this.recomputeDevice(deviceId);
+      this.log.warn({ deviceId, sha256, entries: entryIds.length }, "compatibility corrected from measured memory pressure");
+    }
+    return entryIds.length;
+  }
+
   private rows(entries: CompatEntry[], inventories: DeviceInventory[], learned: Map<string, Map<string, string>>): CompatRow[] {
     const parsedEntries = entries.flatMap((e) => {
       const facts = ZCatalogFactsV1.safeParse(e.facts);
@@ -106,7 +128,12 @@ export class CompatibilityService implements OnApplicationShutdown {
       const device = deviceHardwareFromInventory(parsed.data);
       const key = device.runtime ? runtimeKey(device.runtime) : null;
       for (const entry of parsedEntries) {
-        const r = computeCompatibility({ entry, device, learnedIncompatibility: key ? (learned.get(entry.id)?.get(key) ?? null) : null });
+        const r = computeCompatibility({
+          entry,
+          device,
+          learnedIncompatibility: key ? (learned.get(entry.id)?.get(key) ?? null) : null,
+          learnedMemoryPressure: learned.get(entry.id)?.get(memoryPressureKey(inv.deviceId)) ?? null,
+        });
         out.push({ deviceId: inv.deviceId, entryId: entry.id, class: r.class, gpuLayers: r.gpuLayers, totalLayers: r.totalLayers, hardwareClass: r.hardwareClass, reason: r.reason, plan: r.plan });
       }
     }

@@ -21,6 +21,7 @@ export function toDeviceSummary(d: DeviceWithSummary, now: Date, offlineAfterSec
     gpus: (inv?.gpus ?? []).map((g) => ({ vendor: g.vendor, model: g.model, vramBytes: num(g.vramBytes) })),
     os: inv?.osName ?? null,
     models: d.installedModels.map((m) => ({ fileName: m.fileName, sha256: m.sha256, architecture: m.architecture, quantization: m.quantization })),
+    memoryPressure: d.memoryPressureFlags.map((f) => ({ modelId: f.modelId, sha256: f.sha256, reason: f.reason, lastSeenAt: iso(f.lastSeenAt) })),
   };
 }
 

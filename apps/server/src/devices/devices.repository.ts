@@ -8,6 +8,7 @@ import { AuditRepository } from "../audit/audit.repository.js";
 export const summaryInclude = {
   inventorySnapshots: { orderBy: { receivedAt: "desc" }, take: 1, include: { gpus: { orderBy: { index: "asc" } } } },
   installedModels: { where: { removedAt: null }, orderBy: { fileName: "asc" } },
+  memoryPressureFlags: { orderBy: { lastSeenAt: "desc" }, take: 20 },
 } satisfies Prisma.DeviceInclude;
 
 export type DeviceWithSummary = Prisma.DeviceGetPayload<{ include: typeof summaryInclude }>;

@@ -122,9 +122,17 @@ export async function writeEvents({ tx, deviceId, msgId }: Ctx, rep: ReportBody<
   }
 }
 
-export async function writeMetrics({ tx, deviceId, msgId }: Ctx, rep: ReportBody<"metrics">): Promise<void> {
+/** A model planned to fit that paged heavily: flagged on the device; the caller corrects its compatibility. */
+export interface HeavyPaging {
+  modelId: string;
+  sha256: string | null;
+  reason: string;
+}
+
+export async function writeMetrics({ tx, deviceId, msgId }: Ctx, rep: ReportBody<"metrics">): Promise<{ heavyPaging: HeavyPaging[] }> {
   // One row per model and window: a model listed twice keeps its last entry (the table is unique on msgId+modelId).
   const byModel = new Map(rep.models.map((s) => [s.modelId, s]));
+  const windowPressure = new Map((rep.memoryPressure ?? []).map((p) => [p.modelId, p]));
   await tx.runtimeMetric.createMany({
     data: [...byModel.values()].map((s) => ({
       deviceId,
@@ -141,6 +149,7 @@ export async function writeMetrics({ tx, deviceId, msgId }: Ctx, rep: ReportBody
       ttftP95Ms: s.ttftMs?.p95 ?? null,
       tpotP50Ms: s.tpotMs?.p50 ?? null,
       tpotP95Ms: s.tpotMs?.p95 ?? null,
+      memoryPressure: windowPressure.has(s.modelId) ? json(windowPressure.get(s.modelId)) : undefined,
     })),
   });
   await tx.modelLoad.createMany({
@@ -161,8 +170,23 @@ export async function writeMetrics({ tx, deviceId, msgId }: Ctx, rep: ReportBody
       peakRssBytes: big(l.peakRssBytes),
       peakVramBytes: big(l.peakVramBytes),
       plan: l.plan ? json(l.plan) : undefined,
+      memoryPressure: l.memoryPressure ? json(l.memoryPressure) : undefined,
     })),
   });
+  // Planned to fit (or no plan known) but paged heavily, in a load or a window: flag it on the device.
+  const heavy = [...rep.loads.flatMap((l) => (l.memoryPressure ? [l.memoryPressure] : [])), ...(rep.memoryPressure ?? [])].filter((p) => p.heavy && p.plannedToFit !== false);
+  const heavyPaging: HeavyPaging[] = [];
+  for (const p of heavy) {
+    const reason = (p.reason ?? "paged heavily").slice(0, 2000);
+    const at = new Date(p.at);
+    await tx.memoryPressureFlag.upsert({
+      where: { deviceId_modelId: { deviceId, modelId: p.modelId } },
+      create: { deviceId, modelId: p.modelId, sha256: p.sha256, reason, figures: json(p), firstSeenAt: at, lastSeenAt: at },
+      update: { sha256: p.sha256, reason, figures: json(p), lastSeenAt: at },
+    });
+    heavyPaging.push({ modelId: p.modelId, sha256: p.sha256, reason });
+  }
+  return { heavyPaging };
 }
 
 /** Complete the run the server requested (same commandId and device), or record an unrequested run. */

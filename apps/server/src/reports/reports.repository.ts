@@ -4,12 +4,12 @@ import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
 import { AuditRepository } from "../audit/audit.repository.js";
 import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
-import { writeBenchmark, writeEvents, writeHeartbeat, writeInventory, writeMetrics, writeModels, writePosture, writeUpdate } from "./report-writers.js";
+import { writeBenchmark, writeEvents, writeHeartbeat, writeInventory, writeMetrics, writeModels, writePosture, writeUpdate, type HeavyPaging } from "./report-writers.js";
 
 export type StoreResult =
   | { outcome: "duplicate" }
   | { outcome: "device_gone" }
-  | { outcome: "stored"; stale?: boolean; benchmarkRunId?: string; update?: { rolloutId: string | null; changed: boolean } };
+  | { outcome: "stored"; stale?: boolean; benchmarkRunId?: string; update?: { rolloutId: string | null; changed: boolean }; heavyPaging?: HeavyPaging[] };
 
 /** Thrown inside the transaction to roll it back when the device vanished or was revoked mid-flight. */
 class DeviceGoneError extends Error {
@@ -64,8 +64,7 @@ export class ReportsRepository {
               await writeEvents(ctx, report.body);
               return base;
             case "metrics":
-              await writeMetrics(ctx, report.body);
-              return base;
+              return { ...base, ...(await writeMetrics(ctx, report.body)) };
             case "benchmark":
               return { ...base, benchmarkRunId: (await writeBenchmark(ctx, report.body)).runId };
             case "update":

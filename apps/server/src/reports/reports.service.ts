@@ -80,6 +80,13 @@ export class ReportsService {
     // Queued, debounced and batched: a report never waits for the compatibility recompute.
     if (report.kind === "inventory") this.compat.scheduleDevice(report.deviceId);
     if (report.kind === "posture" || report.kind === "models") this.compliance.scheduleDevice(report.deviceId);
+    // A catalog model that was planned to fit here but paged heavily: its class for this device is corrected.
+    for (const h of stored.heavyPaging ?? []) {
+      if (!h.sha256) continue;
+      this.compat
+        .learnMemoryPressure(report.deviceId, h.sha256, h.reason)
+        .catch((err: unknown) => log.error({ err, ...ids, modelId: h.modelId }, "could not correct compatibility from measured memory pressure"));
+    }
     if (report.kind === "benchmark" && stored.benchmarkRunId) {
       this.events.publish(FleetEvent.BenchmarkCompleted, report.deviceId, { commandId: report.body.commandId, ok: report.body.ok, runId: stored.benchmarkRunId });
     }

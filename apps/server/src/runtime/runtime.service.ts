@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Inject, Injectable } from "@nestjs/common";
 import type { Logger } from "pino";
-import { COMMAND_TTL_MS, ErrorCode, signCommand, type TBenchmarkListV1, type TBenchmarkResultV1, type TCommandV1, type TModelLoadV1, type TRuntimeMetricsViewV1, type TMemoryPlanV1 } from "@fleet/protocol";
+import { COMMAND_TTL_MS, ErrorCode, signCommand, type TBenchmarkListV1, type TBenchmarkResultV1, type TCommandV1, type TModelLoadV1, type TRuntimeMetricsViewV1, type TMemoryPlanV1, type TMemoryPressureV1 } from "@fleet/protocol";
 import type { z } from "zod";
 import type { ZBenchmarkRequestV1 } from "@fleet/protocol";
 import { AppError, NotFoundError } from "../common/app-error.js";
@@ -54,6 +54,7 @@ export class RuntimeService {
           ttftMs: pct(m.ttftP50Ms, m.ttftP95Ms),
           tpotMs: pct(m.tpotP50Ms, m.tpotP95Ms),
         },
+        ...(m.memoryPressure ? { memoryPressure: m.memoryPressure as TMemoryPressureV1 } : {}),
       })),
       loads: loads.map(
         (l): TModelLoadV1 => ({
@@ -70,6 +71,7 @@ export class RuntimeService {
           peakRssBytes: Number(l.peakRssBytes),
           peakVramBytes: Number(l.peakVramBytes),
           plan: (l.plan as TMemoryPlanV1 | null) ?? null,
+          ...(l.memoryPressure ? { memoryPressure: l.memoryPressure as TMemoryPressureV1 } : {}),
         }),
       ),
     };
