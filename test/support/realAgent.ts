@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AgentService, CatalogUpdater, createInferenceRuntime, enroll, knownGoodPath, loadAgentConfig, silentLogger, type AgentState, type InferenceRuntime } from "@fleet/agent";
+import { AgentService, CatalogUpdater, createInferenceRuntime, enroll, knownGoodPath, loadAgentConfig, silentLogger, type AgentState, type InferenceRuntime, type ResourceGovernor } from "@fleet/agent";
 import type { TestServer } from "./server.js";
 
 export const TINY = fileURLToPath(new URL("../../../shared/models/llama-2-tiny-random.gguf", import.meta.url));
@@ -20,7 +20,7 @@ export interface RealAgent {
  * A whole agent as `fleet-agent run` builds it, in this process: enrolled through the real REST API, serving the
  * tiny model from its own inference host, applying its signed assignments through TUF, in a device group.
  */
-export async function startRealAgent(srv: TestServer, name: string, group: string): Promise<RealAgent> {
+export async function startRealAgent(srv: TestServer, name: string, group: string, extra: { governor?: (runtime: InferenceRuntime) => ResourceGovernor } = {}): Promise<RealAgent> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), `fleet-e2e-${name}-`));
   const modelsDir = path.join(home, "models");
   await fs.mkdir(modelsDir);
@@ -40,7 +40,7 @@ export async function startRealAgent(srv: TestServer, name: string, group: strin
   const runtime = await createInferenceRuntime({ config: config.runtime, modelsDir, apiToken: null, logger: silentLogger(), gpu: false, autoLoad: false, knownGoodFile: knownGoodPath(home) });
   if (!(await runtime.loadConfigured())) throw new Error(`${name}: the tiny model did not load`);
   const updater = new CatalogUpdater({ home, modelsDir, serverUrl: srv.url, state, config: config.update, runtime, logger: silentLogger() });
-  const service = new AgentService({ config, state, runtime, updater, tuning: { natsRetryMs: 100, stopDrainMs: 1000 } });
+  const service = new AgentService({ config, state, runtime, updater, governor: extra.governor?.(runtime), tuning: { natsRetryMs: 100, stopDrainMs: 1000 } });
   await service.start();
   const labels = await srv.admin(`/api/v1/devices/${state.deviceId}/labels`, { method: "PUT", body: JSON.stringify({ group }) });
   if (labels.status !== 200) throw new Error(`${name}: labels answered ${labels.status}`);
