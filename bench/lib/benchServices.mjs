@@ -28,6 +28,8 @@ export async function startInfra(prefix) {
       // NATS runs with per-device identity, as `pnpm start` runs it
       ...(nats.keysFile ? { FLEET_NATS_KEYS_FILE: nats.keysFile } : {}),
       LOG_LEVEL: "info",
+      // benchmarks approve unmeasured synthetic entries
+      FLEET_QUALITY_GATE: "off",
       ...extra,
     }),
     async dispose() {

@@ -4,10 +4,14 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { applyMigrations, createPrismaClient } from "@fleet/db";
 import { existsSync } from "node:fs";
 import { serverKeySha256, ZCreateEnrollmentTokenRequestV1 } from "@fleet/protocol";
+import { z } from "zod";
 import { loadOrCreateServerKey } from "./common/server-key.js";
 import { AuditRepository } from "./audit/audit.repository.js";
 import { readVerifyKey, verifyExportFile } from "./compliance/verify-export-file.js";
-import { EnvError, loadDataDir, loadDatabaseUrl, loadServerKeyFile } from "./common/env.js";
+import { EnvError, loadDataDir, loadDatabaseUrl, loadQualityConfig, loadServerKeyFile } from "./common/env.js";
+import { CatalogRepository } from "./catalog/catalog.repository.js";
+import { measureEntryQuality, qualityVerdict } from "./catalog/quality/measure-entry-quality.js";
+import { QualityRepository } from "./catalog/quality/quality.repository.js";
 import { createRootLogger } from "./common/logger.js";
 import { isEntryPoint } from "./common/is-entry-point.js";
 import { EnrollmentRepository } from "./enrollment/enrollment.repository.js";
@@ -16,6 +20,8 @@ import { writeNatsAuthFiles } from "./nats/write-nats-auth-files.js";
 import { TUF_ROLES, type TufRole } from "./trust/tuf-keys.js";
 import { TufRepository } from "./trust/tuf.repository.js";
 import { TufRepositoryService } from "./trust/tuf-repository.service.js";
+
+const ZUuid = z.uuid();
 
 /** Exit code for bad usage (flags, environment), distinct from 1 = the command ran and failed. */
 export const EXIT_USAGE = 2;
@@ -125,6 +131,50 @@ export function buildCli(io: CliIo = {}): Command {
         await prisma.$disconnect();
       }
     });
+  program
+    .command("catalog")
+    .description("the model catalog")
+    .command("quality <id>")
+    .description("measure a catalog entry's quality (perplexity, top-1 agreement) against a reference variant of the same source model, in a child process, and record it (audited); the entry's own id as --reference measures it as the reference")
+    .requiredOption("--reference <id>", "the reference entry (F32/F16/BF16/Q8_0 of the same source model)")
+    .option("--json", "print the recorded score as JSON")
+    .action(async (id: string, opts: { reference: string; json?: boolean }) => {
+      for (const [flag, v] of [["<id>", id], ["--reference", opts.reference]] as const) if (!ZUuid.safeParse(v).success) throw new UsageError(`${flag} must be a catalog entry id (uuid)`);
+      let quality;
+      try {
+        quality = loadQualityConfig(io.env);
+      } catch (e) {
+        if (e instanceof EnvError) throw new UsageError(e.message);
+        throw e;
+      }
+      const prisma = createPrismaClient(databaseUrl());
+      try {
+        const audit = new AuditRepository(prisma);
+        const entries = new CatalogRepository(prisma, audit);
+        const [entry, reference] = await Promise.all([entries.get(id), entries.get(opts.reference)]);
+        if (!entry) throw new Error(`catalog entry ${id} not found`);
+        if (!reference) throw new Error(`reference entry ${opts.reference} not found`);
+        const row = await measureEntryQuality({
+          entry,
+          reference,
+          dataDir: loadDataDir(io.env),
+          config: quality,
+          actor: "cli",
+          repo: new QualityRepository(prisma, audit),
+          onProgress: (p) => err(`${p.phase === "reference" ? "reference" : "entry"}: ${p.done}/${p.total} tokens\n`),
+        });
+        const verdict = qualityVerdict(entry, row, reference, quality);
+        if (opts.json) out(`${JSON.stringify({ ...row, measuredAt: row.measuredAt.toISOString(), withinMargin: verdict.ok, marginReason: verdict.reason })}\n`);
+        else {
+          out(`${entry.name} ${entry.version} (${entry.quantization}) against ${reference.name} ${reference.version} (${reference.quantization}), ${row.harnessVersion} on ${row.textId}, ${row.scoredTokens} tokens:\n`);
+          out(`perplexity ${row.perplexity.toFixed(3)} (reference ${row.referencePerplexity.toFixed(3)}), top-1 agreement ${row.top1Agreement.toFixed(3)}\n`);
+          out(verdict.ok ? "within the approval margin\n" : `beyond the approval margin: ${verdict.reason}\n`);
+        }
+      } finally {
+        await prisma.$disconnect();
+      }
+    });
+
   program
     .command("compliance")
     .description("compliance exports")

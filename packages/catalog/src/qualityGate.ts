@@ -54,6 +54,17 @@ export function formatPerplexity(p: number): string {
 
 const refuse = (reason: string): QualityVerdict => ({ ok: false, reason });
 
+/** Why `reference` cannot be the reference of `entry` (null = it can): checked before measuring and again at approval. */
+export function referenceRefusal(entry: QualityVariant, reference: QualityVariant): string | null {
+  if (reference.state === "revoked") return `the reference entry ${reference.id} is revoked: measure against another reference`;
+  const different = differentSourceModel(entry, reference);
+  if (different) return `the reference is ${different}`;
+  if (isReferenceGrade(reference.quantization)) return null;
+  return reference.id === entry.id
+    ? `a ${entry.quantization} entry cannot be its own reference: measure it against the ${REFERENCE_GRADE_QUANTIZATIONS.join("/")} variant of the same source model`
+    : `the reference is ${reference.quantization}; a reference must be ${REFERENCE_GRADE_QUANTIZATIONS.join(", ")}`;
+}
+
 /**
  * May this entry be approved on its quality? It needs a score from the current harness and text, measured against a
  * reference-grade variant (F32/F16/BF16/Q8_0) of the same source model, within the margin. A reference-grade entry
@@ -73,17 +84,8 @@ export function evaluateQualityGate(input: {
     return refuse(`quality was measured with harness ${score.harnessVersion} on text ${score.textId}; the current harness is ${current.harnessVersion} on ${current.textId}: measure it again`);
   }
   if (!reference) return refuse(`the reference entry ${score.referenceEntryId} no longer exists: measure against another reference`);
-  if (reference.state === "revoked") return refuse(`the reference entry ${reference.id} is revoked: measure against another reference`);
-  const different = differentSourceModel(entry, reference);
-  if (different) return refuse(`the reference is ${different}`);
-  if (!isReferenceGrade(reference.quantization)) {
-    const own = reference.id === entry.id;
-    return refuse(
-      own
-        ? `a ${entry.quantization} entry cannot be its own reference: measure it against the ${REFERENCE_GRADE_QUANTIZATIONS.join("/")} variant of the same source model`
-        : `the reference is ${reference.quantization}; a reference must be ${REFERENCE_GRADE_QUANTIZATIONS.join(", ")}`,
-    );
-  }
+  const refused = referenceRefusal(entry, reference);
+  if (refused) return refuse(refused);
   if (reference.id === entry.id) return { ok: true, reason: null };
   const problems: string[] = [];
   const increasePct = (score.perplexity / score.referencePerplexity - 1) * 100;

@@ -1,6 +1,6 @@
 import { createZodDto } from "nestjs-zod";
 import { z } from "zod";
-import { ZCatalogEntryV1, ZCatalogImportRequestV1, ZCatalogListQueryV1, ZCatalogName, ZCatalogTransitionRequestV1, ZCatalogVersion, ZPageV1 } from "@fleet/protocol";
+import { ZCatalogEntryV1, ZCatalogImportRequestV1, ZCatalogListQueryV1, ZCatalogName, ZCatalogQualityRequestV1, ZCatalogQualityRunV1, ZCatalogQualityStatusV1, ZCatalogTransitionRequestV1, ZCatalogVariantsV1, ZCatalogVersion, ZPageV1 } from "@fleet/protocol";
 
 export class CatalogEntryDto extends createZodDto(ZCatalogEntryV1) {}
 export class CatalogListDto extends createZodDto(ZPageV1(ZCatalogEntryV1)) {}
@@ -21,3 +21,8 @@ export const ZCatalogUploadQuery = z.object({
   minLlamaCppRelease: z.string().min(1).max(32).optional(),
 });
 export class CatalogUploadQueryDto extends createZodDto(ZCatalogUploadQuery) {}
+
+export class CatalogQualityRequestDto extends createZodDto(ZCatalogQualityRequestV1) {}
+export class CatalogQualityRunDto extends createZodDto(ZCatalogQualityRunV1) {}
+export class CatalogQualityStatusDto extends createZodDto(ZCatalogQualityStatusV1) {}
+export class CatalogVariantsDto extends createZodDto(ZCatalogVariantsV1) {}

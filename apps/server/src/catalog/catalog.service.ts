@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { Inject, Injectable } from "@nestjs/common";
 import type { Logger } from "pino";
-import { ErrorCode, targetPathOf, ZCatalogFactsV1, type TCatalogEntryV1, type TCatalogImportRequestV1, type TCatalogState } from "@fleet/protocol";
+import { ErrorCode, targetPathOf, ZCatalogFactsV1, type TCatalogEntryV1, type TCatalogImportRequestV1, type TCatalogQualityV1, type TCatalogState } from "@fleet/protocol";
 import { AppError, NotFoundError } from "../common/app-error.js";
 import { CONFIG, LOGGER } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
@@ -15,6 +15,7 @@ import { ArtifactTooLargeError, stageArtifact } from "./artifact-store.js";
 import { buildCatalogFacts, CatalogFactsError } from "./build-catalog-facts.js";
 import { CatalogRepository, DuplicateEntryError, type CatalogEntryRow } from "./catalog.repository.js";
 import { NotGgufError, readGgufFacts } from "./read-gguf-facts.js";
+import { QualityService } from "./quality/quality.service.js";
 
 export type CatalogAction = "approve" | "deprecate" | "revoke";
 
@@ -34,6 +35,7 @@ export class CatalogService {
     private readonly tuf: TufRepositoryService,
     private readonly compat: CompatibilityService,
     private readonly revokedEntries: RevokedEntries,
+    private readonly quality: QualityService,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) rootLog: Logger,
   ) {
@@ -86,7 +88,7 @@ export class CatalogService {
     try {
       const row = await this.repo.create({ targetPath, facts, actor, via });
       this.log.info({ entryId: row.id, targetPath, sha256: facts.sha256, sizeBytes: facts.fileSizeBytes }, "catalog entry imported");
-      return toView(row);
+      return toView(row, null);
     } catch (err) {
       if (err instanceof DuplicateEntryError) throw new AppError(ErrorCode.Conflict, err.message);
       throw err;
@@ -95,18 +97,26 @@ export class CatalogService {
 
   async list(q: { page: number; pageSize: number; state?: TCatalogState; name?: string }) {
     const { items, total } = await this.repo.list(q);
-    return { items: items.map(toView), total, page: q.page, pageSize: q.pageSize };
+    const quality = await this.quality.qualityOf(items);
+    return { items: items.map((row, i) => toView(row, quality[i]!)), total, page: q.page, pageSize: q.pageSize };
   }
 
   async get(id: string): Promise<TCatalogEntryV1> {
     const row = await this.repo.get(id);
     if (!row) throw new NotFoundError("catalog entry", id);
-    return toView(row);
+    const [quality] = await this.quality.qualityOf([row]);
+    return toView(row, quality!);
+  }
+
+  /** Every quantization of the entry's source model, side by side (never another source model). */
+  variants(id: string) {
+    return this.quality.variants(id, toView);
   }
 
   /** approve | deprecate | revoke; re-signs the TUF targets; an approval recomputes the fleet's compatibility. */
   async transition(id: string, action: CatalogAction, reason: string, actor = "admin"): Promise<TCatalogEntryV1> {
     const t = TRANSITIONS[action];
+    if (action === "approve" && this.config.quality.gate) await this.refuseBelowQuality(id);
     const res = await this.repo.transition(id, t.from, t.to, actor, reason);
     if (!res.ok) {
       if (res.reason === "not_found") throw new NotFoundError("catalog entry", id);
@@ -120,11 +130,20 @@ export class CatalogService {
     // Devices must stop serving a revoked model: open rollouts of it abort and roll back, holders are told.
     if (t.to === "revoked") await this.revokedEntries.onEntryRevoked(id, actor);
     this.log.info({ entryId: id, to: t.to, actor }, "catalog entry state changed");
-    return toView(res.entry);
+    const [quality] = await this.quality.qualityOf([res.entry]);
+    return toView(res.entry, quality!);
+  }
+
+  /** FLEET_QUALITY_GATE=on: a draft is approved only with a quality score within the margin of its reference (409 says why). */
+  private async refuseBelowQuality(id: string): Promise<void> {
+    const row = await this.repo.get(id);
+    if (!row || row.state !== "draft") return; // the transition answers 404 / 409 for these
+    const verdict = await this.quality.approvalVerdict(row);
+    if (!verdict.ok) throw new AppError(ErrorCode.Conflict, `cannot approve: ${verdict.reason}`, { gate: "quality" });
   }
 }
 
-function toView(row: CatalogEntryRow): TCatalogEntryV1 {
+function toView(row: CatalogEntryRow, quality: TCatalogQualityV1 | null): TCatalogEntryV1 {
   return {
     id: row.id,
     state: row.state,
@@ -135,5 +154,6 @@ function toView(row: CatalogEntryRow): TCatalogEntryV1 {
     stateChangedAt: row.stateChangedAt.toISOString(),
     stateChangedBy: row.stateChangedBy,
     stateReason: row.stateReason,
+    quality,
   };
 }

@@ -28,6 +28,7 @@ describe("parseEnv", () => {
       dataDir: ".fleet/server-data",
       uploadMaxBytes: 200 * 1024 ** 3,
       tufTimestampRefreshSec: 3600,
+      quality: { gate: true, maxPerplexityIncreasePct: 10, minTop1Agreement: 0.9, threads: 2, timeoutSec: 3600 },
     });
   });
 

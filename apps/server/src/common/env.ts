@@ -6,8 +6,19 @@ const ZInt = (def: number, min: number, max: number) => z.coerce.number().int().
 const ZNatsUrl = z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, "must be a nats:// (or tls://, ws://, wss://) URL");
 const ZPgUrl = z.string().regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgresql:// URL");
 
+/** Catalog quality gate and harness (issue 16); also parsed alone by `fleet-server catalog quality`. */
+const ZQualityEnv = z.object({
+  // on = approving a catalog entry needs a quality score within the margin of its reference variant
+  FLEET_QUALITY_GATE: z.enum(["on", "off"]).default("on"),
+  FLEET_QUALITY_MAX_PERPLEXITY_INCREASE_PCT: z.coerce.number().min(0).max(10_000).default(10),
+  FLEET_QUALITY_MIN_TOP1_AGREEMENT: z.coerce.number().min(0).max(1).default(0.9),
+  // the harness's threads on this server (recorded with every score); never more than the cores (see NOTES-llama)
+  FLEET_QUALITY_THREADS: ZInt(2, 1, 256),
+  FLEET_QUALITY_TIMEOUT_SEC: ZInt(3600, 10, 7 * 86_400),
+});
+
 /** The environment keys the server reads, all in one place. */
-const ZEnv = z.object({
+const ZEnv = ZQualityEnv.extend({
   DATABASE_URL: ZPgUrl,
   NATS_URL: ZNatsUrl.default("nats://127.0.0.1:4222"),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -81,6 +92,16 @@ export interface ServerConfig {
   uploadMaxBytes: number;
   /** seconds between TUF timestamp freshness checks; 0 = off */
   tufTimestampRefreshSec: number;
+  quality: QualityConfig;
+}
+
+export interface QualityConfig {
+  /** approval requires a quality score within the margin */
+  gate: boolean;
+  maxPerplexityIncreasePct: number;
+  minTop1Agreement: number;
+  threads: number;
+  timeoutSec: number;
 }
 
 export interface RetentionConfig {
@@ -169,7 +190,25 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
     dataDir: e.FLEET_DATA_DIR,
     uploadMaxBytes: e.FLEET_UPLOAD_MAX_BYTES,
     tufTimestampRefreshSec: e.TUF_TIMESTAMP_REFRESH_SEC,
+    quality: qualityConfigOf(e),
   };
+}
+
+function qualityConfigOf(e: z.infer<typeof ZQualityEnv>): QualityConfig {
+  return {
+    gate: e.FLEET_QUALITY_GATE === "on",
+    maxPerplexityIncreasePct: e.FLEET_QUALITY_MAX_PERPLEXITY_INCREASE_PCT,
+    minTop1Agreement: e.FLEET_QUALITY_MIN_TOP1_AGREEMENT,
+    threads: e.FLEET_QUALITY_THREADS,
+    timeoutSec: e.FLEET_QUALITY_TIMEOUT_SEC,
+  };
+}
+
+/** The quality keys alone, for `fleet-server catalog quality` (which needs no admin token). */
+export function loadQualityConfig(env: Record<string, string | undefined> = process.env): QualityConfig {
+  const parsed = ZQualityEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
+  if (!parsed.success) throw new EnvError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
+  return qualityConfigOf(parsed.data);
 }
 
 /** The only place that reads process.env. */

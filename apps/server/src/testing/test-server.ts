@@ -42,6 +42,8 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
     // NATS with decentralized auth (the test default): the server signs every device its own user JWT.
     ...(nats.keysFile ? { FLEET_NATS_KEYS_FILE: nats.keysFile } : {}),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    // tests not about quality approve unmeasured entries; quality tests pass FLEET_QUALITY_GATE: "on"
+    FLEET_QUALITY_GATE: "off",
     ...env,
   });
   const server = await createServer(config, { prisma: db.prisma });
