@@ -10,6 +10,7 @@ import { formatBytes, formatDateTime, formatRelativeTime } from "../../../lib/fo
 import { ApiErrorPanel } from "../../../ui/common/ApiErrorPanel";
 import { StatusBadge } from "../../../ui/common/StatusBadge";
 import { BenchmarksTable } from "../../../ui/device/BenchmarksTable";
+import { SustainedBenchmarkChart } from "../../../ui/device/SustainedBenchmarkChart";
 import { InventoryHistory } from "../../../ui/device/InventoryHistory";
 import { InventoryPanel } from "../../../ui/device/InventoryPanel";
 import { ModelsPanel } from "../../../ui/device/ModelsPanel";
@@ -117,6 +118,7 @@ export default async function DevicePage({ params }: { params: Params }) {
         <RunBenchmarkForm action={requestBenchmarkAction.bind(null, detail.device.id)} models={modelChoices} />
         <h3>Results</h3>
         {benchR.status === "fulfilled" ? <BenchmarksTable items={benchR.value.items} /> : <ApiErrorPanel error={describeError(benchR.reason)} />}
+        {benchR.status === "fulfilled" ? <SustainedBenchmarkChart items={benchR.value.items} /> : null}
       </section>
     </>
   );
