@@ -1,5 +1,7 @@
 // bench/agent-inference: tokens/s and TTFT through the agent's local API vs node-llama-cpp called directly
-// (same model, prompt, threads, context, sampling; interleaved runs; medians), then the idle agent runtime's
+// (same model, prompt, threads, context, sampling; interleaved A/B runs whose order alternates (AB, BA, ...);
+// medians with min/max and a 95 % confidence interval; the ratio is the median of per-pair ratios, with its CI;
+// machine load before and after, since the machine is shared), then the idle agent runtime's
 // RSS and CPU. Model for the ratio: the synthetic Llama-3.2 1B Q8_0 (real compute, zero weights), written
 // into a temp dir now and deleted at the end. Progress on stderr-like lines; the last line is the result.
 import { fork } from "node:child_process";
@@ -13,12 +15,15 @@ import { ZRuntimeConfig } from "../apps/agent/dist/runtime/config.js";
 import { writeSyntheticGguf } from "../../shared/tools/make-synthetic-gguf.mjs";
 import { procStats } from "./lib/procStats.mjs";
 import { median, round } from "./lib/stats.mjs";
+import { formatSpread, spread } from "./lib/spread.mjs";
+import { describeLoad, machineLoad } from "./lib/machineLoad.mjs";
 import { quietLogger } from "./lib/quietLogger.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const TINY = path.resolve(here, "../../shared/models/llama-2-tiny-random.gguf");
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 48);
+// 48-token single runs varied 13.4-16.8 tok/s: longer generations and more pairs narrow the median's interval
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 128);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const THREADS = os.availableParallelism();
 const CONTEXT = 2048;
@@ -118,6 +123,8 @@ async function measureIdle(dir) {
   };
 }
 
+const loadBefore = await machineLoad();
+progress(`machine before: ${describeLoad(loadBefore)}`);
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), "bench-agent-inference-"));
 let runtime = null;
 let llama = null;
@@ -151,8 +158,16 @@ try {
   const api = [];
   const raw = [];
   for (let i = 0; i < RUNS; i++) {
-    const a = await viaApi(port);
-    const b = await direct(context);
+    // alternate which side goes first, so a warm cache or a slow neighbour favours neither
+    let a;
+    let b;
+    if (i % 2 === 0) {
+      a = await viaApi(port);
+      b = await direct(context);
+    } else {
+      b = await direct(context);
+      a = await viaApi(port);
+    }
     api.push(a);
     raw.push(b);
     progress(`run ${i + 1}/${RUNS}: api ${round(a.tokPerSec)} tok/s ttft ${round(a.ttftMs)} ms | direct ${round(b.tokPerSec)} tok/s ttft ${round(b.ttftMs)} ms`);
@@ -163,9 +178,22 @@ try {
   runtime = null;
 
   const med = (xs, k) => median(xs.map((x) => x[k]));
+  const pairRatios = api.map((a, i) => a.tokPerSec / raw[i].tokPerSec);
+  const spreads = {
+    apiTokPerSec: spread(api.map((x) => x.tokPerSec)),
+    directTokPerSec: spread(raw.map((x) => x.tokPerSec)),
+    apiTtftMs: spread(api.map((x) => x.ttftMs)),
+    directTtftMs: spread(raw.map((x) => x.ttftMs)),
+    pairRatio: spread(pairRatios, 4),
+  };
+  progress(`api    tok/s ${formatSpread(spreads.apiTokPerSec)}`);
+  progress(`direct tok/s ${formatSpread(spreads.directTokPerSec)}`);
+  progress(`api/direct per-pair ratio ${formatSpread(spreads.pairRatio)}`);
+  const loadAfter = await machineLoad();
+  progress(`machine after: ${describeLoad(loadAfter)}`);
   const result = {
     // a shared 2-core machine: other work skews both sides alike (interleaved), but absolute speeds drop
-    loadAvg1mAtEnd: round(os.loadavg()[0]),
+    machineLoad: { before: loadBefore, after: loadAfter },
     cores: os.availableParallelism(),
     model: "synthetic llama3.2-1b-q8_0 (generated at bench time, deleted after)",
     threads: THREADS,
@@ -175,9 +203,12 @@ try {
     api: { tokPerSec: round(med(api, "tokPerSec")), ttftMs: round(med(api, "ttftMs")) },
     direct: { tokPerSec: round(med(raw, "tokPerSec")), ttftMs: round(med(raw, "ttftMs")) },
     ratio: round(med(api, "tokPerSec") / med(raw, "tokPerSec"), 3),
+    // the median of per-pair ratios, with its 95 % CI: the figure a gate should use (stable to its CI width)
+    pairRatio: spreads.pairRatio,
+    spreads,
     ttftOverheadMs: round(med(api, "ttftMs") - med(raw, "ttftMs")),
   };
-  progress(`ratio api/direct tokens/s = ${result.ratio} (goal >= 0.97); measuring idle for ${IDLE_SECONDS} s`);
+  progress(`ratio api/direct tokens/s = ${result.ratio}, per-pair median ${spreads.pairRatio.median} (95% CI ${spreads.pairRatio.ci95.join("–")}) (goal >= 0.97); measuring idle for ${IDLE_SECONDS} s`);
   result.idle = await measureIdle(dir);
   console.log(`BENCH agent-inference ${JSON.stringify(result)}`);
 } finally {
