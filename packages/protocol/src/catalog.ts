@@ -88,7 +88,7 @@ export const ZCatalogQualityV1 = z.object({
   /** tokens per scored window (BOS included) */
   contextSize: z.number().int().positive(),
   scoredTokens: z.number().int().positive(),
-  settings: z.object({ threads: z.number().int().positive(), batchSize: z.number().int().positive(), gpuLayers: z.number().int().nonnegative(), sampling: z.literal("none") }),
+  settings: z.object({ threads: z.number().int().positive(), batchSize: z.number().int().positive(), gpuLayers: z.number().int().nonnegative(), sampling: z.literal("greedy") }),
   measuredAt: ZIsoDate,
   measuredBy: z.string(),
   withinMargin: z.boolean(),

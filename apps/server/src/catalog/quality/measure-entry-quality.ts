@@ -59,7 +59,7 @@ export async function measureEntryQuality(input: {
 }): Promise<CatalogQualityRow> {
   const { entry, reference, config } = input;
   const { candidatePath, referencePath } = checkMeasurable(entry, reference, input.dataDir);
-  const settings = { threads: config.threads, batchSize: HARNESS_BATCH_SIZE, gpuLayers: 0, sampling: "none" as const };
+  const settings = { threads: config.threads, batchSize: HARNESS_BATCH_SIZE, gpuLayers: 0, sampling: "greedy" as const };
   try {
     const textPath = await verifiedQualityText();
     const score = await runQualityWorker(

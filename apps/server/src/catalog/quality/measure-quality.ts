@@ -31,9 +31,10 @@ export class QualityHarnessError extends Error {
 
 /**
  * One model over the text: non-overlapping windows of (contextSize - 1) text tokens, each evaluated from a fresh
- * history after BOS; every position asks for the logit of the actual next token, the max logit and the sum of
- * exp(logit - max), so log p = logit - max - ln(sum) without building the vocabulary-sized probability map.
- * No sampling happens: results depend only on the weights, the text and these settings.
+ * history after BOS; every position asks for the greedy (argmax) next token, its logit (the max), the logit of the
+ * actual next token and the sum of exp(logit - max), so log p = logit - max - ln(sum) without building the
+ * vocabulary-sized probability map. Greedy means no randomness: results depend only on the weights, the text and
+ * these settings.
  */
 export async function evaluateModel(llama: Llama, modelPath: string, text: string, s: HarnessSettings, onProgress: (done: number, total: number) => void): Promise<ModelPass & { tokens: Token[] }> {
   const model: LlamaModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
@@ -53,7 +54,8 @@ export async function evaluateModel(llama: Llama, modelPath: string, text: strin
         const input: Token[] = [bos, ...tokens.slice(start, start + window)];
         await seq.clearHistory();
         const items = input.map((tok, i) =>
-          i < input.length - 1 ? ([tok, { generateNext: { logits: { filter: { tokens: [input[i + 1]!], includeTop: 1 } }, totalLogitWeight: true } }] as const) : tok,
+          // greedy "sampling" (temperature 0) is the native argmax, far cheaper than asking for the top logit
+          i < input.length - 1 ? ([tok, { generateNext: { token: true, options: { temperature: 0 }, logits: { filter: { tokens: [input[i + 1]!], includeSelected: true } }, totalLogitWeight: true } }] as const) : tok,
         );
         const done = logProbs.length;
         const out = await seq.controlledEvaluate(items as Parameters<typeof seq.controlledEvaluate>[0], {
@@ -64,12 +66,12 @@ export async function evaluateModel(llama: Llama, modelPath: string, text: strin
         for (let i = 0; i < input.length - 1; i++) {
           const next = out[i]?.next;
           if (!next?.logits || next.totalLogitWeight === undefined) throw new QualityHarnessError(`no logits at position ${start + i}`);
-          // the highest entry, found explicitly: with a token filter the map is not ordered by logit
-          let top = -1 as Token;
-          let maxLogit = -Infinity;
-          for (const [tok, logit] of next.logits) if (logit > maxLogit) [top, maxLogit] = [tok, logit];
+          const top = next.token;
+          const maxLogit = top === undefined || top === null ? undefined : next.logits.get(top);
+          if (top === undefined || top === null || maxLogit === undefined) throw new QualityHarnessError(`no greedy token at position ${start + i}`);
           const target = next.logits.get(input[i + 1]!);
           if (target === undefined) throw new QualityHarnessError(`no logit for the next token at position ${start + i}`);
+          if (target > maxLogit + 1e-4) throw new QualityHarnessError(`the greedy token at position ${start + i} is not the argmax`);
           logProbs.push(target - maxLogit - Math.log(next.totalLogitWeight));
           topTokens.push(top);
         }

@@ -103,7 +103,7 @@ describe("catalog quality gate", () => {
     const q = status.quality!;
     const refQuality = (await (await t.admin(`/api/v1/catalog/${ref.id}`)).json()) as TCatalogEntryV1;
     expect(refQuality.quality).toMatchObject({ referenceEntryId: ref.id, top1Agreement: 1, withinMargin: true, marginReason: null, harnessVersion: "quality/1", textId: "fleetwise-prose-v1", contextSize: 512 });
-    expect(q).toMatchObject({ referenceEntryId: ref.id, settings: { threads: 1, batchSize: 512, gpuLayers: 0, sampling: "none" }, withinMargin: false });
+    expect(q).toMatchObject({ referenceEntryId: ref.id, settings: { threads: 1, batchSize: 512, gpuLayers: 0, sampling: "greedy" }, withinMargin: false });
     expect(q.referencePerplexity).toBeCloseTo(refQuality.quality!.perplexity, 6);
     expect(q.perplexity).toBeGreaterThan(q.referencePerplexity * 1.1);
     expect(q.top1Agreement).toBeLessThan(0.9);
