@@ -136,6 +136,7 @@ export class AgentService {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.watcher?.close();
+    this.opts.governor?.close(); // deferred hashing or benchmarks must not hold the stop
     await this.commands?.stop();
     await this.opts.updater?.stop();
     await Promise.allSettled([...this.pending]);

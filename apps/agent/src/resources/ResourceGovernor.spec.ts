@@ -72,8 +72,12 @@ describe("resource policy: background work", () => {
     expect(await governor.checkBackground()).toEqual({ ok: false, reason: "the machine is busy (CPU 88% >= 40% idle threshold)" });
     const ctl = new AbortController();
     const wait = governor.whenBackgroundAllowed("self-test", ctl.signal);
-    ctl.abort(new Error("agent stopping"));
-    await expect(wait).rejects.toThrow("agent stopping");
+    ctl.abort(new Error("update cancelled"));
+    await expect(wait).rejects.toThrow("update cancelled");
+    // the agent stopping ends every wait, with or without a caller's signal
+    const benchmark = governor.whenBackgroundAllowed("benchmark");
+    governor.close();
+    await expect(benchmark).rejects.toThrow(/agent is stopping/);
   });
 
   it("decides from this machine's real systeminformation battery reading", async () => {

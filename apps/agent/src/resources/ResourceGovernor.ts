@@ -34,6 +34,8 @@ export class ResourceGovernor {
   private readonly cores: number;
   private readonly readings: MachineReadings;
   private lastDeferral: TResourcesAppliedV1["lastDeferral"] = null;
+  /** aborted by close(): deferred work stops waiting when the agent stops */
+  private readonly closed = new AbortController();
 
   constructor(private readonly opts: ResourceGovernorOptions) {
     this.policy = opts.config.policy;
@@ -81,10 +83,11 @@ export class ResourceGovernor {
    * Wait until background work may run: deferred work says so once (event with the reason), looks again every
    * deferRetrySec, and says when it resumes. Rejects when `signal` aborts.
    */
-  async whenBackgroundAllowed(work: BackgroundWork, signal?: AbortSignal, data?: Record<string, unknown>): Promise<void> {
+  async whenBackgroundAllowed(work: BackgroundWork, callerSignal?: AbortSignal, data?: Record<string, unknown>): Promise<void> {
+    const signal = callerSignal ? AbortSignal.any([callerSignal, this.closed.signal]) : this.closed.signal;
     let deferredSince: number | null = null;
     for (;;) {
-      signal?.throwIfAborted();
+      signal.throwIfAborted();
       const v = await this.checkBackground();
       if (v.ok) {
         if (deferredSince !== null) {
@@ -99,7 +102,7 @@ export class ResourceGovernor {
       }
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, this.opts.config.deferRetrySec * 1000);
-        signal?.addEventListener("abort", () => (clearTimeout(t), reject(signal.reason as Error)), { once: true });
+        signal.addEventListener("abort", () => (clearTimeout(t), reject(signal.reason as Error)), { once: true });
       });
     }
   }
@@ -108,6 +111,11 @@ export class ResourceGovernor {
   async hash(file: string, signal?: AbortSignal): Promise<string> {
     await this.whenBackgroundAllowed("hashing", signal, { file });
     return hashInBackground(file, this.policy, { signal });
+  }
+
+  /** The agent stops: work still waiting for its turn gives up (rejects). */
+  close(): void {
+    this.closed.abort(new Error("the agent is stopping; deferred background work was not run"));
   }
 
   applied(): TResourcesAppliedV1 {
