@@ -77,5 +77,7 @@ export const ZEnrollResponseV1 = z.object({
   catalogTrustedRoot: z.string().max(1_000_000).nullable().default(null),
   /** JetStream KV bucket holding the device's signed assignment (key = device id) */
   assignmentBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default("FLEET_ASSIGNMENTS"),
+  /** JetStream KV bucket holding the device's signed device policy (key = device id) */
+  policyBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default("FLEET_DEVICE_POLICIES"),
 });
 export type TEnrollResponseV1 = z.infer<typeof ZEnrollResponseV1>;

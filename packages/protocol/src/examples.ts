@@ -5,6 +5,7 @@ import type { TPostureV1 } from "./posture.js";
 import type { TEventsReportV1 } from "./events.js";
 import type { TBenchmarkResultV1, TRuntimeMetricsV1 } from "./runtime.js";
 import type { TUpdateStatusV1 } from "./rollout.js";
+import type { TEgressLedgerV1 } from "./egress.js";
 import type { ReportKind } from "./subjects.js";
 
 // Valid example bodies, one per report kind: documentation that is checked by the protocol tests
@@ -95,6 +96,25 @@ export const exampleUpdate: TUpdateStatusV1 = {
   serving: { model: "llama-2-tiny-random.gguf", sha256: null },
 };
 
+export const exampleEgress: TEgressLedgerV1 = {
+  since: "2026-11-25T08:00:00.000Z",
+  collectedAt: "2026-11-25T08:05:00.000Z",
+  entries: [
+    {
+      host: "nats.fleet.example",
+      port: 4222,
+      address: "10.0.0.5",
+      purpose: "messaging",
+      bytesSent: 48213,
+      bytesReceived: 9120,
+      connections: 1,
+      open: 1,
+      firstSeenAt: "2026-11-25T08:00:01.000Z",
+      lastSeenAt: "2026-11-25T08:05:00.000Z",
+    },
+  ],
+};
+
 export const EXAMPLE_BODIES: { [K in ReportKind]: unknown } = {
   inventory: exampleInventory,
   models: exampleModels,
@@ -104,4 +124,5 @@ export const EXAMPLE_BODIES: { [K in ReportKind]: unknown } = {
   metrics: exampleMetrics,
   benchmark: exampleBenchmark,
   update: exampleUpdate,
+  egress: exampleEgress,
 };

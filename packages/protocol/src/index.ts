@@ -24,6 +24,8 @@ export * from "./catalog.js";
 export * from "./compatibility.js";
 export * from "./assignment.js";
 export * from "./assignment-signing.js";
+export * from "./device-policy.js";
+export * from "./egress.js";
 export * from "./rollout.js";
 export * from "./device-labels.js";
 export * from "./device-auth.js";

@@ -11,6 +11,8 @@ export interface DevicePermissionOptions {
   commandStream: string;
   /** JetStream KV bucket holding each device's signed assignment under key = device id */
   assignmentBucket: string;
+  /** JetStream KV bucket holding each device's signed device policy under key = device id */
+  policyBucket: string;
 }
 
 const NAME = /^[A-Za-z0-9_-]+$/;
@@ -29,14 +31,14 @@ export function deviceCommandConsumer(deviceId: string): string {
 
 /**
  * What a device's NATS user may do, and nothing more: publish its own reports, read its own command consumer
- * (info, next, ack: no create/delete, no other consumer, no stream API), read its own assignment key in the KV
- * bucket (direct get + live updates), and receive replies on its own inbox prefix. Extend here, in one place.
+ * (info, next, ack: no create/delete, no other consumer, no stream API), read its own assignment key and its own
+ * device-policy key in their KV buckets (direct get + live updates), and receive replies on its own inbox prefix. Extend here, in one place.
  */
 export function devicePermissions(prefix: string, deviceId: string, opts: DevicePermissionOptions): NatsPermissions {
   const subj = subjects(prefix);
   const consumer = deviceCommandConsumer(deviceId);
   for (const [k, v] of Object.entries(opts)) if (!NAME.test(v)) throw new Error(`invalid ${k} "${v}"`);
-  const { commandStream: cs, assignmentBucket: kv } = opts;
+  const { commandStream: cs, assignmentBucket: kv, policyBucket: pb } = opts;
   return {
     pub: {
       allow: [
@@ -45,10 +47,11 @@ export function devicePermissions(prefix: string, deviceId: string, opts: Device
         `$JS.API.CONSUMER.MSG.NEXT.${cs}.${consumer}`,
         `$JS.ACK.${cs}.${consumer}.>`,
         `$JS.API.DIRECT.GET.KV_${kv}.$KV.${kv}.${deviceId}`,
+        `$JS.API.DIRECT.GET.KV_${pb}.$KV.${pb}.${deviceId}`,
       ],
     },
     sub: {
-      allow: [`${deviceInboxPrefix(deviceId)}.>`, `$KV.${kv}.${deviceId}`],
+      allow: [`${deviceInboxPrefix(deviceId)}.>`, `$KV.${kv}.${deviceId}`, `$KV.${pb}.${deviceId}`],
     },
   };
 }

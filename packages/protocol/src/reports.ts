@@ -8,6 +8,7 @@ import { ZPostureV1 } from "./posture.js";
 import { ZEventsReportV1 } from "./events.js";
 import { ZBenchmarkResultV1, ZRuntimeMetricsV1 } from "./runtime.js";
 import { ZUpdateStatusV1 } from "./rollout.js";
+import { ZEgressLedgerV1 } from "./egress.js";
 
 /** Body schema of each report kind: the one table both sides decode with. */
 export const REPORT_BODY_SCHEMAS = {
@@ -19,6 +20,7 @@ export const REPORT_BODY_SCHEMAS = {
   metrics: ZRuntimeMetricsV1,
   benchmark: ZBenchmarkResultV1,
   update: ZUpdateStatusV1,
+  egress: ZEgressLedgerV1,
 } as const satisfies Record<ReportKind, z.ZodType>;
 
 export type ReportBody<K extends ReportKind> = z.infer<(typeof REPORT_BODY_SCHEMAS)[K]>;

@@ -1,5 +1,5 @@
 /** Report kinds a device publishes; each has its own subject and schema. */
-export const REPORT_KINDS = ["inventory", "models", "heartbeat", "posture", "events", "metrics", "benchmark", "update"] as const;
+export const REPORT_KINDS = ["inventory", "models", "heartbeat", "posture", "events", "metrics", "benchmark", "update", "egress"] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
 
 export const DEFAULT_SUBJECT_PREFIX = "fleet.v1";
