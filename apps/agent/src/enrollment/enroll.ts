@@ -111,6 +111,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentState> {
     enrolledAt: new Date().toISOString(),
     catalogTrustedRoot: r.catalogTrustedRoot,
     assignmentBucket: r.assignmentBucket,
+    policyBucket: r.policyBucket,
   });
   await writeState(opts.home, state);
   return state;

@@ -33,5 +33,7 @@ export const ZAgentState = z.strictObject({
   catalogTrustedRoot: z.string().max(1_000_000).nullable().optional(),
   /** JetStream KV bucket holding this device's signed assignment (key = device id) */
   assignmentBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  /** JetStream KV bucket holding this device's signed device policy (key = device id) */
+  policyBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
 });
 export type AgentState = z.infer<typeof ZAgentState>;

@@ -1,6 +1,6 @@
 import { nkeys } from "nats";
 import type { TestNatsServer } from "@fleet/test-utils";
-import { devicePermissions, generateSigningKeyPair, importPrivateJwk, importPublicJwk, type TEd25519PublicJwk } from "@fleet/protocol";
+import { DEFAULT_DEVICE_POLICY_BUCKET, devicePermissions, generateSigningKeyPair, importPrivateJwk, importPublicJwk, type TEd25519PublicJwk } from "@fleet/protocol";
 import { newLocalApiToken } from "../state/stateFile.js";
 import type { AgentState } from "../state/ZAgentState.js";
 
@@ -28,7 +28,7 @@ export async function makeTestIdentity(over: Partial<AgentState> = {}, nats?: Te
   };
   if (nats) {
     const user = nkeys.createUser();
-    const perms = devicePermissions(state.subjectPrefix, state.deviceId, { commandStream: "FLEET_COMMANDS", assignmentBucket: "FLEET_ASSIGNMENTS" });
+    const perms = devicePermissions(state.subjectPrefix, state.deviceId, { commandStream: "FLEET_COMMANDS", assignmentBucket: "FLEET_ASSIGNMENTS", policyBucket: DEFAULT_DEVICE_POLICY_BUCKET });
     const jwt = await nats.userJwt(user.getPublicKey(), perms);
     state.natsCreds = jwt ? { jwt, seed: new TextDecoder().decode(user.getSeed()) } : null;
   }

@@ -18,6 +18,7 @@ describe("parseEnv", () => {
       serverKeyFile: ".fleet/server-key.json",
       natsKeysFile: null,
       assignmentBucket: "FLEET_ASSIGNMENTS",
+      policyBucket: "FLEET_DEVICE_POLICIES",
       publicNatsUrl: "nats://127.0.0.1:4222",
       heartbeatIntervalSec: 30,
       offlineAfterSec: 90,

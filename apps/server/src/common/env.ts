@@ -33,6 +33,7 @@ const ZEnv = ZQualityEnv.extend({
   // Set = NATS runs with decentralized auth (`fleet-server nats-config`): the server signs every device its own user JWT.
   FLEET_NATS_KEYS_FILE: z.string().min(1).optional(),
   FLEET_ASSIGNMENT_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a JetStream KV bucket name ([A-Za-z0-9_-])").default("FLEET_ASSIGNMENTS"),
+  FLEET_DEVICE_POLICY_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a JetStream KV bucket name ([A-Za-z0-9_-])").default("FLEET_DEVICE_POLICIES"),
   FLEET_PUBLIC_NATS_URL: ZNatsUrl.optional(),
   HEARTBEAT_INTERVAL_SEC: ZInt(30, 1, 86_400),
   OFFLINE_AFTER_SEC: ZInt(90, 1, 7 * 86_400),
@@ -85,6 +86,8 @@ export interface ServerConfig {
   natsKeysFile: string | null;
   /** JetStream KV bucket of the devices' signed assignments (key = device id) */
   assignmentBucket: string;
+  /** JetStream KV bucket of the devices' signed device policies (key = device id) */
+  policyBucket: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** artifacts/<sha256> and tuf-keys/ */
   dataDir: string;
@@ -186,6 +189,7 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
     },
     natsKeysFile: e.FLEET_NATS_KEYS_FILE ?? null,
     assignmentBucket: e.FLEET_ASSIGNMENT_BUCKET,
+    policyBucket: e.FLEET_DEVICE_POLICY_BUCKET,
     logLevel: e.LOG_LEVEL,
     dataDir: e.FLEET_DATA_DIR,
     uploadMaxBytes: e.FLEET_UPLOAD_MAX_BYTES,

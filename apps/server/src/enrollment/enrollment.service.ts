@@ -85,6 +85,7 @@ export class EnrollmentService {
       natsUserJwt,
       catalogTrustedRoot: await this.tuf.currentRootJson(),
       assignmentBucket: this.config.assignmentBucket,
+      policyBucket: this.config.policyBucket,
     };
   }
 

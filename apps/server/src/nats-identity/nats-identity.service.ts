@@ -50,7 +50,7 @@ export class NatsIdentityService implements OnApplicationBootstrap {
   /** The device's user JWT for its public nkey, or null when NATS runs without per-device identity. */
   async issueDeviceJwt(deviceId: string, natsUserKey: string): Promise<string | null> {
     if (!this.authority) return null;
-    const permissions = devicePermissions(this.config.subjectPrefix, deviceId, { commandStream: this.config.commandStream, assignmentBucket: this.config.assignmentBucket });
+    const permissions = devicePermissions(this.config.subjectPrefix, deviceId, { commandStream: this.config.commandStream, assignmentBucket: this.config.assignmentBucket, policyBucket: this.config.policyBucket });
     return this.authority.deviceUserJwt(deviceId, natsUserKey, permissions);
   }
 
