@@ -42,7 +42,9 @@ export class QualityService {
   async start(entryId: string, referenceEntryId: string, actor = "admin"): Promise<TCatalogQualityRunV1> {
     const entry = await this.entryOr404(entryId);
     const reference = entryId === referenceEntryId ? entry : await this.entryOr404(referenceEntryId);
-    if (this.runs.get(entryId)?.state === "running") throw new AppError(ErrorCode.Conflict, `a quality measurement of ${entryId} is already running`);
+    // one at a time per server: each run loads a model (up to twice its file size in RAM) and takes the cores
+    const running = [...this.runs.values()].find((r) => r.state === "running");
+    if (running) throw new AppError(ErrorCode.Conflict, `a quality measurement is already running on this server (entry ${running.entryId}); try again when it ends`);
     try {
       checkMeasurable(entry, reference, this.config.dataDir);
     } catch (err) {

@@ -89,7 +89,9 @@ describe("catalog quality gate", () => {
     const started = await measure(variant.id, ref.id);
     expect(started.status).toBe(202);
     expect(ZCatalogQualityRunV1.parse(await started.json())).toMatchObject({ state: "running", referenceEntryId: ref.id });
-    expect((await measure(variant.id, ref.id)).status).toBe(409); // one run per entry at a time
+    const busy = await measure(ref.id, ref.id); // one run per server at a time
+    expect(busy.status).toBe(409);
+    expect(await errorOf(busy)).toMatch(new RegExp(`already running on this server \\(entry ${variant.id}\\)`));
     const status = await waitFor(
       async () => {
         const s = ZCatalogQualityStatusV1.parse(await (await t.admin(`/api/v1/catalog/${variant.id}/quality`)).json());
