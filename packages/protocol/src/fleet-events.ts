@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZDeviceId, ZIsoDate } from "./common.js";
+import { ZCatalogQualityRunV1 } from "./catalog.js";
 import { ZRolloutDeviceState, ZRolloutState } from "./rollout.js";
 import { RejectReason } from "./signing.js";
 import { REPORT_KINDS } from "./subjects.js";
@@ -23,6 +24,8 @@ export const FleetEvent = {
   RolloutRolledBack: "rollout.rolled_back",
   /** a device's row in a rollout changed state (update report, skipped, rollback issued) */
   RolloutDeviceUpdated: "rollout.device.updated",
+  /** a catalog quality measurement started, progressed (at most every 250 ms) or ended */
+  CatalogQualityProgress: "catalog.quality.progress",
 } as const;
 export type FleetEventType = (typeof FleetEvent)[keyof typeof FleetEvent];
 
@@ -50,6 +53,7 @@ export const ZFleetEventV1 = z.discriminatedUnion("type", [
   event(FleetEvent.RolloutAborted, ZRolloutEventData),
   event(FleetEvent.RolloutRolledBack, ZRolloutEventData),
   event(FleetEvent.RolloutDeviceUpdated, z.object({ rolloutId: z.uuid(), state: ZRolloutDeviceState, code: z.string().nullable() })),
+  event(FleetEvent.CatalogQualityProgress, ZCatalogQualityRunV1),
 ]);
 export type TFleetEventV1 = z.infer<typeof ZFleetEventV1>;
 /** The event of one type, e.g. `TFleetEventOf<"report.rejected">`. */

@@ -5,6 +5,7 @@ import { ErrorCode, type TCatalogEntryV1, type TCatalogQualityRunV1, type TCatal
 import { AppError, NotFoundError } from "../../common/app-error.js";
 import { CONFIG, LOGGER } from "../../common/config.token.js";
 import type { ServerConfig } from "../../common/env.js";
+import { FleetEvent, FleetEventBus } from "../../events/fleet-events.js";
 import { CatalogRepository, type CatalogEntryRow } from "../catalog.repository.js";
 import { checkMeasurable, measureEntryQuality, QualityRefusedError, qualityVariantOf, qualityVerdict } from "./measure-entry-quality.js";
 import { QualityRepository, type CatalogQualityRow } from "./quality.repository.js";
@@ -26,6 +27,7 @@ export class QualityService {
   constructor(
     private readonly catalog: CatalogRepository,
     private readonly repo: QualityRepository,
+    private readonly events: FleetEventBus,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) rootLog: Logger,
   ) {
@@ -53,6 +55,11 @@ export class QualityService {
     }
     const run: TCatalogQualityRunV1 = { entryId, referenceEntryId, state: "running", phase: "starting", tokensDone: 0, tokensTotal: 0, startedAt: new Date().toISOString(), finishedAt: null, error: null };
     this.runs.set(entryId, run);
+    const update = (change: Partial<TCatalogQualityRunV1>) => {
+      Object.assign(run, change);
+      this.events.publish(FleetEvent.CatalogQualityProgress, null, { ...run });
+    };
+    update({});
     this.log.info({ entryId, referenceEntryId, actor }, "quality measurement started");
     measureEntryQuality({
       entry,
@@ -61,15 +68,15 @@ export class QualityService {
       config: this.config.quality,
       actor,
       repo: this.repo,
-      onProgress: (p) => Object.assign(run, { phase: p.phase, tokensDone: p.done, tokensTotal: p.total }),
+      onProgress: (p) => update({ phase: p.phase, tokensDone: p.done, tokensTotal: p.total }),
       onLog: (line) => this.log.warn({ worker: line }, "quality worker"),
     }).then(
       (row) => {
-        Object.assign(run, { state: "succeeded", phase: "done", finishedAt: new Date().toISOString() });
+        update({ state: "succeeded", phase: "done", finishedAt: new Date().toISOString() });
         this.log.info({ entryId, perplexity: row.perplexity, top1Agreement: row.top1Agreement }, "quality measured");
       },
       (err: unknown) => {
-        Object.assign(run, { state: "failed", finishedAt: new Date().toISOString(), error: err instanceof Error ? err.message : String(err) });
+        update({ state: "failed", finishedAt: new Date().toISOString(), error: err instanceof Error ? err.message : String(err) });
         this.log.error({ err, entryId }, "quality measurement failed");
       },
     );

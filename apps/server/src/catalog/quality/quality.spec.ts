@@ -4,7 +4,8 @@ import path from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@fleet/test-utils";
-import { ZCatalogEntryV1, ZCatalogQualityRunV1, ZCatalogQualityStatusV1, ZCatalogVariantsV1, type TCatalogEntryV1 } from "@fleet/protocol";
+import { FleetEvent, ZCatalogEntryV1, ZCatalogQualityRunV1, ZCatalogQualityStatusV1, ZCatalogVariantsV1, type TCatalogEntryV1, type TFleetEventOf } from "@fleet/protocol";
+import { FleetEventBus } from "../../events/fleet-events.js";
 import { runCli } from "../../cli.js";
 import { startTestServer, type TestServer } from "../../testing/test-server.js";
 
@@ -85,7 +86,11 @@ describe("catalog quality gate", () => {
     expect(out).toMatch(/within the approval margin/);
     expect((await approve(ref.id)).status).toBe(200);
 
-    // the perturbed copy against the reference, over REST, followed to the end
+    // the perturbed copy against the reference, over REST, followed to the end (also as websocket events)
+    const events: TFleetEventOf<"catalog.quality.progress">[] = [];
+    const unsubscribe = t.server.app.get(FleetEventBus).subscribe((e) => {
+      if (e.type === FleetEvent.CatalogQualityProgress) events.push(e);
+    });
     const started = await measure(variant.id, ref.id);
     expect(started.status).toBe(202);
     expect(ZCatalogQualityRunV1.parse(await started.json())).toMatchObject({ state: "running", referenceEntryId: ref.id });
@@ -101,6 +106,8 @@ describe("catalog quality gate", () => {
       30_000,
     );
     expect(status.run).toMatchObject({ state: "succeeded", phase: "done" });
+    unsubscribe();
+    expect(events.map((e) => e.data.phase)).toEqual(expect.arrayContaining(["starting", "reference", "candidate", "done"]));
     expect(status.run!.tokensTotal).toBeGreaterThan(500);
     const q = status.quality!;
     const refQuality = (await (await t.admin(`/api/v1/catalog/${ref.id}`)).json()) as TCatalogEntryV1;
