@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@fleet/test-utils";
 import { FleetEvent, ZCatalogEntryV1, ZCatalogQualityRunV1, ZCatalogQualityStatusV1, ZCatalogVariantsV1, type TCatalogEntryV1, type TFleetEventOf } from "@fleet/protocol";
 import { FleetEventBus } from "../../events/fleet-events.js";
-import { runCli } from "../../cli.js";
+import { EXIT_USAGE, runCli } from "../../cli.js";
 import { startTestServer, type TestServer } from "../../testing/test-server.js";
 
 const TINY = "/work/shared/models/llama-2-tiny-random.gguf";
@@ -147,5 +147,15 @@ describe("catalog quality gate", () => {
     expect((await measure("00000000-0000-4000-8000-000000000000", "00000000-0000-4000-8000-000000000000")).status).toBe(404);
     const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
     for (const p of ["/api/v1/catalog/{id}/quality", "/api/v1/catalog/{id}/variants"]) expect(doc.paths[p], p).toBeDefined();
+  });
+
+  it("the CLI refuses a malformed id or margin before touching anything", async () => {
+    let err = "";
+    const env = { DATABASE_URL: t.db.url };
+    expect(await runCli(["catalog", "quality", "abc", "--reference", "def"], { env, err: (s) => (err += s) })).toBe(EXIT_USAGE);
+    expect(err).toMatch(/<id> must be a catalog entry id/);
+    const id = "00000000-0000-4000-8000-000000000000";
+    expect(await runCli(["catalog", "quality", id, "--reference", id], { env: { ...env, FLEET_QUALITY_MIN_TOP1_AGREEMENT: "2" }, err: (s) => (err += s) })).toBe(EXIT_USAGE);
+    expect(err).toMatch(/FLEET_QUALITY_MIN_TOP1_AGREEMENT/);
   });
 });
