@@ -6,17 +6,26 @@ import type { ServerConfig } from "../common/env.js";
 import { MetricsService } from "../common/metrics.service.js";
 import { withTimeout } from "../common/with-timeout.js";
 import { NatsService } from "../nats/nats.service.js";
-import { ReportsService } from "./reports.service.js";
+import { ReportsService, type IngestOutcome, type IncomingMessage } from "./reports.service.js";
 
 const RETRY_DELAY_MS = 2_000;
-/** Reports processed at once. One device's reports still run one after another (see run()). */
-const MAX_IN_FLIGHT = 16;
+/** Messages pulled ahead (consume max_messages); the durable consumer's max_ack_pending is 1000. */
+const PULL_MESSAGES = 1_000;
+/** Reports verified and committed together in one transaction at most. */
+const MAX_BATCH = 500;
+/** A smaller backlog than this waits LINGER_MS for more before it is stored: fewer, fuller transactions. */
+const LINGER_BELOW = 50;
+const LINGER_MS = 15;
 /** A message that fails while the database is up this many times is poison: terminate it, do not loop. */
 const MAX_FAILURES_WITH_DB_UP = 5;
 
 /**
- * Pulls reports from the durable JetStream consumer and acks/naks/terms each. Different devices are
- * processed concurrently (the work is mostly database round trips); one device's reports stay in order.
+ * Pulls reports from the durable JetStream consumer (one durable name shared by every replica) and stores them a
+ * batch at a time: whatever arrived while the previous batch was being stored forms the next one, so batches grow
+ * with the load. Each batch is committed in one transaction, then each message is acked (stored or duplicate) or
+ * termed (rejected); a failed batch is naked as a whole, or retried one message at a time when the database is up,
+ * so one message that cannot be stored does not hold the others. Batches run one after another: a device's reports
+ * are stored in the order they arrived.
  */
 @Injectable()
 export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -51,23 +60,10 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         const consumer = await this.nats.js.consumers.get(this.config.stream, this.config.consumer);
         if (this.stopping) break;
-        this.messages = await consumer.consume({ max_messages: 64 });
+        this.messages = await consumer.consume({ max_messages: PULL_MESSAGES });
         if (this.stopping) await this.messages.close();
         void this.closeWhenConsumerGone(this.messages);
-        const inFlight = new Set<Promise<void>>();
-        const perDevice = new Map<string, Promise<void>>();
-        for await (const m of this.messages) {
-          while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-          const key = deviceToken(m.subject);
-          const p = (perDevice.get(key) ?? Promise.resolve()).then(() => this.handle(m));
-          perDevice.set(key, p);
-          const tracked: Promise<void> = p.finally(() => {
-            inFlight.delete(tracked);
-            if (perDevice.get(key) === p) perDevice.delete(key);
-          });
-          inFlight.add(tracked);
-        }
-        await Promise.all(inFlight);
+        await this.inBatches(this.messages);
       } catch (err) {
         if (this.stopping) break;
         this.log.error({ err }, "report consumer failed; restarting");
@@ -75,6 +71,86 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         await this.nats.ensureStreams().catch((e) => this.log.warn({ err: e }, "could not re-create the JetStream stream/consumer"));
       }
       if (!this.stopping) await sleep(1_000);
+    }
+  }
+
+  /** Reads messages into a buffer while the previous batch is stored; hands the buffer over a batch at a time. */
+  private async inBatches(messages: ConsumerMessages): Promise<void> {
+    const buffer: JsMsg[] = [];
+    // resolvers of the two waits below (an object: TypeScript does not track closures assigning to locals)
+    const waiting: { wake: (() => void) | null; room: (() => void) | null } = { wake: null, room: null };
+    let done = false;
+    const reader = (async () => {
+      try {
+        for await (const m of messages) {
+          buffer.push(m);
+          waiting.wake?.();
+          // consume() keeps pulling as the iterator is read: stop reading while two batches wait
+          if (buffer.length >= 2 * MAX_BATCH) await new Promise<void>((r) => (waiting.room = r));
+        }
+      } finally {
+        done = true;
+        waiting.wake?.();
+      }
+    })();
+    reader.catch(() => undefined); // awaited below; this only keeps it from being reported as unhandled meanwhile
+    for (;;) {
+      if (!buffer.length) {
+        if (done) break;
+        await new Promise<void>((r) => (waiting.wake = r));
+        waiting.wake = null;
+        continue;
+      }
+      if (buffer.length < LINGER_BELOW && !done) await sleep(LINGER_MS);
+      const batch = buffer.splice(0, MAX_BATCH);
+      waiting.room?.();
+      waiting.room = null;
+      await this.handleBatch(batch);
+    }
+    await reader;
+  }
+
+  private async handleBatch(batch: JsMsg[]): Promise<void> {
+    if (batch.length === 1) return this.handle(batch[0]!);
+    const log = this.log.child({ correlationId: `${batch[0]!.info.stream}/${batch[0]!.seq}+${batch.length}` });
+    let outcomes: IngestOutcome[];
+    try {
+      outcomes = await this.reports.ingestBatch(batch.map(incoming), log);
+    } catch (err) {
+      const dbUp = await this.reports.databaseUp();
+      if (!dbUp) {
+        this.metrics.reportsRetried.inc(batch.length);
+        log.warn({ databaseUp: dbUp, messages: batch.length }, "report batch failed; redelivery requested");
+        for (const m of batch) settle(() => m.nak(RETRY_DELAY_MS), log);
+        return;
+      }
+      log.warn({ err, messages: batch.length }, "report batch failed with the database up; storing its messages one at a time");
+      for (const m of batch) await this.handle(m);
+      return;
+    }
+    // A rejected report will never become valid: term() so it is not redelivered. No reason text:
+    // nats-server 2.9 ignores "+TERM <reason>" entirely, which would leave the message pending.
+    outcomes.forEach((o, i) => settle(() => (o.outcome === "rejected" ? batch[i]!.term() : batch[i]!.ack()), log));
+  }
+
+  /** One message in its own transaction: how a batch that failed with the database up is retried. */
+  private async handle(m: JsMsg): Promise<void> {
+    const log = this.log.child({ correlationId: `${m.info.stream}/${m.seq}`, subject: m.subject, delivery: m.info.deliveryCount });
+    try {
+      const result = await this.reports.ingest(incoming(m), log);
+      if (result.outcome === "rejected") settle(() => m.term(), log);
+      else settle(() => m.ack(), log);
+    } catch (err) {
+      const dbUp = await this.reports.databaseUp();
+      if (dbUp && m.info.deliveryCount >= MAX_FAILURES_WITH_DB_UP) {
+        this.metrics.reportsRejected.inc({ reason: "store_failed" });
+        log.error({ err }, "report failed repeatedly with the database up; terminated");
+        settle(() => m.term(), log);
+        return;
+      }
+      this.metrics.reportsRetried.inc();
+      log.warn({ err: dbUp ? err : undefined, databaseUp: dbUp }, "report processing failed; redelivery requested");
+      settle(() => m.nak(RETRY_DELAY_MS), log);
     }
   }
 
@@ -92,37 +168,11 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       this.log.debug({ err }, "consumer status stream ended");
     }
   }
-
-  private async handle(m: JsMsg): Promise<void> {
-    const log = this.log.child({ correlationId: `${m.info.stream}/${m.seq}`, subject: m.subject, delivery: m.info.deliveryCount });
-    try {
-      const result = await this.reports.ingest({ subject: m.subject, data: m.data, streamSeq: m.seq }, log);
-      // A rejected report will never become valid: term() so it is not redelivered. No reason text:
-      // nats-server 2.9 ignores "+TERM <reason>" entirely, which would leave the message pending.
-      if (result.outcome === "rejected") settle(() => m.term(), log);
-      else settle(() => m.ack(), log);
-    } catch (err) {
-      const dbUp = await this.reports.databaseUp();
-      if (dbUp && m.info.deliveryCount >= MAX_FAILURES_WITH_DB_UP) {
-        this.metrics.reportsRejected.inc({ reason: "store_failed" });
-        log.error({ err }, "report failed repeatedly with the database up; terminated");
-        settle(() => m.term(), log);
-        return;
-      }
-      this.metrics.reportsRetried.inc();
-      log.warn({ err: dbUp ? err : undefined, databaseUp: dbUp }, "report processing failed; redelivery requested");
-      settle(() => m.nak(RETRY_DELAY_MS), log);
-    }
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The device-id token of a report subject (`<prefix>.device.<id>.<kind>`), used to keep a device's reports in order. */
-function deviceToken(subject: string): string {
-  const parts = subject.split(".");
-  return parts.length >= 2 ? parts[parts.length - 2]! : subject;
-}
+const incoming = (m: JsMsg): IncomingMessage => ({ subject: m.subject, data: m.data, streamSeq: m.seq });
 
 /** ack/nak/term can throw while the connection is closing; the message is then simply redelivered later. */
 function settle(fn: () => void, log: Logger): void {

@@ -1,20 +1,23 @@
 import { Inject, Injectable } from "@nestjs/common";
-import type { TReportV1 } from "@fleet/protocol";
+import type { ReportKind, TReportV1 } from "@fleet/protocol";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
 import { AuditRepository } from "../audit/audit.repository.js";
 import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
-import { writeBenchmark, writeEvents, writeHeartbeat, writeInventory, writeMetrics, writeModels, writePosture, writeUpdate, type HeavyPaging } from "./report-writers.js";
+import { reportWriters, type BatchWriter, type WriteItem, type WriteOutcome } from "./report-writers.js";
 
-export type StoreResult =
-  | { outcome: "duplicate" }
-  | { outcome: "device_gone" }
-  | { outcome: "stored"; stale?: boolean; benchmarkRunId?: string; update?: { rolloutId: string | null; changed: boolean }; heavyPaging?: HeavyPaging[] };
+export type StoreResult = { outcome: "duplicate" } | { outcome: "device_gone" } | ({ outcome: "stored" } & WriteOutcome);
 
-/** Thrown inside the transaction to roll it back when the device vanished or was revoked mid-flight. */
-class DeviceGoneError extends Error {
-  override name = "DeviceGoneError";
+/** What a batch changes on a device row besides its reports (null: unchanged). */
+export interface DeviceChange {
+  id: string;
+  agentVersion: string | null;
+  seenAt: Date | null;
+  seq: number | null;
 }
+
+/** Kinds in the order their writers run within a batch. */
+const KINDS = Object.keys(reportWriters) as ReportKind[];
 
 @Injectable()
 export class ReportsRepository {
@@ -24,59 +27,53 @@ export class ReportsRepository {
   ) {}
 
   /**
-   * Store a verified report exactly once. The ProcessedMessage insert claims the msgId: if it already
-   * exists, nothing else is written. Everything happens in one transaction, so a failure leaves no trace
-   * and the redelivered message is processed from scratch.
+   * Store a batch of verified reports, each exactly once, in ONE transaction: the active devices are read (and
+   * share-locked, so a revocation waits for this commit or wins before it), then one multi-row ProcessedMessage
+   * INSERT ... ON CONFLICT DO NOTHING claims the msgIds, and only the claimed reports are written, a few
+   * statements per kind. A failure rolls back the whole batch: every message is redelivered and nothing of it
+   * remains. The msgIds must be distinct (the caller drops repeats within a batch). Liveness (lastSeenAt, lastSeq)
+   * is mostly not written here (PresenceService flushes it every second): `devices` carries only what must be
+   * visible with the report, a device's agent version when it changed and lastSeenAt when it comes online.
    */
-  async store(report: TReportV1, receivedAt: Date): Promise<StoreResult> {
-    try {
-      return await this.db.$transaction(
-        async (tx) => {
-          const sentAt = new Date(report.sentAt);
-          // Raw SQL on the per-report hot path: Prisma 6's client engine compiles every model call in WASM
-          // (measured: ~1.9 ms of server CPU per createMany against ~0.6 ms for this statement; bench/server-ingest.mjs).
-          const claimed = await tx.$executeRaw`INSERT INTO "ProcessedMessage" ("msgId", "deviceId", "kind", "seq", "sentAt", "receivedAt")
-            VALUES (${report.msgId}, ${report.deviceId}, ${report.kind}, ${BigInt(report.seq)}, ${sentAt}, ${receivedAt}) ON CONFLICT ("msgId") DO NOTHING`;
-          if (claimed === 0) return { outcome: "duplicate" as const };
+  async storeBatch(reports: TReportV1[], receivedAt: Date, devices: DeviceChange[] = []): Promise<StoreResult[]> {
+    if (!reports.length) return [];
+    return this.db.$transaction(
+      async (tx) => {
+        const deviceIds = [...new Set(reports.map((r) => r.deviceId))].sort();
+        const active = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Device"
+          WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(deviceIds)}::json)) AND state = 'active' ORDER BY id FOR SHARE`;
+        const activeIds = new Set(active.map((d) => d.id));
+        const live = reports.filter((r) => activeIds.has(r.deviceId));
+        const rows = live.map((r) => ({ msgId: r.msgId, deviceId: r.deviceId, kind: r.kind, seq: r.seq, sentAt: new Date(r.sentAt), receivedAt }));
+        const claimedRows = rows.length
+          ? await tx.$queryRaw<{ msgId: string }[]>`INSERT INTO "ProcessedMessage" ("msgId", "deviceId", "kind", "seq", "sentAt", "receivedAt")
+              SELECT "msgId", "deviceId", "kind", "seq", "sentAt", "receivedAt" FROM json_to_recordset(${JSON.stringify(rows)}::json)
+                AS x("msgId" text, "deviceId" text, "kind" text, "seq" bigint, "sentAt" timestamp(3), "receivedAt" timestamp(3))
+              ON CONFLICT ("msgId") DO NOTHING RETURNING "msgId"`
+          : [];
+        const claimed = new Set(claimedRows.map((r) => r.msgId));
 
-          const agentVersion = report.kind === "heartbeat" ? report.body.agentVersion : undefined;
-          // One statement both updates and checks the device is still active (0 rows = revoked meanwhile).
-          const touched = await tx.$executeRaw`UPDATE "Device" SET "lastSeenAt" = GREATEST(COALESCE("lastSeenAt", ${receivedAt}), ${receivedAt}),
-            "lastSeq" = GREATEST("lastSeq", ${BigInt(report.seq)}), "agentVersion" = COALESCE(${agentVersion ?? null}, "agentVersion"),
-            "updatedAt" = now() WHERE id = ${report.deviceId} AND state = 'active'`;
-          if (touched === 0) throw new DeviceGoneError();
+        const changes = devices.filter((c) => activeIds.has(c.id));
+        if (changes.length) {
+          await tx.$executeRaw`UPDATE "Device" d SET "agentVersion" = COALESCE(x."agentVersion", d."agentVersion"),
+              "lastSeenAt" = CASE WHEN x."seenAt" IS NULL THEN d."lastSeenAt" ELSE GREATEST(COALESCE(d."lastSeenAt", x."seenAt"), x."seenAt") END,
+              "lastSeq" = GREATEST(d."lastSeq", COALESCE(x."seq", d."lastSeq")), "updatedAt" = now()
+            FROM json_to_recordset(${JSON.stringify(changes)}::json) AS x("id" text, "agentVersion" text, "seenAt" timestamp(3), "seq" bigint)
+            WHERE d.id = x."id"`;
+        }
 
-          const ctx = { tx, deviceId: report.deviceId, msgId: report.msgId, sentAt };
-          const base = { outcome: "stored" as const };
-          switch (report.kind) {
-            case "inventory":
-              await writeInventory(ctx, report.body);
-              return base;
-            case "models":
-              return { ...base, ...(await writeModels(ctx, report.body)) };
-            case "heartbeat":
-              await writeHeartbeat(ctx, report.body);
-              return base;
-            case "posture":
-              await writePosture(ctx, report.body);
-              return base;
-            case "events":
-              await writeEvents(ctx, report.body);
-              return base;
-            case "metrics":
-              return { ...base, ...(await writeMetrics(ctx, report.body)) };
-            case "benchmark":
-              return { ...base, benchmarkRunId: (await writeBenchmark(ctx, report.body)).runId };
-            case "update":
-              return { ...base, update: await writeUpdate(ctx, report.body) };
-          }
-        },
-        { timeout: 30_000, maxWait: 10_000 },
-      );
-    } catch (err) {
-      if (err instanceof DeviceGoneError) return { outcome: "device_gone" };
-      throw err;
-    }
+        const results = new Map<TReportV1, StoreResult>();
+        for (const kind of KINDS) {
+          const mine = live.filter((r) => r.kind === kind && claimed.has(r.msgId));
+          if (!mine.length) continue;
+          const items: WriteItem[] = mine.map((r) => ({ deviceId: r.deviceId, msgId: r.msgId, sentAt: new Date(r.sentAt), receivedAt, body: r.body }));
+          const outcomes = await (reportWriters[kind] as BatchWriter<ReportKind>)(tx, items);
+          mine.forEach((r, i) => results.set(r, { outcome: "stored", ...outcomes[i] }));
+        }
+        return reports.map((r): StoreResult => results.get(r) ?? (activeIds.has(r.deviceId) ? { outcome: "duplicate" } : { outcome: "device_gone" }));
+      },
+      { timeout: 30_000, maxWait: 10_000 },
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from "@nestjs/common";
 import type { Logger } from "pino";
-import { openReport, REPORT_MAX_FUTURE_SKEW_MS, subjects, type RejectReason, type ReportKind, type Subjects } from "@fleet/protocol";
+import { openReport, REPORT_MAX_FUTURE_SKEW_MS, subjects, type RejectReason, type ReportKind, type Subjects, type TReportV1 } from "@fleet/protocol";
 import { CONFIG } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { MetricsService } from "../common/metrics.service.js";
@@ -9,7 +9,7 @@ import { ComplianceService } from "../compliance/compliance.service.js";
 import { DeviceKeyCache } from "../devices/device-key.cache.js";
 import { PresenceService } from "../devices/presence.service.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
-import { ReportsRepository } from "./reports.repository.js";
+import { ReportsRepository, type DeviceChange, type StoreResult } from "./reports.repository.js";
 
 export type IngestOutcome =
   | { outcome: "stored"; kind: ReportKind; msgId: string; deviceId: string }
@@ -23,10 +23,13 @@ export interface IncomingMessage {
   streamSeq: number;
 }
 
-/** Verify, de-duplicate and store one device report. Infrastructure failures throw (the caller naks). */
+/** Verify, de-duplicate and store device reports, a batch at a time. Infrastructure failures throw (the caller naks). */
 @Injectable()
 export class ReportsService {
   private readonly subj: Subjects;
+  /** The agent version each device last reported, as stored: a heartbeat writes Device.agentVersion only on a change. */
+  private readonly agentVersions = new Map<string, string>();
+  private static readonly MAX_KNOWN_VERSIONS = 200_000;
 
   constructor(
     private readonly repo: ReportsRepository,
@@ -42,40 +45,136 @@ export class ReportsService {
   }
 
   async ingest(msg: IncomingMessage, log: Logger): Promise<IngestOutcome> {
+    const [outcome] = await this.ingestBatch([msg], log);
+    return outcome!;
+  }
+
+  /**
+   * One outcome per message, same order. The stored ones are committed in one transaction before this returns;
+   * if that transaction fails this throws and nothing of the batch was stored. Rejections are final either way.
+   */
+  async ingestBatch(msgs: IncomingMessage[], log: Logger): Promise<IngestOutcome[]> {
+    const outcomes: (IngestOutcome | undefined)[] = new Array(msgs.length);
+    const opened = await Promise.all(msgs.map((m) => this.open(m)));
+    const accepted: { i: number; report: TReportV1 }[] = [];
+    const firstOfMsgId = new Map<string, number>();
+    const rejections: Promise<void>[] = [];
+    opened.forEach((o, i) => {
+      if (!o.ok) {
+        rejections.push(this.reject(msgs[i]!, o.deviceId, o.reason, o.detail, log).then((r) => void (outcomes[i] = r)));
+        return;
+      }
+      // The same msgId twice in one batch (a publisher retry): the first is stored, the second is its duplicate.
+      if (firstOfMsgId.has(o.report.msgId)) return;
+      firstOfMsgId.set(o.report.msgId, i);
+      accepted.push({ i, report: o.report });
+    });
+
+    if (accepted.length) {
+      const receivedAt = new Date();
+      const changes = this.deviceChanges(accepted.map((a) => a.report), receivedAt);
+      const stored = await this.repo.storeBatch(
+        accepted.map((a) => a.report),
+        receivedAt,
+        [...changes.values()],
+      );
+      if (this.agentVersions.size + changes.size > ReportsService.MAX_KNOWN_VERSIONS) this.agentVersions.clear();
+      for (const c of changes.values()) if (c.agentVersion !== null) this.agentVersions.set(c.id, c.agentVersion);
+      const counts = { stored: 0, duplicate: 0, stale: 0 };
+      for (let k = 0; k < accepted.length; k++) {
+        const { i, report } = accepted[k]!;
+        const res = stored[k]!;
+        if (res.outcome === "device_gone") {
+          this.keys.forget(report.deviceId);
+          this.agentVersions.delete(report.deviceId);
+          rejections.push(
+            this.reject(msgs[i]!, report.deviceId, "unknown_device", `device ${report.deviceId} was revoked while its report was processed`, log).then((r) => void (outcomes[i] = r)),
+          );
+          continue;
+        }
+        if (res.outcome === "duplicate") {
+          counts.duplicate++;
+          outcomes[i] = this.duplicate(report, log);
+          continue;
+        }
+        counts.stored++;
+        if (res.stale) counts.stale++;
+        outcomes[i] = this.afterStore(report, res, receivedAt, log);
+      }
+      log.info({ batch: msgs.length, ...counts }, "report batch stored");
+    }
+    // Repeats of a msgId within this batch: after the first was settled one way or the other.
+    msgs.forEach((_, i) => {
+      const o = opened[i]!;
+      if (o.ok && firstOfMsgId.get(o.report.msgId) !== i) outcomes[i] = this.duplicate(o.report, log);
+    });
+    await Promise.all(rejections);
+    return outcomes.map((o) => o!);
+  }
+
+  /**
+   * Device row changes that must commit with the batch: an agent version that differs from the one last stored, and
+   * lastSeenAt of a device not online yet (its status must read "online" once its report is stored). Everything else
+   * about liveness waits for PresenceService's flush.
+   */
+  private deviceChanges(reports: TReportV1[], receivedAt: Date): Map<string, DeviceChange> {
+    const changes = new Map<string, DeviceChange>();
+    const change = (id: string) => {
+      let c = changes.get(id);
+      if (!c) changes.set(id, (c = { id, agentVersion: null, seenAt: null, seq: null }));
+      return c;
+    };
+    for (const r of reports) {
+      if (r.kind === "heartbeat" && this.agentVersions.get(r.deviceId) !== r.body.agentVersion) change(r.deviceId).agentVersion = r.body.agentVersion;
+      if (!this.presence.isOnline(r.deviceId)) {
+        const c = change(r.deviceId);
+        c.seenAt = receivedAt;
+        c.seq = Math.max(c.seq ?? -1, r.seq);
+      }
+    }
+    return changes;
+  }
+
+  /** Subject, signature, schema and clock checks of one message; no database work beyond a device key lookup. */
+  private async open(msg: IncomingMessage): Promise<{ ok: true; report: TReportV1 } | { ok: false; deviceId: string | null; reason: RejectReason; detail: string }> {
     const target = this.subj.parseReport(msg.subject);
-    if (!target) return this.reject(msg, null, "malformed", `not a report subject: ${msg.subject}`, log);
-
+    if (!target) return { ok: false, deviceId: null, reason: "malformed", detail: `not a report subject: ${msg.subject}` };
     const opened = await openReport(msg.data, { subject: target, resolveKey: (id) => this.keys.resolve(id) });
-    if (!opened.ok) return this.reject(msg, target.deviceId, opened.reason, opened.detail, log);
+    if (!opened.ok) return { ok: false, deviceId: target.deviceId, reason: opened.reason, detail: opened.detail };
     const report = opened.value;
-
+    const sentAt = Date.parse(report.sentAt);
     const maxAgeMs = this.config.reportMaxAgeDays * 86_400_000;
-    if (Date.now() - Date.parse(report.sentAt) > maxAgeMs) {
-      return this.reject(msg, report.deviceId, "replayed", `sentAt ${report.sentAt} is older than ${this.config.reportMaxAgeDays} days`, log);
+    if (Date.now() - sentAt > maxAgeMs) {
+      return { ok: false, deviceId: report.deviceId, reason: "replayed", detail: `sentAt ${report.sentAt} is older than ${this.config.reportMaxAgeDays} days` };
     }
     // A device clock that jumped ahead would otherwise stamp a snapshot "newer" than every correct one after it
     // (the models writer ignores reports older than what it applied), freezing that device's state.
-    if (Date.parse(report.sentAt) - Date.now() > REPORT_MAX_FUTURE_SKEW_MS) {
-      return this.reject(msg, report.deviceId, "clock_skew", `sentAt ${report.sentAt} is more than ${REPORT_MAX_FUTURE_SKEW_MS / 60_000} minutes ahead of the server's clock`, log);
+    if (sentAt - Date.now() > REPORT_MAX_FUTURE_SKEW_MS) {
+      return {
+        ok: false,
+        deviceId: report.deviceId,
+        reason: "clock_skew",
+        detail: `sentAt ${report.sentAt} is more than ${REPORT_MAX_FUTURE_SKEW_MS / 60_000} minutes ahead of the server's clock`,
+      };
     }
+    return { ok: true, report };
+  }
 
-    const receivedAt = new Date();
-    const stored = await this.repo.store(report, receivedAt);
+  private duplicate(report: TReportV1, log: Logger): IngestOutcome {
+    this.metrics.reportsDuplicate.inc();
+    log.info({ msgId: report.msgId, deviceId: report.deviceId, kind: report.kind }, "duplicate report ignored");
+    return { outcome: "duplicate", msgId: report.msgId, deviceId: report.deviceId };
+  }
+
+  /** What follows a committed report: counters, liveness, fleet events and the per-device work handed off. */
+  private afterStore(report: TReportV1, stored: Extract<StoreResult, { outcome: "stored" }>, receivedAt: Date, log: Logger): IngestOutcome {
     const ids = { msgId: report.msgId, deviceId: report.deviceId };
-    if (stored.outcome === "duplicate") {
-      this.metrics.reportsDuplicate.inc();
-      log.info({ ...ids, kind: report.kind }, "duplicate report ignored");
-      return { outcome: "duplicate", ...ids };
-    }
-    if (stored.outcome === "device_gone") {
-      this.keys.forget(report.deviceId);
-      return this.reject(msg, report.deviceId, "unknown_device", `device ${report.deviceId} was revoked while its report was processed`, log);
-    }
     this.metrics.reportsProcessed.inc({ kind: report.kind });
     // A device clock ahead of ours would give a negative latency: count it as 0 rather than drop the sample.
     this.metrics.ingestLatency.observe({ kind: report.kind }, Math.max(0, Date.now() - Date.parse(report.sentAt)) / 1000);
-    log.info({ ...ids, kind: report.kind, seq: report.seq, stale: stored.stale ?? false }, "report stored");
-    this.presence.markSeen(report.deviceId, receivedAt);
+    // per report at debug: at thousands a second the info line per batch (above) is what an operator reads
+    log.debug({ ...ids, kind: report.kind, seq: report.seq, stale: stored.stale ?? false }, "report stored");
+    this.presence.markSeen(report.deviceId, receivedAt, report.seq);
     this.events.publish(FleetEvent.DeviceReported, report.deviceId, { kind: report.kind, msgId: report.msgId });
     // Queued, debounced and batched: a report never waits for the compatibility recompute.
     if (report.kind === "inventory") this.compat.scheduleDevice(report.deviceId);
@@ -94,15 +193,11 @@ export class ReportsService {
     if (report.kind === "update" && stored.update?.changed && stored.update.rolloutId) {
       this.events.publish(FleetEvent.RolloutDeviceUpdated, report.deviceId, { rolloutId: stored.update.rolloutId, state: report.body.state, code: report.body.code });
     }
-    // The rollout scheduler listens for this: a device's row moved, so its ring may now promote or fail.
-    if (report.kind === "update" && stored.update?.changed && stored.update.rolloutId) {
-      this.events.publish(FleetEvent.RolloutDeviceUpdated, report.deviceId, { rolloutId: stored.update.rolloutId, state: report.body.state, code: report.body.code });
-    }
     return { outcome: "stored", kind: report.kind, ...ids };
   }
 
   private async reject(msg: IncomingMessage, deviceId: string | null, reason: RejectReason, detail: string, log: Logger): Promise<IngestOutcome> {
-    log.warn({ reason, detail, deviceId }, "report rejected");
+    log.warn({ reason, detail, deviceId, subject: msg.subject, streamSeq: msg.streamSeq }, "report rejected");
     this.events.publish(FleetEvent.ReportRejected, deviceId, { reason, detail, subject: msg.subject });
     try {
       await this.repo.recordRejection({ reason, detail, subject: msg.subject, deviceId, streamSeq: msg.streamSeq });

@@ -1,0 +1,27 @@
+import { Inject, Injectable } from "@nestjs/common";
+import { PRISMA } from "../common/config.token.js";
+import type { Db } from "../common/prisma.js";
+
+export interface SeenDevice {
+  id: string;
+  lastSeenAt: Date;
+  lastSeq: number;
+}
+
+@Injectable()
+export class LivenessRepository {
+  constructor(@Inject(PRISMA) private readonly db: Db) {}
+
+  /**
+   * lastSeenAt / lastSeq of many active devices in one UPDATE; never moves either backwards (another replica may
+   * have written a newer one). Rows are locked in id order, as ingestion share-locks them, so the two cannot deadlock.
+   */
+  async recordSeen(seen: SeenDevice[]): Promise<void> {
+    if (!seen.length) return;
+    const rows = [...seen].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    await this.db.$executeRaw`WITH x AS (SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r("id" text, "lastSeenAt" timestamp(3), "lastSeq" bigint)),
+      locked AS MATERIALIZED (SELECT d.id FROM "Device" d JOIN x ON x."id" = d.id WHERE d.state = 'active' ORDER BY d.id FOR NO KEY UPDATE OF d)
+      UPDATE "Device" d SET "lastSeenAt" = GREATEST(COALESCE(d."lastSeenAt", x."lastSeenAt"), x."lastSeenAt"), "lastSeq" = GREATEST(d."lastSeq", x."lastSeq"), "updatedAt" = now()
+      FROM x WHERE d.id = x."id" AND d.id IN (SELECT id FROM locked)`;
+  }
+}
