@@ -1,5 +1,5 @@
 import os from "node:os";
-import type { TDeviceEventV1, TPowerStateV1, TResourcesAppliedV1 } from "@fleet/protocol";
+import type { TDeviceEventV1, TDevicePolicyV1, TPowerStateV1, TResourcesAppliedV1 } from "@fleet/protocol";
 import { hasIonice } from "./backgroundPriority.js";
 import { hashInBackground } from "./hashInBackground.js";
 import { readCpuBusyPct, readPowerState } from "./readMachineState.js";
@@ -51,6 +51,20 @@ export class ResourceGovernor {
     this.policy = policy;
     this.policyVersion = version;
     await this.opts.onThreadsCap?.(this.threadsCap());
+  }
+
+  /**
+   * Follow the signed device policy (DevicePolicyWatcher): apply the one in force now and every newer one it
+   * verifies. Until one arrives the local config's policy stays.
+   */
+  async follow(source: { current(): TDevicePolicyV1 | null; onChange(fn: (p: TDevicePolicyV1) => void): void }): Promise<void> {
+    source.onChange((p) => {
+      this.apply(p.resources, p.version).catch((err: unknown) =>
+        this.event("error", "resources.policy.failed", `could not apply resource policy v${p.version}: ${(err as Error).message}`, { version: p.version }),
+      );
+    });
+    const now = source.current();
+    if (now) await this.apply(now.resources, now.version);
   }
 
   get current(): ResourcePolicy {
