@@ -36,9 +36,10 @@ describe("device policy signing", () => {
 
   it("telemetry off lets only control-plane reports out; minimal maps to the posture's metrics-only", () => {
     const off = REPORT_KINDS.filter((k) => reportAllowedByTelemetry("off", k));
-    expect(off.sort()).toEqual(["egress", "heartbeat", "inventory", "models", "posture", "update"]);
+    expect(off.sort()).toEqual(["egress", "events", "heartbeat", "inventory", "models", "posture", "update"]);
+    expect(reportAllowedByTelemetry("off", "metrics")).toBe(false);
+    expect(reportAllowedByTelemetry("off", "benchmark")).toBe(false);
     expect(reportAllowedByTelemetry("minimal", "metrics")).toBe(true);
-    expect(reportAllowedByTelemetry("minimal", "events")).toBe(false);
     expect(REPORT_KINDS.every((k) => reportAllowedByTelemetry("full", k))).toBe(true);
     expect(postureTelemetryOf("minimal")).toBe("metrics-only");
     expect(telemetryModeOfPosture(postureTelemetryOf("off"))).toBe("off");

@@ -96,15 +96,18 @@ export type TDevicePolicyViewV1 = z.infer<typeof ZDevicePolicyViewV1>;
 
 /**
  * Control-plane reports: what the server needs to manage the device and check it (health, what it runs, updates,
- * posture and the outbound ledger). They leave the device under every telemetry mode, "off" included.
+ * command outcomes and errors as events, posture and the outbound ledger). They leave the device under every
+ * telemetry mode, "off" included. Usage telemetry (runtime metrics: requests, tokens, latencies, memory per window;
+ * benchmark results) leaves only under "minimal" or "full". Prompts and outputs leave under no mode.
  */
-export const CONTROL_PLANE_REPORT_KINDS = ["heartbeat", "inventory", "models", "posture", "update", "egress"] as const satisfies readonly ReportKind[];
+export const CONTROL_PLANE_REPORT_KINDS = ["heartbeat", "inventory", "models", "posture", "update", "events", "egress"] as const satisfies readonly ReportKind[];
 
 /** Report kinds each telemetry mode lets leave the device; anything else is dropped before it is queued. */
 export const REPORT_KINDS_BY_TELEMETRY: Record<PolicyTelemetryMode, readonly ReportKind[]> = {
   off: CONTROL_PLANE_REPORT_KINDS,
   minimal: [...CONTROL_PLANE_REPORT_KINDS, "metrics", "benchmark"],
-  full: [...CONTROL_PLANE_REPORT_KINDS, "metrics", "benchmark", "events"],
+  // the same kinds today; "full" is where richer usage telemetry would go, never prompts or outputs
+  full: [...CONTROL_PLANE_REPORT_KINDS, "metrics", "benchmark"],
 };
 
 export function reportAllowedByTelemetry(mode: PolicyTelemetryMode, kind: ReportKind): boolean {

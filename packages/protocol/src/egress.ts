@@ -3,8 +3,9 @@ import { ZIsoDate } from "./common.js";
 
 // The outbound ledger: every connection the agent opened, recorded at the socket by its one egress layer
 // (apps/agent/src/egress/), so bytes are what went over the wire (TLS and protocol framing included).
+// "local-probe" is the exposure scan knocking on loopback ports; every other purpose leaves the machine.
 
-export const EGRESS_PURPOSES = ["messaging", "enrollment", "control-plane", "catalog-metadata", "model-download", "telemetry", "remote-inference", "other"] as const;
+export const EGRESS_PURPOSES = ["messaging", "enrollment", "control-plane", "catalog-metadata", "model-download", "telemetry", "remote-inference", "local-probe", "other"] as const;
 export const ZEgressPurpose = z.enum(EGRESS_PURPOSES);
 export type EgressPurpose = z.infer<typeof ZEgressPurpose>;
 

@@ -1,4 +1,4 @@
-import { REPORT_KINDS, type TExposureScanV1, type TLocalApiExposureV1, type TPostureV1, type TResourcesAppliedV1 } from "@fleet/protocol";
+import { postureTelemetryOf, REPORT_KINDS_BY_TELEMETRY, type PolicyTelemetryMode, type TExposureScanV1, type TLocalApiExposureV1, type TPostureV1, type TResourcesAppliedV1 } from "@fleet/protocol";
 import type { RuntimeHooks } from "../runtime/RuntimeHooks.js";
 
 export interface PostureInputs {
@@ -9,6 +9,8 @@ export interface PostureInputs {
   exposure?: TExposureScanV1;
   /** the resource policy as applied (ResourceGovernor.applied()) */
   resources?: TResourcesAppliedV1;
+  /** the telemetry mode of the signed device policy in force (absent: no policy yet, the agent's default "minimal") */
+  telemetry?: PolicyTelemetryMode;
 }
 
 const LOCAL_API_OFF: TLocalApiExposureV1 = {
@@ -28,9 +30,9 @@ export function buildPosture(inputs: PostureInputs): TPostureV1 {
   return {
     outbound: [
       { purpose: "control-plane", url: stripCredentials(inputs.serverUrl), carries: ["enrollment"] },
-      { purpose: "messaging", url: stripCredentials(inputs.natsUrl), carries: [...REPORT_KINDS.map((k) => `report:${k}`), "commands-in"] },
+      { purpose: "messaging", url: stripCredentials(inputs.natsUrl), carries: [...REPORT_KINDS_BY_TELEMETRY[inputs.telemetry ?? "minimal"].map((k) => `report:${k}`), "commands-in"] },
     ],
-    telemetry: "metrics-only",
+    telemetry: postureTelemetryOf(inputs.telemetry ?? "minimal"),
     remoteFallback: { enabled: false, url: null },
     promptsLeaveDevice: false,
     localApi: inputs.runtime ? inputs.runtime.localApiExposure() : LOCAL_API_OFF,

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { redactNatsUrl, subjects, type ReportBody, type ReportKind, type TCommandV1, type TDeviceEventV1 } from "@fleet/protocol";
+import { redactNatsUrl, reportAllowedByTelemetry, subjects, type PolicyTelemetryMode, type ReportBody, type ReportKind, type TCommandV1, type TDeviceEventV1 } from "@fleet/protocol";
 import { CommandGate } from "../commands/CommandGate.js";
 import { CommandListener } from "../commands/CommandListener.js";
 import type { AgentConfig } from "../config/ZAgentConfig.js";
@@ -24,6 +24,9 @@ import { agentNatsIdentity } from "./agentNatsOptions.js";
 import { NatsLink } from "./NatsLink.js";
 import { QueuePublisher } from "./QueuePublisher.js";
 import { ReportSigner } from "./ReportSigner.js";
+import { Egress } from "../egress/Egress.js";
+import { EgressLedger } from "../egress/EgressLedger.js";
+import type { DevicePolicyWatcher } from "../policy/DevicePolicyWatcher.js";
 
 export interface AgentServiceOptions {
   config: AgentConfig;
@@ -37,6 +40,10 @@ export interface AgentServiceOptions {
   updater?: CatalogUpdater;
   /** the resource policy: background work (hashing, benchmarks) waits for its turn and runs at low priority */
   governor?: ResourceGovernor;
+  /** the one egress layer (outbound ledger); absent = one over <home>/egress-ledger.json, scoped sockets only */
+  egress?: Egress;
+  /** the signed device policy in force (telemetry mode); started and stopped with the service */
+  policy?: DevicePolicyWatcher;
   /** timings tests shorten; defaults suit production */
   tuning?: { commandRetryMs?: number; natsRetryMs?: number; watchDebounceMs?: number; stopDrainMs?: number };
 }
@@ -73,6 +80,10 @@ export class AgentService {
   private rescanQueued = false;
   private startedAt = 0;
   private stopped = false;
+  private readonly egress: Egress;
+  private readonly ownsEgress: boolean;
+  /** reports the telemetry mode kept on the device, by kind (never queued, never sent) */
+  private readonly withheld = new Map<ReportKind, number>();
 
   constructor(private readonly opts: AgentServiceOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: "AgentService", deviceId: opts.state.deviceId });
@@ -81,6 +92,8 @@ export class AgentService {
     this.natsUrl = natsUrl;
     this.prefix = opts.config.subjectPrefix ?? opts.state.subjectPrefix;
     const runtime = opts.runtime;
+    this.ownsEgress = !opts.egress;
+    this.egress = opts.egress ?? new Egress({ ledger: EgressLedger.forHome(opts.config.home) });
     this.inventory = new InventoryCollector(opts.config.modelsDir, runtime?.runtimeInfo ? () => runtime.runtimeInfo!() : undefined);
   }
 
@@ -90,10 +103,12 @@ export class AgentService {
     const logger = this.opts.logger ?? silentLogger();
     const tuning = this.opts.tuning ?? {};
     this.startedAt = Date.now();
+    const ledgerProblem = await this.egress.ledger.load();
+    if (ledgerProblem) this.log.warn({ problem: ledgerProblem }, "egress ledger starts afresh");
     this.queue = await DiskQueue.open(path.join(config.home, "queue"), config.queue, logger);
     this.signer = await ReportSigner.create(state, this.queue);
     const subj = subjects(this.prefix);
-    this.link = new NatsLink({ url: this.natsUrl, name: `fleet-agent-${state.deviceId}`, identity: agentNatsIdentity(state), logger, minRetryMs: tuning.natsRetryMs });
+    this.link = new NatsLink({ url: this.natsUrl, name: `fleet-agent-${state.deviceId}`, identity: agentNatsIdentity(state), logger, minRetryMs: tuning.natsRetryMs, egress: this.egress });
     this.publisher = new QueuePublisher({ queue: this.queue, link: this.link, subjectFor: (k) => subj.report(state.deviceId, k), logger });
     this.commands = new CommandListener({
       link: this.link,
@@ -109,6 +124,13 @@ export class AgentService {
     });
     this.log.info({ queueDepth: this.queue.depth, natsUrl: redactNatsUrl(this.natsUrl), prefix: this.prefix }, "agent starting");
     this.link.onConnect(() => this.track(this.sendHeartbeat()));
+    const policy = this.opts.policy;
+    if (policy) {
+      await policy.load();
+      policy.onChange(() => this.track(this.reportPosture(false)));
+      const link = this.link;
+      this.link.onConnect(() => link.connection && this.track(policy.attach(link.connection)));
+    }
     const updater = this.opts.updater;
     if (updater) {
       await updater.start({ update: (body) => this.track(this.enqueue("update", body)), event: (e) => this.reportEvent(e) });
@@ -126,6 +148,7 @@ export class AgentService {
     this.every(config.inventoryIntervalSec, () => this.reportInventory(false));
     this.every(config.modelsRescanIntervalSec, () => this.rescanModels());
     this.every(config.postureIntervalSec, () => this.reportPosture(false));
+    this.every(config.postureIntervalSec, () => this.reportEgress());
     if (this.opts.runtime) this.every(config.runtime.metricsIntervalSec, () => this.sendMetrics());
     this.watcher = watchDir(config.modelsDir, tuning.watchDebounceMs ?? 2000, () => this.track(this.rescanModels()));
   }
@@ -142,6 +165,9 @@ export class AgentService {
     await Promise.allSettled([...this.pending]);
     await this.publisher?.stop(this.opts.tuning?.stopDrainMs ?? 2000);
     await this.link?.stop();
+    await this.opts.policy?.stop();
+    await this.egress.ledger.persist().catch((err) => this.log.error({ err: describeError(err) }, "could not persist the egress ledger"));
+    if (this.ownsEgress) this.egress.close();
     await this.opts.runtime?.stop().catch((err) => this.log.error({ err: describeError(err) }, "runtime did not stop cleanly"));
     this.log.info({ queueDepth: this.queue?.depth ?? 0 }, "agent stopped");
   }
@@ -191,20 +217,36 @@ export class AgentService {
   private async reportPosture(force: boolean): Promise<void> {
     try {
       const serverUrl = this.opts.config.serverUrl ?? this.opts.state.serverUrl;
-      const exposure = await scanExposure({
+      const exposure = await this.egress.probes(() => scanExposure({
         config: this.opts.config.exposure,
         api: this.apiPort(),
         models: this.lastModels,
         approved: this.opts.approvedHashes ?? null,
-      }).catch((err) => {
+      })).catch((err) => {
         // the declared posture still goes out; the scan's absence is visible on the server (no exposure field)
         this.log.error({ err: describeError(err) }, "exposure scan failed");
         return undefined;
       });
-      await this.sendIfChanged("posture", buildPosture({ serverUrl, natsUrl: this.natsUrl, runtime: this.opts.runtime, exposure, resources: this.opts.governor?.applied() }), force);
+      await this.sendIfChanged("posture", buildPosture({ serverUrl, natsUrl: this.natsUrl, runtime: this.opts.runtime, exposure, resources: this.opts.governor?.applied(), telemetry: this.telemetry() }), force);
     } catch (err) {
       this.log.error({ err: describeError(err) }, "posture report failed");
     }
+  }
+
+  /** The outbound ledger as the sockets counted it; persisted so the totals survive a restart. */
+  private async reportEgress(): Promise<void> {
+    await this.enqueue("egress", this.egress.ledger.snapshot());
+    await this.egress.ledger.persist().catch((err) => this.log.error({ err: describeError(err) }, "could not persist the egress ledger"));
+  }
+
+  /** The signed policy's telemetry mode; "minimal" until one is in force. */
+  telemetry(): PolicyTelemetryMode {
+    return this.opts.policy?.current()?.privacy.telemetry ?? "minimal";
+  }
+
+  /** Reports kept on the device by the telemetry mode, by kind (for status and tests). */
+  withheldReports(): Partial<Record<ReportKind, number>> {
+    return Object.fromEntries(this.withheld);
   }
 
   private apiPort(): { port: number } | null {
@@ -303,6 +345,14 @@ export class AgentService {
   /** Sign and queue a report; false when the queue refused it (counted, and reported once it accepts again). */
   private async enqueue<K extends ReportKind>(kind: K, body: ReportBody<K>): Promise<boolean> {
     if (!this.signer) return false;
+    // With telemetry off only the control-plane reports packages/protocol names leave the device: the rest is
+    // dropped here, before it is signed or queued, so it can never be sent later either.
+    const mode = this.telemetry();
+    if (!reportAllowedByTelemetry(mode, kind)) {
+      this.withheld.set(kind, (this.withheld.get(kind) ?? 0) + 1);
+      this.log.debug({ kind, telemetry: mode }, "report withheld by the telemetry policy");
+      return false;
+    }
     try {
       const m = await this.signer.enqueue(kind, body);
       this.log.debug({ kind, seq: m.seq }, "report queued");

@@ -4,6 +4,7 @@ import { agentNatsOptions, type AgentNatsIdentity } from "./agentNatsOptions.js"
 import type { Logger } from "../logger.js";
 import { describeError } from "../util/describeError.js";
 import { sleep } from "../util/sleep.js";
+import type { Egress } from "../egress/Egress.js";
 
 export interface NatsLinkOptions {
   url: string;
@@ -14,6 +15,8 @@ export interface NatsLinkOptions {
   /** first-connect retry backoff bounds */
   minRetryMs?: number;
   maxRetryMs?: number;
+  /** the agent's egress layer: the connection's sockets (reconnects included) are accounted as "messaging" */
+  egress?: Egress;
 }
 
 /**
@@ -88,7 +91,7 @@ export class NatsLink {
     let delay = this.opts.minRetryMs ?? 500;
     while (!this.abort.signal.aborted) {
       try {
-        const nc = await connect({
+        const options = {
           ...agentNatsOptions(this.opts.url, this.opts.identity ?? null),
           name: this.opts.name,
           reconnect: true,
@@ -96,7 +99,9 @@ export class NatsLink {
           reconnectTimeWait: 1000,
           timeout: 5000,
           pingInterval: 10_000,
-        });
+        };
+        const egress = this.opts.egress;
+        const nc = await (egress ? egress.run({ ...natsHostPort(this.opts.url), purpose: "messaging" }, () => connect(options)) : connect(options));
         if (this.abort.signal.aborted) {
           await nc.close();
           return;
@@ -140,4 +145,11 @@ export class NatsLink {
     for (const wake of [...this.waiters]) wake();
     for (const h of this.onConnectHandlers) h();
   }
+}
+
+/** host and port of the first server of a NATS URL (nats://, tls://, or host:port), for the egress ledger */
+function natsHostPort(url: string): { host: string; port: number } {
+  const first = url.split(",")[0]!.trim();
+  const u = new URL(/^[a-z]+:\/\//i.test(first) ? first : `nats://${first}`);
+  return { host: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 4222) };
 }

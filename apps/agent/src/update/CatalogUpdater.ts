@@ -8,6 +8,7 @@ import { AssignmentStore } from "./AssignmentStore.js";
 import { AssignmentWatcher } from "./AssignmentWatcher.js";
 import type { UpdateConfig } from "./config.js";
 import { DeviceFetcher } from "./DeviceFetcher.js";
+import type { Egress } from "../egress/Egress.js";
 import { InstallLedger } from "./InstallLedger.js";
 import { UpdateEvent } from "./UpdateEvent.js";
 import { UpdateManager, type UpdateRuntime } from "./UpdateManager.js";
@@ -23,6 +24,8 @@ export interface CatalogUpdaterOptions {
   logger: Logger;
   /** the resource policy's gate for downloads and self-tests */
   background?: Pick<ResourceGovernor, "whenBackgroundAllowed">;
+  /** the agent's egress layer (outbound ledger) for catalog metadata and artifact downloads */
+  egress?: Egress;
 }
 
 export interface UpdateSink {
@@ -59,7 +62,7 @@ export class CatalogUpdater {
       trustedRoot: this.opts.state.catalogTrustedRoot,
       config: this.opts.config,
       runtime: this.opts.runtime,
-      fetcher: new DeviceFetcher(this.opts.state),
+      fetcher: new DeviceFetcher(this.opts.state, undefined, this.opts.egress),
       ledger: this.ledger,
       report: (s) => sink.update(s),
       event: (level, kind, message, data) => this.event(level, kind, message, data),

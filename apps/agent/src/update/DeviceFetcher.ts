@@ -3,6 +3,7 @@ import { BaseFetcher } from "tuf-js";
 import { DownloadHTTPError } from "tuf-js/dist/error.js";
 import { deviceAuthorization } from "@fleet/protocol";
 import type { AgentState } from "../state/ZAgentState.js";
+import type { Egress } from "../egress/Egress.js";
 
 /**
  * tuf-js fetcher that proves who the device is (`Authorization: FleetDevice <jws>` bound to method and path),
@@ -14,6 +15,8 @@ export class DeviceFetcher extends BaseFetcher {
   constructor(
     private readonly state: Pick<AgentState, "deviceId" | "privateJwk">,
     private readonly timeoutMs = 30_000,
+    /** the agent's egress layer: metadata and artifact sockets are accounted in the outbound ledger */
+    private readonly egress?: Egress,
   ) {
     super();
   }
@@ -24,7 +27,7 @@ export class DeviceFetcher extends BaseFetcher {
   }
 
   override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
-    const res = await fetch(url, { headers: { authorization: await this.authorization(url) }, signal: AbortSignal.timeout(this.timeoutMs) });
+    const res = await this.fetchFor("catalog-metadata")(url, { headers: { authorization: await this.authorization(url) }, signal: AbortSignal.timeout(this.timeoutMs) });
     if (!res.ok || !res.body) {
       await res.body?.cancel();
       throw new DownloadHTTPError(`GET ${new URL(url).pathname} failed`, res.status);
@@ -36,6 +39,10 @@ export class DeviceFetcher extends BaseFetcher {
   async fetchFrom(url: string, offset: number, signal: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { authorization: await this.authorization(url) };
     if (offset > 0) headers.range = `bytes=${offset}-`;
-    return fetch(url, { headers, signal });
+    return this.fetchFor("model-download")(url, { headers, signal });
+  }
+
+  private fetchFor(purpose: "catalog-metadata" | "model-download"): typeof fetch {
+    return this.egress ? this.egress.fetch(purpose) : fetch;
   }
 }

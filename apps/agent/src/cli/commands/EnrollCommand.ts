@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { Egress } from "../../egress/Egress.js";
+import { EgressLedger } from "../../egress/EgressLedger.js";
 import { Command, InvalidArgumentError } from "commander";
 import { ZServerKeySha256 } from "@fleet/protocol";
 import { enroll } from "../../enrollment/enroll.js";
@@ -31,7 +33,10 @@ export function enrollCommand(io: CliIo): Command {
       const config = await configFromFlags(flags, io, { serverUrl: flags.server });
       const token = await readToken(flags, io);
       try {
-        const state = await enroll({ serverUrl: config.serverUrl!, token, home: config.home, force: flags.force, serverKeySha256: flags.serverKeySha256 });
+        // enrollment is the agent's first way out: its socket goes in the outbound ledger the service reports
+        const egress = new Egress({ ledger: EgressLedger.forHome(config.home) });
+        const state = await enroll({ serverUrl: config.serverUrl!, token, home: config.home, force: flags.force, serverKeySha256: flags.serverKeySha256, fetch: egress.fetch("enrollment") }).finally(() => egress.close());
+        await egress.ledger.persist();
         io.out(`enrolled as device ${state.deviceId}\nstate written to ${stateFilePath(config.home)}\n`);
         if (!flags.serverKeySha256) io.err("note: the server's key was not pinned (--server-key-sha256); this enrollment trusted whichever server answered\n");
       } catch (err) {

@@ -13,6 +13,9 @@ import { HASH_CACHE_FILE } from "../../models/scanModels.js";
 import { knownGoodPath } from "../../runtime/knownGood.js";
 import { CatalogUpdater } from "../../update/CatalogUpdater.js";
 import { ResourceGovernor } from "../../resources/ResourceGovernor.js";
+import { Egress } from "../../egress/Egress.js";
+import { EgressLedger } from "../../egress/EgressLedger.js";
+import { DevicePolicyWatcher } from "../../policy/DevicePolicyWatcher.js";
 import type { CliIo } from "../CliIo.js";
 import { configFromFlags, withCommonOptions, type CommonFlags } from "../commonOptions.js";
 
@@ -24,6 +27,14 @@ export function runCommand(io: CliIo): Command {
       const config = await configFromFlags(flags, io);
       const logger = createLogger({ level: config.logLevel });
       const state = await readState(config.home);
+      // The one egress layer: in its own process every socket is recorded, even one opened outside a scope.
+      const egress = new Egress({ ledger: EgressLedger.forHome(config.home), captureUnattributed: true });
+      const policy = new DevicePolicyWatcher({
+        home: config.home,
+        state,
+        logger,
+        onRefused: (reason, detail) => onEvent({ at: new Date().toISOString(), level: "warn", kind: "policy.refused", message: `device policy refused: ${reason}`, data: { reason, detail } }),
+      });
       // Local inference: its own child process; the API starts only if its exposure is safe (else it says why).
       // Its events (load failures, fallbacks, refusals) are reported to the server through the service; those
       // raised while the service starts wait here (bounded) until it can queue them.
@@ -51,12 +62,12 @@ export function runCommand(io: CliIo): Command {
       const serverUrl = config.serverUrl ?? state.serverUrl;
       const updater =
         config.update.enabled && config.runtime.enabled && state.catalogTrustedRoot
-          ? new CatalogUpdater({ home: config.home, modelsDir: config.modelsDir, serverUrl, state, config: config.update, runtime, logger: logger.child({ component: "update" }), background: governor })
+          ? new CatalogUpdater({ home: config.home, modelsDir: config.modelsDir, serverUrl, state, config: config.update, runtime, logger: logger.child({ component: "update" }), background: governor, egress })
           : undefined;
       if (!updater) logger.info({ trustedRoot: Boolean(state.catalogTrustedRoot), enabled: config.update.enabled }, "catalog updates are off");
       // provenance: a model is catalog-approved when its hash is a target of the TUF metadata last verified
       const approvedHashes = new TrustedTargetsHashes(tufMetadataDir(config.home));
-      const service = new AgentService({ config, state, logger, runtime, updater, approvedHashes, governor });
+      const service = new AgentService({ config, state, logger, runtime, updater, approvedHashes, governor, egress, policy });
       await service.start();
       started = service;
       for (const e of early.splice(0)) service.reportEvent(e);
