@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from "vitest";
-import { randomUUID } from "node:crypto";
+import { KeyObject, randomUUID, verify } from "node:crypto";
 import type { CryptoKey } from "jose";
 import {
   generateSigningKeyPair, importPrivateJwk, importPublicJwk, openCommand, openReport, signCommand, signReport,
@@ -79,6 +79,28 @@ describe("openReport", () => {
     payload.body.queueDepth = 99;
     const tampered = [h, Buffer.from(JSON.stringify(payload)).toString("base64url"), s].join(".");
     expect(await open(tampered)).toMatchObject({ ok: false, reason: "bad_signature" });
+  });
+});
+
+describe("openReport with node:crypto verifySignature", () => {
+  // the server's path: KeyObjects and a synchronous verify instead of jose/WebCrypto; same answers
+  const nodeOpen = (data: string, deviceId = "dev-a") =>
+    openReport(enc.encode(data), {
+      subject: { deviceId, kind: "heartbeat" },
+      resolveKey: async (id) => (id === "dev-a" ? KeyObject.from(aPub) : id === "dev-b" ? KeyObject.from(bPub) : null),
+      verifySignature: (input, sig, key) => verify(null, input, key, sig),
+    });
+
+  it("accepts a good report and refuses forged, tampered and truncated ones", async () => {
+    const good = await signReport(report("dev-a"), aPriv);
+    const r = await nodeOpen(good);
+    expect(r.ok && r.value.deviceId).toBe("dev-a");
+    expect(await nodeOpen(await signReport(report("dev-a"), bPriv))).toMatchObject({ ok: false, reason: "bad_signature" });
+    const [h, p, sig] = good.split(".");
+    const other = enc.encode(JSON.stringify({ ...report("dev-a"), seq: 2 }));
+    expect(await nodeOpen(`${h}.${Buffer.from(other).toString("base64url")}.${sig}`)).toMatchObject({ ok: false, reason: "bad_signature" });
+    expect(await nodeOpen(`${h}.${p}.${sig!.slice(0, 20)}`)).toMatchObject({ ok: false, reason: "bad_signature" });
+    expect(await nodeOpen(await signReport(report("dev-z"), aPriv), "dev-z")).toMatchObject({ ok: false, reason: "unknown_device" });
   });
 });
 

@@ -6,7 +6,7 @@ import type { ServerConfig } from "../common/env.js";
 import { MetricsService } from "../common/metrics.service.js";
 import { withTimeout } from "../common/with-timeout.js";
 import { NatsService } from "../nats/nats.service.js";
-import { ReportsService, type IngestOutcome, type IncomingMessage } from "./reports.service.js";
+import { ReportsService, type IngestOutcome, type IncomingMessage, type VerifiedBatch } from "./reports.service.js";
 
 const RETRY_DELAY_MS = 2_000;
 /** Messages pulled ahead (consume max_messages); the durable consumer's max_ack_pending is 1000. */
@@ -24,8 +24,8 @@ const MAX_FAILURES_WITH_DB_UP = 5;
  * batch at a time: whatever arrived while the previous batch was being stored forms the next one, so batches grow
  * with the load. Each batch is committed in one transaction, then each message is acked (stored or duplicate) or
  * termed (rejected); a failed batch is naked as a whole, or retried one message at a time when the database is up,
- * so one message that cannot be stored does not hold the others. Batches run one after another: a device's reports
- * are stored in the order they arrived.
+ * so one message that cannot be stored does not hold the others. The next batch is verified while one commits;
+ * commits run one after another, so a device's reports are stored in the order they arrived.
  */
 @Injectable()
 export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -94,6 +94,8 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       }
     })();
     reader.catch(() => undefined); // awaited below; this only keeps it from being reported as unhandled meanwhile
+    // Two stages: batch N+1 is verified (CPU) while batch N commits (database); commits stay one after another.
+    let committing: Promise<void> = Promise.resolve();
     for (;;) {
       if (!buffer.length) {
         if (done) break;
@@ -105,32 +107,41 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       const batch = buffer.splice(0, MAX_BATCH);
       waiting.room?.();
       waiting.room = null;
-      await this.handleBatch(batch);
+      const log = this.log.child({ correlationId: `${batch[0]!.info.stream}/${batch[0]!.seq}+${batch.length}` });
+      // verification reads device keys from the database on a cache miss, so it can fail like a commit
+      const verified = await this.reports.verifyBatch(batch.map(incoming), log).catch((err: unknown) => ({ failed: err }));
+      await committing;
+      committing = "failed" in verified ? this.recover(batch, verified.failed, log) : this.commitBatch(batch, verified, log);
     }
+    await committing;
     await reader;
   }
 
-  private async handleBatch(batch: JsMsg[]): Promise<void> {
-    if (batch.length === 1) return this.handle(batch[0]!);
-    const log = this.log.child({ correlationId: `${batch[0]!.info.stream}/${batch[0]!.seq}+${batch.length}` });
+  /** Commits a verified batch and settles its messages; never throws. */
+  private async commitBatch(batch: JsMsg[], verified: VerifiedBatch, log: Logger): Promise<void> {
     let outcomes: IngestOutcome[];
     try {
-      outcomes = await this.reports.ingestBatch(batch.map(incoming), log);
+      outcomes = await this.reports.commitBatch(verified, log);
     } catch (err) {
-      const dbUp = await this.reports.databaseUp();
-      if (!dbUp) {
-        this.metrics.reportsRetried.inc(batch.length);
-        log.warn({ databaseUp: dbUp, messages: batch.length }, "report batch failed; redelivery requested");
-        for (const m of batch) settle(() => m.nak(RETRY_DELAY_MS), log);
-        return;
-      }
-      log.warn({ err, messages: batch.length }, "report batch failed with the database up; storing its messages one at a time");
-      for (const m of batch) await this.handle(m);
-      return;
+      return this.recover(batch, err, log);
     }
     // A rejected report will never become valid: term() so it is not redelivered. No reason text:
     // nats-server 2.9 ignores "+TERM <reason>" entirely, which would leave the message pending.
     outcomes.forEach((o, i) => settle(() => (o.outcome === "rejected" ? batch[i]!.term() : batch[i]!.ack()), log));
+  }
+
+  /** A batch that failed: all naked while the database is down, else retried one message at a time. */
+  private async recover(batch: JsMsg[], err: unknown, log: Logger): Promise<void> {
+    const dbUp = await this.reports.databaseUp();
+    if (!dbUp) {
+      this.metrics.reportsRetried.inc(batch.length);
+      log.warn({ databaseUp: dbUp, messages: batch.length }, "report batch failed; redelivery requested");
+      for (const m of batch) settle(() => m.nak(RETRY_DELAY_MS), log);
+      return;
+    }
+    if (batch.length === 1) return this.failed(batch[0]!, err, dbUp, log);
+    log.warn({ err, messages: batch.length }, "report batch failed with the database up; storing its messages one at a time");
+    for (const m of batch) await this.handle(m);
   }
 
   /** One message in its own transaction: how a batch that failed with the database up is retried. */
@@ -141,17 +152,21 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       if (result.outcome === "rejected") settle(() => m.term(), log);
       else settle(() => m.ack(), log);
     } catch (err) {
-      const dbUp = await this.reports.databaseUp();
-      if (dbUp && m.info.deliveryCount >= MAX_FAILURES_WITH_DB_UP) {
-        this.metrics.reportsRejected.inc({ reason: "store_failed" });
-        log.error({ err }, "report failed repeatedly with the database up; terminated");
-        settle(() => m.term(), log);
-        return;
-      }
-      this.metrics.reportsRetried.inc();
-      log.warn({ err: dbUp ? err : undefined, databaseUp: dbUp }, "report processing failed; redelivery requested");
-      settle(() => m.nak(RETRY_DELAY_MS), log);
+      this.failed(m, err, await this.reports.databaseUp(), log);
     }
+  }
+
+  /** A message that could not be stored: redelivered later, or terminated once it failed too often with the DB up. */
+  private failed(m: JsMsg, err: unknown, dbUp: boolean, log: Logger): void {
+    if (dbUp && m.info.deliveryCount >= MAX_FAILURES_WITH_DB_UP) {
+      this.metrics.reportsRejected.inc({ reason: "store_failed" });
+      log.error({ err }, "report failed repeatedly with the database up; terminated");
+      settle(() => m.term(), log);
+      return;
+    }
+    this.metrics.reportsRetried.inc();
+    log.warn({ err: dbUp ? err : undefined, databaseUp: dbUp }, "report processing failed; redelivery requested");
+    settle(() => m.nak(RETRY_DELAY_MS), log);
   }
 
   /** consume() retries a deleted consumer forever; end the iteration instead, so run() re-creates it. */
