@@ -1,22 +1,29 @@
 // bench/server-ingest: report ingestion through the real server, which runs as its own process (production
 // config, LOG_LEVEL=info, pino JSON to a file) on a private database and nats-server. N simulated devices enroll
 // over REST with their own Ed25519 keys and NATS connections, then each publishes M signed reports over
-// JetStream (a mix: heartbeats, inventory with GPUs, models) as fast as PubAcks allow. Measured: stored reports/s
-// (ProcessedMessage count polled every 50 ms), publish-to-stored latency per kind (the row's receivedAt minus
-// the report's sentAt, both stamped on this machine's clock), the server process's CPU and RSS.
-// BENCH_DEVICES (50), BENCH_REPORTS (40 per device), BENCH_CPU_PROF=<dir> writes a .cpuprofile of the server.
-// The last line is `BENCH server-ingest <json>`.
+// JetStream (a mix: heartbeats, inventory with GPUs, models), one after another as its PubAcks allow (as an agent
+// drains its queue), all devices at once. Measured:
+// - reportsPerSec: stored reports (ProcessedMessage rows, polled every 50 ms) / the window;
+// - lag: publish-to-stored per report. `lag` is sentAt (stamped just before signing) to the first 50 ms poll that
+//   sees the report committed (the server stores in stream order, so report k of the stream is visible once k
+//   rows are; an upper bound by up to one poll); `lagReceived` is sentAt to the row's receivedAt (stamped when its
+//   batch was taken, before the transaction);
+// - lost (acked by JetStream, not stored) and duplicated (more than one row for one msgId) from the database;
+// - the server process's CPU ms per stored report and RSS; the machine (CPU, cores, RAM, load).
+// BENCH_DEVICES (200), BENCH_REPORTS (25 per device), BENCH_CPU_PROF=<dir> writes a .cpuprofile of the server over
+// the measured window only and prints its top functions. The last line is `BENCH server-ingest <json>`.
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { deviceInboxPrefix, exampleInventory, exampleModels, generateSigningKeyPair, importPrivateJwk, signReport, subjects } from "@fleet/protocol";
 import { enrollmentToken, importFromServer, startInfra, startServerChild } from "./lib/benchServices.mjs";
+import { cpuProfileTop } from "./lib/cpuProfileTop.mjs";
 import { percentile } from "./lib/percentile.mjs";
 import { procStats } from "./lib/procStats.mjs";
 import { round } from "./lib/stats.mjs";
 
-const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
-const REPORTS = Number(process.env.BENCH_REPORTS ?? 40);
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 200);
+const REPORTS = Number(process.env.BENCH_REPORTS ?? 25);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const progress = (msg) => console.log(`[server-ingest] ${msg}`);
 const MB = 2 ** 20;
@@ -63,23 +70,32 @@ async function enrollDevice(serverUrl, natsUrl, n) {
 }
 
 /** One device's reports, one after another, each signed just before it is published (sentAt = now). */
-async function publishAll(d, pubAckMs) {
+async function publishAll(d, sent) {
   for (let i = 0; i < REPORTS; i++) {
     const { kind, body } = bodyFor(i, d.hostname);
-    const report = { v: 1, kind, deviceId: d.id, msgId: randomUUID(), seq: i, sentAt: new Date().toISOString(), body };
+    const sentAt = new Date();
+    const report = { v: 1, kind, deviceId: d.id, msgId: randomUUID(), seq: i, sentAt: sentAt.toISOString(), body };
     const jws = await signReport(report, d.key);
     const t = performance.now();
-    await d.js.publish(d.subj.report(d.id, kind), new TextEncoder().encode(jws), { msgID: report.msgId });
-    pubAckMs.push(performance.now() - t);
+    const ack = await d.js.publish(d.subj.report(d.id, kind), new TextEncoder().encode(jws), { msgID: report.msgId });
+    sent.push({ msgId: report.msgId, sentAtMs: sentAt.getTime(), streamSeq: ack.seq, pubAckMs: performance.now() - t });
   }
+}
+
+/** What else shares this machine: it is not dedicated to the benchmark. */
+function machine() {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model ?? "unknown", cores: os.availableParallelism(), ramGB: round(os.totalmem() / 2 ** 30, 1), loadavg: os.loadavg().map((x) => round(x, 2)) };
 }
 
 const infra = await startInfra("server-ingest");
 let server = null;
 const devices = [];
 try {
-  const execArgv = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
-  server = await startServerChild(infra.env({ LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info" }), path.join(infra.dir, "server.log"), execArgv);
+  if (CPU_PROF) (await import("node:fs")).mkdirSync(path.resolve(CPU_PROF), { recursive: true });
+  // the whole simulated fleet enrolls from one address in seconds: above the per-client REST limits
+  const env = infra.env({ LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info", ENROLL_RATE_LIMIT_PER_MIN: "1000000", RATE_LIMIT_PER_MIN: "1000000" });
+  server = await startServerChild(env, path.join(infra.dir, "server.log"));
   progress(`server pid ${server.pid} on ${server.url}${CPU_PROF ? ` (profiling into ${CPU_PROF})` : ""}`);
   for (let n = 0; n < DEVICES; n += 10) {
     devices.push(...(await Promise.all(Array.from({ length: Math.min(10, DEVICES - n) }, (_, k) => enrollDevice(server.url, infra.nats.url, n + k)))));
@@ -89,20 +105,24 @@ try {
   progress(`${DEVICES} devices enrolled; publishing ${REPORTS} reports each (${total} in all)`);
   await new Promise((r) => setTimeout(r, 1000)); // let enrollment work settle before the window opens
 
+  const machineBefore = machine();
+  if (CPU_PROF) await server.startProfile();
   const s0 = procStats(server.pid);
   const rss = [];
   const client0 = process.cpuUsage();
   const t0 = performance.now();
-  const pubAckMs = [];
+  const sent = [];
   let published = false;
-  const publishing = Promise.all(devices.map((d) => publishAll(d, pubAckMs))).then(() => {
+  const publishing = Promise.all(devices.map((d) => publishAll(d, sent))).then(() => {
     published = performance.now();
   });
   let stored = 0;
   let lastProgress = t0;
+  const polls = []; // [epoch ms when the poll returned, rows committed]
   while (stored < total) {
     await new Promise((r) => setTimeout(r, 50));
     stored = await prisma.processedMessage.count();
+    polls.push([Date.now(), stored]);
     rss.push(procStats(server.pid).rssBytes / MB);
     if (performance.now() - lastProgress > 5000) {
       lastProgress = performance.now();
@@ -111,39 +131,67 @@ try {
     if (performance.now() - t0 > 600_000) throw new Error(`only ${stored}/${total} stored after 10 minutes`);
   }
   const wallMs = performance.now() - t0;
-  await publishing;
   const s1 = procStats(server.pid);
   const client = process.cpuUsage(client0);
+  const profileFile = CPU_PROF ? await server.stopProfile(path.resolve(CPU_PROF, `server-ingest-${Date.now()}.cpuprofile`)) : null;
+  await publishing;
 
-  const rows = await prisma.processedMessage.findMany({ select: { kind: true, sentAt: true, receivedAt: true } });
+  const rows = await prisma.processedMessage.findMany({ select: { msgId: true, kind: true, sentAt: true, receivedAt: true } });
+  const storedIds = new Set(rows.map((r) => r.msgId));
+  const lost = sent.filter((x) => !storedIds.has(x.msgId)).length;
+  // every kind's table is unique on msgId, so these stay 0 unless a constraint is dropped: checked, not assumed
+  const [dup] = await prisma.$queryRaw`SELECT
+    (SELECT count(*) - count(DISTINCT "msgId") FROM "Heartbeat") + (SELECT count(*) - count(DISTINCT "msgId") FROM "InventorySnapshot")
+    + (SELECT count(*) - count(DISTINCT "msgId") FROM "ProcessedMessage") AS n`;
+  const sentIds = new Set(sent.map((x) => x.msgId));
+  const duplicated = Number(dup.n) + rows.filter((r) => !sentIds.has(r.msgId)).length;
+
+  // visible lag: the k-th report in stream order is committed once k rows are (one consumer, stream order)
+  const bySeq = [...sent].sort((a, b) => a.streamSeq - b.streamSeq);
+  const lag = [];
+  let p = 0;
+  bySeq.forEach((x, k) => {
+    while (p < polls.length && polls[p][1] < k + 1) p++;
+    if (p < polls.length) lag.push(polls[p][0] - x.sentAtMs);
+  });
+  const lagStats = (xs) => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), p99: percentile(xs, 99), max: Math.max(...xs) });
   const byKind = {};
   for (const r of rows) (byKind[r.kind] ??= []).push(r.receivedAt.getTime() - r.sentAt.getTime());
-  const latency = (xs) => ({ count: xs.length, p50Ms: percentile(xs, 50), p95Ms: percentile(xs, 95), maxMs: Math.max(...xs), sharePerSec: round(xs.length / (wallMs / 1000), 1) });
   const rejected = await prisma.auditLog.count({ where: { action: "report.rejected" } });
+  const cpuMs = s1.cpuMs - s0.cpuMs;
   const result = {
     devices: DEVICES,
     reportsPerDevice: REPORTS,
-    cores: os.availableParallelism(),
+    machine: { ...machineBefore, loadavgAfter: machine().loadavg, sharedWithOtherWork: true },
     logLevel: process.env.BENCH_LOG_LEVEL ?? "info",
     serverBuild: `apps/server/${process.env.BENCH_SERVER_DIST ?? "dist"}`,
     stored: rows.length,
+    lost,
+    duplicated,
     rejected,
     wallSeconds: round(wallMs / 1000, 2),
     publishSeconds: round((published - t0) / 1000, 2),
     reportsPerSec: round(rows.length / (wallMs / 1000), 1),
-    latency: { total: latency(rows.map((r) => r.receivedAt.getTime() - r.sentAt.getTime())), ...Object.fromEntries(Object.entries(byKind).map(([k, xs]) => [k, latency(xs)])) },
-    pubAckMs: { p50: round(percentile(pubAckMs, 50)), p95: round(percentile(pubAckMs, 95)) },
+    cpuMsPerReport: round(cpuMs / rows.length, 3),
+    lagMs: lagStats(lag),
+    lagReceivedMs: { ...lagStats(rows.map((r) => r.receivedAt.getTime() - r.sentAt.getTime())), ...Object.fromEntries(Object.entries(byKind).map(([k, xs]) => [k, { p50: percentile(xs, 50), p99: percentile(xs, 99) }])) },
+    pubAckMs: { p50: round(percentile(sent.map((x) => x.pubAckMs), 50)), p95: round(percentile(sent.map((x) => x.pubAckMs), 95)) },
     server: {
-      cpuPercentOfOneCore: round(((s1.cpuMs - s0.cpuMs) / wallMs) * 100, 1),
-      cpuMsPerReport: round((s1.cpuMs - s0.cpuMs) / rows.length, 3),
+      cpuPercentOfOneCore: round((cpuMs / wallMs) * 100, 1),
       rssMB: { before: round(s0.rssBytes / MB, 1), mean: round(rss.reduce((a, b) => a + b, 0) / rss.length, 1), max: round(Math.max(...rss), 1) },
     },
     // the simulated devices (signing, NATS) share the 2 cores with the server, PostgreSQL and nats-server
     benchClientCpuPercentOfOneCore: round(((client.user + client.system) / 1000 / wallMs) * 100, 1),
+    ...(profileFile ? { profile: { file: profileFile, top: cpuProfileTop(profileFile, 8).map((f) => `${f.pct}% ${f.fn} ${f.where}`) } } : {}),
   };
+  if (profileFile) {
+    progress(`server CPU profile of the window: ${profileFile}; top self time:`);
+    for (const f of cpuProfileTop(profileFile, 15)) progress(`  ${String(f.ms).padStart(6)} ms ${String(f.pct).padStart(5)}%  ${f.fn}  ${f.where}`);
+  }
+  progress(`machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.ramGB} GB; load ${machineBefore.loadavg.join(" ")} -> ${result.machine.loadavgAfter.join(" ")} (shared: other work runs beside it)`);
   progress(
-    `${result.stored} stored in ${result.wallSeconds} s = ${result.reportsPerSec} reports/s; latency p50 ${result.latency.total.p50Ms} ms, p95 ${result.latency.total.p95Ms} ms; ` +
-      `server ${result.server.cpuPercentOfOneCore} % of a core, ${result.server.cpuMsPerReport} ms CPU/report, RSS max ${result.server.rssMB.max} MB`,
+    `${result.stored} stored in ${result.wallSeconds} s = ${result.reportsPerSec} reports/s (published in ${result.publishSeconds} s); lost ${lost}, duplicated ${duplicated}; ` +
+      `lag p50 ${result.lagMs.p50} ms, p95 ${result.lagMs.p95} ms, p99 ${result.lagMs.p99} ms; server ${result.server.cpuPercentOfOneCore} % of a core, ${result.cpuMsPerReport} ms CPU/report, RSS max ${result.server.rssMB.max} MB`,
   );
   console.log(`BENCH server-ingest ${JSON.stringify(result)}`);
 } finally {

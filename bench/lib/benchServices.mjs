@@ -60,9 +60,25 @@ export async function startServerChild(env, logFile, execArgv = []) {
     child.once("message", (m) => resolve(m.url));
     child.once("exit", (code) => reject(new Error(`server child exited with ${code} before it was ready`)));
   });
+  const reply = (key) => new Promise((resolve) => child.on("message", function on(m) {
+    if (m?.[key] === undefined) return;
+    child.off("message", on);
+    resolve(m[key]);
+  }));
   return {
     url,
     pid: child.pid,
+    /** CPU-profile the server from now until stopProfile(file) (node:inspector in the child). */
+    async startProfile() {
+      const ok = reply("profiling");
+      child.send({ profile: "start" });
+      await ok;
+    },
+    async stopProfile(file) {
+      const done = reply("profiled");
+      child.send({ profile: "stop", file });
+      return done;
+    },
     async close() {
       if (child.exitCode !== null) return;
       const gone = new Promise((r) => child.once("exit", r));
