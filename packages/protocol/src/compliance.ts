@@ -15,7 +15,10 @@ export type CompliancePolicyId = z.infer<typeof ZCompliancePolicyId>;
 
 export const ZTelemetryMode = z.enum(["off", "metrics-only", "full"]);
 
-/** `host`, `host:port` or `*.domain` (any subdomain); matched against the host[:port] of each declared endpoint. */
+/**
+ * `host`, `host:port` or `*.domain` (any subdomain); matched against the host[:port] of each declared endpoint and
+ * of each destination in the device's outbound ledger (its resolved address too).
+ */
 export const ZAllowlistEntry = z
   .string()
   .min(1)
@@ -74,13 +77,23 @@ export const ZDeviceComplianceV1 = z.object({
 export type TDeviceComplianceV1 = z.infer<typeof ZDeviceComplianceV1>;
 
 export const ZOutboundDestinationV1 = z.object({
-  /** host[:port] of a declared endpoint, credentials stripped */
+  /** host[:port] of a declared endpoint or of a ledger entry, credentials stripped */
   destination: z.string(),
   purposes: z.array(z.string()),
+  /** devices that declare it or whose outbound ledger lists it */
   deviceCount: z.number().int().nonnegative(),
-  /** bytes are not known until the agent's outbound ledger exists; null until then */
+  /** bytes sent + received over the fleet, from the devices' outbound ledgers; null = only declared, never seen */
   bytes: z.number().int().nonnegative().nullable(),
+  /** declared: in a posture only; observed: in a ledger only (undeclared!); both */
+  source: z.enum(["declared", "observed", "both"]).optional(),
+  bytesSent: z.number().int().nonnegative().nullable().optional(),
+  bytesReceived: z.number().int().nonnegative().nullable().optional(),
+  /** devices whose ledger lists it (<= deviceCount) */
+  observedDeviceCount: z.number().int().nonnegative().optional(),
+  /** resolved addresses the sockets connected to */
+  addresses: z.array(z.string()).optional(),
 });
+export type TOutboundDestinationV1 = z.infer<typeof ZOutboundDestinationV1>;
 
 export const ZComplianceReportV1 = z.object({
   format: z.literal("fleet-compliance-report/v1"),

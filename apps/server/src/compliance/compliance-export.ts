@@ -33,6 +33,25 @@ export function complianceCsv(report: TComplianceReportV1): Readable {
   return Readable.from(rows).pipe(csv);
 }
 
+/** The destinations CSV: one row per outbound destination seen across the fleet (declared and/or in ledgers). */
+export const DESTINATION_CSV_COLUMNS = ["destination", "source", "purposes", "deviceCount", "observedDeviceCount", "bytesSent", "bytesReceived", "bytes", "addresses"] as const;
+
+export function destinationsCsv(report: TComplianceReportV1): Readable {
+  const csv = stringify({ header: true, columns: [...DESTINATION_CSV_COLUMNS], escape_formulas: true });
+  const rows = report.destinations.map((d) => ({
+    destination: d.destination,
+    source: d.source ?? "declared",
+    purposes: d.purposes.join(" "),
+    deviceCount: d.deviceCount,
+    observedDeviceCount: d.observedDeviceCount ?? 0,
+    bytesSent: d.bytesSent ?? "",
+    bytesReceived: d.bytesReceived ?? "",
+    bytes: d.bytes ?? "",
+    addresses: (d.addresses ?? []).join(" "),
+  }));
+  return Readable.from(rows).pipe(csv);
+}
+
 /** A printable PDF: date, scope, totals, per-policy counts, failing devices with their findings, destinations. */
 export function compliancePdf(report: TComplianceReportV1): Readable {
   const doc = new PDFDocument({ size: "A4", margin: 50, info: { Title: "Fleetwise compliance report", Creator: "fleet-server" } });
@@ -59,9 +78,13 @@ export function compliancePdf(report: TComplianceReportV1): Readable {
       for (const f of r.findings) doc.text(`  ${r.policy}: ${f.detail} (since ${f.firstSeenAt})`, { indent: 10 });
     }
   }
-  doc.moveDown().fontSize(13).text("Outbound destinations (declared)");
+  doc.moveDown().fontSize(13).text("Outbound destinations (declared, and observed in the devices' outbound ledgers)");
   doc.fontSize(10);
-  for (const x of report.destinations) doc.text(`${x.destination}  [${x.purposes.join(", ")}]  devices: ${x.deviceCount}`);
+  for (const x of report.destinations) {
+    const seen = x.bytes === null ? "never observed" : `sent ${x.bytesSent ?? "?"} B, received ${x.bytesReceived ?? "?"} B, seen on ${x.observedDeviceCount ?? 0} device(s)`;
+    const addr = x.addresses?.length ? `  via ${x.addresses.join(", ")}` : "";
+    doc.text(`${x.destination}  [${x.purposes.join(", ")}]  ${x.source ?? "declared"}  devices: ${x.deviceCount}  ${seen}${addr}`);
+  }
   doc.end();
   return doc as unknown as Readable;
 }

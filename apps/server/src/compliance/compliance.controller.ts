@@ -4,8 +4,9 @@ import { signComplianceExport } from "@fleet/protocol";
 import { SERVER_KEY } from "../common/config.token.js";
 import { ApiAdminErrors } from "../common/error-body.dto.js";
 import type { ServerKey } from "../common/server-key.js";
-import { complianceCsv, compliancePdf } from "./compliance-export.js";
+import { complianceCsv, compliancePdf, destinationsCsv } from "./compliance-export.js";
 import {
+  ComplianceDestinationListDto,
   CompliancePolicyDto,
   CompliancePolicyListDto,
   CompliancePolicyParamDto,
@@ -72,6 +73,20 @@ export class ComplianceController {
   @ApiOkResponse({ description: "one row per device and policy, streamed", schema: { type: "string" } })
   async csv(@Query() q: ComplianceReportQueryDto): Promise<StreamableFile> {
     return new StreamableFile(complianceCsv(await this.compliance.report(q.deviceIds)), { type: "text/csv; charset=utf-8", disposition: `attachment; filename="compliance-${stamp()}.csv"` });
+  }
+
+  @Get("destinations")
+  @ApiOperation({ summary: "Every outbound destination across the fleet: declared endpoints and the devices' outbound ledgers (bytes, devices)" })
+  @ApiOkResponse({ type: ComplianceDestinationListDto })
+  async destinations(@Query() q: ComplianceReportQueryDto): Promise<ComplianceDestinationListDto> {
+    return { items: (await this.compliance.report(q.deviceIds)).destinations };
+  }
+
+  @Get("destinations.csv")
+  @ApiProduces("text/csv")
+  @ApiOkResponse({ description: "one row per outbound destination (declared and/or observed, bytes, device counts), streamed", schema: { type: "string" } })
+  async destinationsCsv(@Query() q: ComplianceReportQueryDto): Promise<StreamableFile> {
+    return new StreamableFile(destinationsCsv(await this.compliance.report(q.deviceIds)), { type: "text/csv; charset=utf-8", disposition: `attachment; filename="destinations-${stamp()}.csv"` });
   }
 
   @Get("report.pdf")

@@ -9,6 +9,7 @@ import {
   ZComplianceReportV1,
   ZComplianceViolationListV1,
   ZComplianceViolationQueryV1,
+  ZOutboundDestinationV1,
   ZSignedComplianceExportV1,
 } from "@fleet/protocol";
 
@@ -21,3 +22,4 @@ export class ComplianceReportQueryDto extends createZodDto(ZComplianceReportQuer
 export class ComplianceViolationQueryDto extends createZodDto(ZComplianceViolationQueryV1) {}
 export class ComplianceViolationListDto extends createZodDto(ZComplianceViolationListV1) {}
 export class SignedComplianceExportDto extends createZodDto(ZSignedComplianceExportV1) {}
+export class ComplianceDestinationListDto extends createZodDto(z.object({ items: z.array(ZOutboundDestinationV1) })) {}

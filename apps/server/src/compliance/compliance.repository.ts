@@ -3,7 +3,7 @@ import type { Prisma } from "@fleet/db";
 import { ZCompliancePolicyId, ZPostureV1, ZTelemetryMode, type TCompliancePolicyV1, type TPostureV1 } from "@fleet/protocol";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
-import type { DeviceEvidence, Finding } from "./evaluate-device.js";
+import type { DeviceEvidence, EgressEvidence, Finding } from "./evaluate-device.js";
 
 export interface ViolationRow {
   id: string;
@@ -23,6 +23,13 @@ export interface ReportDevice {
   state: string;
   posture: TPostureV1 | null;
   postureAt: Date | null;
+  /** the destinations its outbound ledger lists (latest counters) */
+  egress: EgressEvidence[];
+}
+
+const EGRESS_SELECT = { purpose: true, host: true, port: true, address: true, bytesSent: true, bytesReceived: true, connections: true, lastSeenAt: true } as const;
+function toEgress(r: { purpose: string; host: string; port: number; address: string; bytesSent: bigint; bytesReceived: bigint; connections: number; lastSeenAt: Date }): EgressEvidence {
+  return { ...r, address: r.address || null, bytesSent: Number(r.bytesSent), bytesReceived: Number(r.bytesReceived) };
 }
 
 @Injectable()
@@ -52,12 +59,13 @@ export class ComplianceRepository {
   async evidence(deviceId: string): Promise<(DeviceEvidence & { state: string }) | null> {
     const device = await this.db.device.findUnique({ where: { id: deviceId }, select: { state: true } });
     if (!device) return null;
-    const [posture, models, approved] = await Promise.all([
+    const [posture, models, approved, egress] = await Promise.all([
       this.db.postureReport.findFirst({ where: { deviceId }, orderBy: { receivedAt: "desc" }, select: { data: true, receivedAt: true } }),
       this.db.installedModel.findMany({ where: { deviceId, removedAt: null }, select: { path: true, fileName: true, sha256: true } }),
       this.approvedSha256s(),
+      this.db.egressDestination.findMany({ where: { deviceId }, select: EGRESS_SELECT }),
     ]);
-    return { state: device.state, posture: parsePosture(posture?.data), postureAt: posture?.receivedAt ?? null, models, approvedSha256s: approved };
+    return { state: device.state, posture: parsePosture(posture?.data), postureAt: posture?.receivedAt ?? null, models, approvedSha256s: approved, egress: egress.map(toEgress) };
   }
 
   async approvedSha256s(): Promise<Set<string>> {
@@ -117,14 +125,20 @@ export class ComplianceRepository {
     const devices = await this.db.device.findMany({
       where,
       orderBy: [{ hostname: "asc" }, { id: "asc" }],
-      select: { id: true, hostname: true, state: true, postureReports: { orderBy: { receivedAt: "desc" }, take: 1, select: { data: true, receivedAt: true } } },
+      select: {
+        id: true,
+        hostname: true,
+        state: true,
+        postureReports: { orderBy: { receivedAt: "desc" }, take: 1, select: { data: true, receivedAt: true } },
+        egressDestinations: { select: EGRESS_SELECT },
+      },
     });
     const open = await this.db.complianceViolation.findMany({
       where: { deviceId: { in: devices.map((d) => d.id) }, resolvedAt: null },
       orderBy: [{ policy: "asc" }, { subject: "asc" }],
     });
     return {
-      devices: devices.map((d) => ({ id: d.id, hostname: d.hostname, state: d.state, posture: parsePosture(d.postureReports[0]?.data), postureAt: d.postureReports[0]?.receivedAt ?? null })),
+      devices: devices.map((d) => ({ id: d.id, hostname: d.hostname, state: d.state, posture: parsePosture(d.postureReports[0]?.data), postureAt: d.postureReports[0]?.receivedAt ?? null, egress: d.egressDestinations.map(toEgress) })),
       open: open.map(toRow),
     };
   }

@@ -9,13 +9,15 @@ import {
   type TComplianceReportV1,
   type TComplianceViolationV1,
   type TDeviceComplianceV1,
+  type TOutboundDestinationV1,
 } from "@fleet/protocol";
 import { AppError } from "../common/app-error.js";
 import { DebouncedDeviceQueue } from "../common/debounced-device-queue.js";
 import { LOGGER } from "../common/config.token.js";
-import { ComplianceRepository, type ViolationRow } from "./compliance.repository.js";
+import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
+import { ComplianceRepository, type ReportDevice, type ViolationRow } from "./compliance.repository.js";
 import { destinationOf } from "./destination.js";
-import { evaluateDevice, POSTURE_POLICIES } from "./evaluate-device.js";
+import { evaluateDevice, leavesMachine, POSTURE_POLICIES } from "./evaluate-device.js";
 import { defaultPolicy, withDefaults } from "./policy-defaults.js";
 
 /** Reports arriving within this window are evaluated together (a posture and a models report usually come in pairs). */
@@ -29,10 +31,12 @@ const DEBOUNCE_MS = 250;
 export class ComplianceService implements OnApplicationShutdown {
   private readonly log: Logger;
   private readonly queue: DebouncedDeviceQueue;
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly repo: ComplianceRepository,
     @Inject(LOGGER) rootLog: Logger,
+    bus: FleetEventBus,
   ) {
     this.log = rootLog.child({ context: "ComplianceService" });
     this.queue = new DebouncedDeviceQueue(
@@ -46,9 +50,14 @@ export class ComplianceService implements OnApplicationShutdown {
       },
       (err) => this.log.error({ err }, "compliance evaluation failed"),
     );
+    // A new outbound ledger is evidence for the allowlist policy (posture and models reports are scheduled by ingestion).
+    this.unsubscribe = bus.subscribe((m) => {
+      if (m.type === FleetEvent.DeviceReported && m.deviceId && m.data.kind === "egress") this.scheduleDevice(m.deviceId);
+    });
   }
 
   onApplicationShutdown(): void {
+    this.unsubscribe();
     this.queue.close();
   }
 
@@ -119,16 +128,7 @@ export class ComplianceService implements OnApplicationShutdown {
       const status = results.some((r) => r.status === "fail") ? "fail" : d.posture ? "pass" : "no_data";
       return { deviceId: d.id, hostname: d.hostname, status, lastPostureAt: d.postureAt?.toISOString() ?? null, results };
     });
-    const dest = new Map<string, { purposes: Set<string>; devices: Set<string> }>();
-    for (const d of data.devices) {
-      for (const e of d.posture?.outbound ?? []) {
-        const key = destinationOf(e.url);
-        const entry = dest.get(key) ?? { purposes: new Set(), devices: new Set() };
-        entry.purposes.add(e.purpose);
-        entry.devices.add(d.id);
-        dest.set(key, entry);
-      }
-    }
+    const destinations = fleetDestinations(data.devices);
     return {
       format: "fleet-compliance-report/v1",
       generatedAt: new Date().toISOString(),
@@ -147,9 +147,7 @@ export class ComplianceService implements OnApplicationShutdown {
         }),
       },
       devices,
-      destinations: [...dest.entries()]
-        .map(([destination, e]) => ({ destination, purposes: [...e.purposes].sort(), deviceCount: e.devices.size, bytes: null }))
-        .sort((a, b) => b.deviceCount - a.deviceCount || a.destination.localeCompare(b.destination)),
+      destinations,
     };
   }
 }
@@ -166,4 +164,51 @@ function toViolation(v: ViolationRow): TComplianceViolationV1 {
     lastSeenAt: v.lastSeenAt.toISOString(),
     resolvedAt: v.resolvedAt?.toISOString() ?? null,
   };
+}
+
+/**
+ * Every outbound destination across the fleet: what the devices declare (posture) and what their sockets really
+ * used (outbound ledgers: bytes, addresses). A destination only observed was never declared: the report says so.
+ */
+export function fleetDestinations(devices: ReportDevice[]): TOutboundDestinationV1[] {
+  type Acc = { purposes: Set<string>; devices: Set<string>; observed: Set<string>; declared: boolean; sent: number; received: number; addresses: Set<string> };
+  const dest = new Map<string, Acc>();
+  const at = (key: string): Acc => {
+    let a = dest.get(key);
+    if (!a) dest.set(key, (a = { purposes: new Set(), devices: new Set(), observed: new Set(), declared: false, sent: 0, received: 0, addresses: new Set() }));
+    return a;
+  };
+  for (const d of devices) {
+    for (const e of d.posture?.outbound ?? []) {
+      const a = at(destinationOf(e.url));
+      a.purposes.add(e.purpose);
+      a.devices.add(d.id);
+      a.declared = true;
+    }
+    for (const e of d.egress.filter(leavesMachine)) {
+      const a = at(e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`);
+      a.purposes.add(e.purpose);
+      a.devices.add(d.id);
+      a.observed.add(d.id);
+      a.sent += e.bytesSent;
+      a.received += e.bytesReceived;
+      if (e.address) a.addresses.add(e.address);
+    }
+  }
+  return [...dest.entries()]
+    .map(([destination, a]) => {
+      const seen = a.observed.size > 0;
+      return {
+        destination,
+        purposes: [...a.purposes].sort(),
+        deviceCount: a.devices.size,
+        bytes: seen ? a.sent + a.received : null,
+        source: seen ? (a.declared ? ("both" as const) : ("observed" as const)) : ("declared" as const),
+        bytesSent: seen ? a.sent : null,
+        bytesReceived: seen ? a.received : null,
+        observedDeviceCount: a.observed.size,
+        addresses: [...a.addresses].sort(),
+      };
+    })
+    .sort((a, b) => b.deviceCount - a.deviceCount || (b.bytes ?? -1) - (a.bytes ?? -1) || a.destination.localeCompare(b.destination));
 }

@@ -136,8 +136,9 @@ describe("compliance", () => {
       expect(db.length).toBeGreaterThanOrEqual(4);
       expect(fromReport(signed.report)).toEqual(db);
       expect(signed.report.totals).toMatchObject({ devices: 2, failing: 1, passing: 1, openViolations: db.length });
-      expect(signed.report.destinations).toContainEqual({ destination: "telemetry.example.com", purposes: ["telemetry"], deviceCount: 1, bytes: null });
-      expect(signed.report.destinations).toContainEqual({ destination: "127.0.0.1:4222", purposes: ["messaging"], deviceCount: 1, bytes: null });
+      const declaredOnly = { bytes: null, source: "declared", bytesSent: null, bytesReceived: null, observedDeviceCount: 0, addresses: [] };
+      expect(signed.report.destinations).toContainEqual({ destination: "telemetry.example.com", purposes: ["telemetry"], deviceCount: 1, ...declaredOnly });
+      expect(signed.report.destinations).toContainEqual({ destination: "127.0.0.1:4222", purposes: ["messaging"], deviceCount: 1, ...declaredOnly });
 
       const file = path.join(tmp, "export.json");
       await fs.writeFile(file, text);

@@ -8,6 +8,34 @@ export interface DeviceEvidence {
   models: { path: string; fileName: string; sha256: string }[];
   /** sha256 of every approved or deprecated catalog entry */
   approvedSha256s: Set<string>;
+  /** the destinations the device's outbound ledger lists: where its sockets really went (absent = none reported) */
+  egress?: EgressEvidence[];
+}
+
+/** One destination of a device's outbound ledger, with its latest counters. */
+export interface EgressEvidence {
+  purpose: string;
+  host: string;
+  port: number;
+  address: string | null;
+  bytesSent: number;
+  bytesReceived: number;
+  connections: number;
+  lastSeenAt: Date;
+}
+
+/**
+ * A ledger is cumulative: a destination the device stopped using stays in it with its last-seen time. It is evidence
+ * against the allowlist while it was used in this window, so its violation resolves a week after the last use.
+ */
+export const LEDGER_EVIDENCE_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+/** The exposure scan's knocks on this machine's own loopback ports are not outbound traffic. */
+export function leavesMachine(e: Pick<EgressEvidence, "purpose" | "address">): boolean {
+  return !(e.purpose === "local-probe" && e.address !== null && isLoopback(e.address));
+}
+function isLoopback(address: string): boolean {
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
 }
 
 export interface Finding {
@@ -50,6 +78,22 @@ export function evaluateDevice(policies: TCompliancePolicyV1[], ev: DeviceEviden
     }
   }
   const allow = on.get("outbound_allowlist");
+  // The evidence is the ledger: every destination a socket really went to (by host or by resolved address).
+  if (allow) {
+    const recent = Date.now() - LEDGER_EVIDENCE_MAX_AGE_MS;
+    for (const e of (ev.egress ?? []).filter((x) => leavesMachine(x) && x.lastSeenAt.getTime() >= recent)) {
+      const dest = e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+      const byAddress = e.address !== null && matchesAllowlist(e.address.includes(":") ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`, allow.allowlist);
+      if (!matchesAllowlist(dest, allow.allowlist) && !byAddress) {
+        out.push({
+          policy: "outbound_allowlist",
+          subject: dest,
+          detail: `${e.purpose} connections to ${dest}${e.address && e.address !== e.host ? ` (${e.address})` : ""} are not in the allowlist`,
+          evidence: { source: "ledger", purpose: e.purpose, host: e.host, port: e.port, address: e.address, bytesSent: e.bytesSent, bytesReceived: e.bytesReceived, connections: e.connections, lastSeenAt: e.lastSeenAt.toISOString() },
+        });
+      }
+    }
+  }
   if (p && allow) {
     for (const e of p.outbound) {
       const dest = destinationOf(e.url);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ReportBody, ReportKind } from "@fleet/protocol";
 import type { Prisma } from "@fleet/db";
 import type { Tx } from "../common/prisma.js";
+import { writeEgress } from "./egress-writer.js";
 
 // Writers per report kind. Each runs inside the batch transaction, after the msgIds were claimed, and gets every
 // newly claimed report of its kind in the batch, in arrival order. The frequent kinds (heartbeat, inventory, models,
@@ -385,6 +386,5 @@ export const reportWriters: { [K in ReportKind]: BatchWriter<K> } = {
   metrics: oneByOne(writeMetrics),
   benchmark: oneByOne(writeBenchmark),
   update: oneByOne(writeUpdate),
-  // The egress ledger has no table yet: claimed and counted, nothing else written (its writer replaces this).
-  egress: oneByOne(() => Promise.resolve()),
+  egress: oneByOne(writeEgress),
 };
