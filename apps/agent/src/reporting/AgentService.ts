@@ -127,6 +127,8 @@ export class AgentService {
     const policy = this.opts.policy;
     if (policy) {
       await policy.load();
+      // the signed policy's resources replace the local ones (threads cap, background work), now and on every change
+      if (this.opts.governor) await this.opts.governor.follow(policy);
       policy.onChange(() => this.track(this.reportPosture(false)));
       const link = this.link;
       this.link.onConnect(() => link.connection && this.track(policy.attach(link.connection)));
@@ -239,9 +241,14 @@ export class AgentService {
     await this.egress.ledger.persist().catch((err) => this.log.error({ err: describeError(err) }, "could not persist the egress ledger"));
   }
 
-  /** The signed policy's telemetry mode; "minimal" until one is in force. */
+  /**
+   * The signed policy's telemetry mode. With a policy watcher but no valid policy (none received yet, or expired)
+   * the agent fails closed: "off". Without a watcher (in-process uses) the historical default "minimal" applies.
+   */
   telemetry(): PolicyTelemetryMode {
-    return this.opts.policy?.current()?.privacy.telemetry ?? "minimal";
+    const policy = this.opts.policy;
+    if (!policy) return "minimal";
+    return policy.current()?.privacy.telemetry ?? "off";
   }
 
   /** Reports kept on the device by the telemetry mode, by kind (for status and tests). */

@@ -5,13 +5,16 @@ import si from "systeminformation";
 import { afterAll, describe, expect, it } from "vitest";
 import type { TDeviceEventV1, TPowerStateV1 } from "@fleet/protocol";
 import { InferenceRuntime } from "../runtime/InferenceRuntime.js";
-import { quietLogger, tempModelsDir, testRuntimeConfig } from "../runtime/testing/runtimeFixtures.js";
+import { quietLogger, tempModelsDir, testRuntimeConfig, until } from "../runtime/testing/runtimeFixtures.js";
 import { hashModel } from "../models/hashModel.js";
 import { ResourceGovernor } from "./ResourceGovernor.js";
 import { hashInBackground } from "./hashInBackground.js";
 import { hasIonice } from "./backgroundPriority.js";
 import { readPowerState } from "./readMachineState.js";
 import { ZResourcePolicy, ZResourcesConfig } from "./ZResourcesConfig.js";
+import { exportJWK, generateKeyPair } from "jose";
+import { DEFAULT_DEVICE_POLICY_SETTINGS, signDevicePolicy } from "@fleet/protocol";
+import { DevicePolicyWatcher } from "../policy/DevicePolicyWatcher.js";
 
 const policy = (p: Record<string, unknown>) => ZResourcePolicy.parse(p);
 const config = (p: Record<string, unknown> = {}) => ZResourcesConfig.parse({ policy: p, deferRetrySec: 0.02, cpuSampleMs: 200 });
@@ -45,6 +48,33 @@ describe("resource policy: inference threads cap", () => {
     // a tighter explicit cap wins over the share; what was applied is reported
     await governor.apply(policy({ maxCpuSharePct: 100, maxInferenceThreads: 1 }), 4);
     expect(governor.applied()).toMatchObject({ policyVersion: 4, cores: 2, inferenceThreadsCap: 1, maxInferenceThreads: 1, maxCpuSharePct: 100 });
+  });
+});
+
+describe("resource policy: the signed device policy", () => {
+  it("follows the DevicePolicyWatcher: a verified newer policy's resources are applied, with its version", async () => {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-policy-"));
+    try {
+      const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
+      const jwk = await exportJWK(publicKey);
+      const watcher = new DevicePolicyWatcher({ home, state: { deviceId: "dev-1", serverPublicJwk: { kty: "OKP", crv: "Ed25519", x: jwk.x! } } });
+      const caps: (number | null)[] = [];
+      const governor = new ResourceGovernor({ config: config(), cores: 8, onThreadsCap: (cap) => void caps.push(cap) });
+      await governor.follow(watcher);
+      expect(caps).toEqual([]); // nothing in force yet: the local policy stays
+      const sign = (version: number, resources: object) =>
+        signDevicePolicy({ schema: "device-policy/v1", version, issuedAt: new Date().toISOString(), deviceId: "dev-1", privacy: DEFAULT_DEVICE_POLICY_SETTINGS.privacy, resources: { ...DEFAULT_DEVICE_POLICY_SETTINGS.resources, ...resources } }, privateKey);
+      await watcher.handle(await sign(2, { maxCpuSharePct: 25, backgroundOnlyOnAcPower: true, backgroundNice: 19 }));
+      await until(() => caps.length === 1);
+      expect(caps).toEqual([2]); // 25% of 8 cores
+      expect(governor.applied()).toMatchObject({ policyVersion: 2, inferenceThreadsCap: 2, background: { onlyOnAcPower: true, nice: 19 } });
+      // an older version is refused by the watcher and changes nothing
+      await watcher.handle(await sign(1, { maxInferenceThreads: 1 }));
+      expect(governor.applied().policyVersion).toBe(2);
+      await watcher.stop();
+    } finally {
+      await fs.rm(home, { recursive: true, force: true });
+    }
   });
 });
 
