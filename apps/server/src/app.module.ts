@@ -17,13 +17,14 @@ import { DeviceLabelsModule } from "./device-labels/device-labels.module.js";
 import { RolloutsModule } from "./rollouts/rollouts.module.js";
 import { CatalogModule } from "./catalog/catalog.module.js";
 import { ComplianceModule } from "./compliance/compliance.module.js";
+import { DevicePolicyModule } from "./device-policy/device-policy.module.js";
 
 @Module({})
 export class AppModule {
   static forRoot(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(deps), ThrottlingModule, AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule, ComplianceModule],
+      imports: [CoreModule.forRoot(deps), ThrottlingModule, AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule, ComplianceModule, DevicePolicyModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useClass: AdminGuard },

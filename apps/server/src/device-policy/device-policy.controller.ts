@@ -1,0 +1,61 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from "@nestjs/common";
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from "@nestjs/swagger";
+import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
+import { DevicePolicyParamDto, DevicePolicySettingsInputDto, DevicePolicyViewDto, RemoteFallbackConsentInputDto } from "./device-policy.dto.js";
+import { DevicePolicyService } from "./device-policy.service.js";
+
+// Mutations are admin-only (contract 1: mutations default to admin); the actor is "admin" until sessions land.
+@ApiTags("device-policy")
+@ApiBearerAuth()
+@ApiAdminErrors()
+@Controller("api/v1")
+export class DevicePolicyController {
+  constructor(private readonly policies: DevicePolicyService) {}
+
+  @Get("policies/device")
+  @ApiOperation({ summary: "The fleet default device policy (privacy: telemetry, remote fallback; resources)" })
+  @ApiOkResponse({ type: DevicePolicyViewDto })
+  fleetDefault(): Promise<DevicePolicyViewDto> {
+    return this.policies.fleetDefault();
+  }
+
+  @Put("policies/device")
+  @ApiOperation({ summary: "Replace the fleet default; every active device without an override gets a newly signed policy" })
+  @ApiOkResponse({ type: DevicePolicyViewDto })
+  setFleetDefault(@Body() body: DevicePolicySettingsInputDto): Promise<DevicePolicyViewDto> {
+    return this.policies.setFleetDefault(body, "admin");
+  }
+
+  @Get("devices/:id/policy")
+  @ApiOperation({ summary: "A device's effective policy, where it comes from (default, fleet, device) and the last one signed for it" })
+  @ApiOkResponse({ type: DevicePolicyViewDto })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: "not_found: no such device" })
+  forDevice(@Param() p: DevicePolicyParamDto): Promise<DevicePolicyViewDto> {
+    return this.policies.forDevice(p.id);
+  }
+
+  @Put("devices/:id/policy")
+  @ApiOperation({ summary: "Set a device's override; the device gets a newly signed policy" })
+  @ApiOkResponse({ type: DevicePolicyViewDto })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: "not_found: no such device" })
+  setOverride(@Param() p: DevicePolicyParamDto, @Body() body: DevicePolicySettingsInputDto): Promise<DevicePolicyViewDto> {
+    return this.policies.setOverride(p.id, body, "admin");
+  }
+
+  @Delete("devices/:id/policy")
+  @ApiOperation({ summary: "Remove a device's override (it follows the fleet default again)" })
+  @ApiOkResponse({ type: DevicePolicyViewDto })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: "not_found: no such device" })
+  clearOverride(@Param() p: DevicePolicyParamDto): Promise<DevicePolicyViewDto> {
+    return this.policies.clearOverride(p.id, "admin");
+  }
+
+  @Post("devices/:id/policy/consent")
+  @HttpCode(200)
+  @ApiOperation({ summary: "Record (granted=true) or withdraw remote fallback consent for a device: who and when, audited, shipped in its signed policy" })
+  @ApiOkResponse({ type: DevicePolicyViewDto })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: "not_found: no such device" })
+  consent(@Param() p: DevicePolicyParamDto, @Body() body: RemoteFallbackConsentInputDto): Promise<DevicePolicyViewDto> {
+    return this.policies.recordConsent(p.id, body.granted, "admin");
+  }
+}
