@@ -55,7 +55,7 @@ describe("enrollment", () => {
       const claims = decode<{ pub: { allow: string[] }; sub: { allow: string[] } }>(parsed.natsUserJwt!);
       expect(claims.sub).toBe(natsUserKey);
       expect(claims.nats.pub?.allow).toContain(`fleet.v1.device.${parsed.deviceId}.>`);
-      expect(claims.nats.sub?.allow).toEqual([`_INBOX_${parsed.deviceId}.>`, `$KV.FLEET_ASSIGNMENTS.${parsed.deviceId}`]);
+      expect(claims.nats.sub?.allow).toEqual([`_INBOX_${parsed.deviceId}.>`, `$KV.FLEET_ASSIGNMENTS.${parsed.deviceId}`, `$KV.FLEET_DEVICE_POLICIES.${parsed.deviceId}`]);
     } else {
       expect(parsed.natsUserJwt).toBeNull();
     }
