@@ -23,7 +23,7 @@ export interface CatalogUpdaterOptions {
   runtime: UpdateRuntime;
   logger: Logger;
   /** the resource policy's gate for downloads and self-tests */
-  background?: Pick<ResourceGovernor, "whenBackgroundAllowed">;
+  background?: Pick<ResourceGovernor, "whenBackgroundAllowed" | "hash">;
   /** the agent's egress layer (outbound ledger) for catalog metadata and artifact downloads */
   egress?: Egress;
 }

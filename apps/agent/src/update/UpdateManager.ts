@@ -34,7 +34,7 @@ export interface UpdateManagerOptions {
   event(level: TDeviceEventV1["level"], kind: string, message: string, data?: Record<string, unknown>): void;
   logger: Logger;
   /** the resource policy's gate: downloads and self-tests wait for AC power / an idle machine when it says so */
-  background?: Pick<ResourceGovernor, "whenBackgroundAllowed">;
+  background?: Pick<ResourceGovernor, "whenBackgroundAllowed" | "hash">;
 }
 
 export type ApplyOutcome = "done" | "retry";
@@ -113,7 +113,8 @@ export class UpdateManager {
       });
 
       this.report(a, "verifying", { bytesDone: desired.length, bytesTotal: desired.length });
-      const sha = await sha256File(partFile);
+      // a multi-GB read: at background priority in its own process when the resource policy is in use
+      const sha = await (this.opts.background ? this.opts.background.hash(partFile, signal) : sha256File(partFile));
       if (sha !== tufSha) {
         await fs.rm(partFile, { force: true });
         throw new UpdateError(UpdateFailure.HashMismatch, `${desired.target}: downloaded bytes hash to ${sha}, the catalog says ${tufSha}; discarded`);
