@@ -10,12 +10,13 @@ export interface QueueIndexEntry {
 /** Liveness and samples: losing old ones during a long outage costs nothing the next one will not say. */
 const EXPENDABLE_ORDER: ReportKind[] = ["heartbeat", "metrics", "events", "benchmark"];
 /** Snapshots: only the newest of each kind matters, so an older one is superseded by a newer one. */
-const SNAPSHOT_KINDS: ReportKind[] = ["inventory", "models", "posture"];
+// egress: the outbound ledger is cumulative, so the newest one says everything the older ones did
+const SNAPSHOT_KINDS: ReportKind[] = ["inventory", "models", "posture", "egress"];
 
 /**
  * Which entries to drop so the queue fits its limits: oldest heartbeats first, then oldest metrics, events,
- * benchmarks, then snapshots that a newer one of the same kind supersedes. The newest inventory, models and
- * posture are never dropped, so the queue may stay above its cap by at most those three.
+ * benchmarks, then snapshots that a newer one of the same kind supersedes. The newest inventory, models,
+ * posture and egress ledger are never dropped, so the queue may stay above its cap by at most those four.
  */
 export function pickEvictions(index: readonly QueueIndexEntry[], limits: { maxMessages: number; maxBytes: number }): QueueIndexEntry[] {
   let count = index.length;
