@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import si from "systeminformation";
@@ -15,6 +16,24 @@ import { ZResourcePolicy, ZResourcesConfig } from "./ZResourcesConfig.js";
 import { exportJWK, generateKeyPair } from "jose";
 import { DEFAULT_DEVICE_POLICY_SETTINGS, signDevicePolicy } from "@fleet/protocol";
 import { DevicePolicyWatcher } from "../policy/DevicePolicyWatcher.js";
+
+/** pid of the newest child of `parent` running node with -e (the hashing process), from /proc */
+async function waitForChildOf(parent: number): Promise<number> {
+  let found: number | null = null;
+  await until(() => {
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent && readFileSync(`/proc/${d}/cmdline`, "utf8").includes("createHash")) found = Number(d);
+      } catch {
+        /* exited */
+      }
+    }
+    return found !== null;
+  }, 5000);
+  return found!;
+}
 
 const policy = (p: Record<string, unknown>) => ZResourcePolicy.parse(p);
 const config = (p: Record<string, unknown> = {}) => ZResourcesConfig.parse({ policy: p, deferRetrySec: 0.02, cpuSampleMs: 200 });
@@ -116,6 +135,29 @@ describe("resource policy: background work", () => {
     const onBatteryNow = battery.hasBattery && !battery.acConnected;
     expect((await readPowerState()).source).toBe(onBatteryNow ? "battery" : "ac");
     expect((await governor.checkBackground()).ok).toBe(!onBatteryNow);
+  });
+
+  it("an interactive request pauses background hashing (SIGSTOP) until it ends, then the hash completes", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-hash-"));
+    try {
+      const file = path.join(dir, "big.gguf");
+      await fs.writeFile(file, "");
+      await fs.truncate(file, 256 * 1024 * 1024);
+      const governor = new ResourceGovernor({ config: config({ backgroundNice: 19 }) });
+      const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]![0];
+      const end = governor.beginInteractive(); // a request is being answered when the hashing starts
+      let done = false;
+      const hashing = governor.hash(file).then((sha) => ((done = true), sha));
+      const pid = await waitForChildOf(process.pid);
+      await until(() => state(pid) === "T", 5000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(done).toBe(false);
+      expect(state(pid)).toBe("T"); // still paused
+      end();
+      expect(await hashing).toBe(await hashModel(file));
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("hashes in a separate process at the policy's nice and ionice, same digest as in process; errors keep their code", async () => {

@@ -5,6 +5,14 @@ import { hashInBackground } from "./hashInBackground.js";
 import { readCpuBusyPct, readPowerState } from "./readMachineState.js";
 import type { ResourcePolicy, ResourcesConfig } from "./ZResourcesConfig.js";
 
+function signalWorker(pid: number, sig: "SIGSTOP" | "SIGCONT"): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* it exited meanwhile */
+  }
+}
+
 /** Platform readings the governor decides on; injected at this boundary in tests (a battery, a busy machine). */
 export interface MachineReadings {
   power(): Promise<TPowerStateV1>;
@@ -36,6 +44,10 @@ export class ResourceGovernor {
   private lastDeferral: TResourcesAppliedV1["lastDeferral"] = null;
   /** aborted by close(): deferred work stops waiting when the agent stops */
   private readonly closed = new AbortController();
+  /** background work processes running now (pids) */
+  private readonly workers = new Set<number>();
+  /** interactive requests in progress: background processes are paused (SIGSTOP) while any runs */
+  private interactive = 0;
 
   constructor(private readonly opts: ResourceGovernorOptions) {
     this.policy = opts.config.policy;
@@ -124,12 +136,40 @@ export class ResourceGovernor {
   /** Hash a file as background work: waits for its turn, then runs at background priority. */
   async hash(file: string, signal?: AbortSignal): Promise<string> {
     await this.whenBackgroundAllowed("hashing", signal, { file });
-    return hashInBackground(file, this.policy, { signal });
+    let pid: number | null = null;
+    try {
+      return await hashInBackground(file, this.policy, {
+        signal,
+        onSpawn: (p) => {
+          pid = p;
+          this.workers.add(p);
+          if (this.interactive > 0) signalWorker(p, "SIGSTOP");
+        },
+      });
+    } finally {
+      if (pid !== null) this.workers.delete(pid);
+    }
+  }
+
+  /**
+   * An interactive request (local API generation) starts: background work processes pause until the last one
+   * ends, so a person's request never waits behind hashing. Returns the function that ends it.
+   */
+  beginInteractive(): () => void {
+    if (++this.interactive === 1) for (const pid of this.workers) signalWorker(pid, "SIGSTOP");
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (--this.interactive === 0) for (const pid of this.workers) signalWorker(pid, "SIGCONT");
+    };
   }
 
   /** The agent stops: work still waiting for its turn gives up (rejects). */
   close(): void {
     this.closed.abort(new Error("the agent is stopping; deferred background work was not run"));
+    this.interactive = 0;
+    for (const pid of this.workers) signalWorker(pid, "SIGCONT");
   }
 
   applied(): TResourcesAppliedV1 {

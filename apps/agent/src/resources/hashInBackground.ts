@@ -18,7 +18,7 @@ require("node:fs").createReadStream(process.argv[1], { highWaterMark: 1 << 20 })
 export async function hashInBackground(
   file: string,
   policy: Pick<ResourcePolicy, "backgroundNice" | "backgroundIoniceClass">,
-  opts: { signal?: AbortSignal; onPriority?(applied: PriorityApplied, pid: number): void } = {},
+  opts: { signal?: AbortSignal; onSpawn?(pid: number): void; onPriority?(applied: PriorityApplied, pid: number): void } = {},
 ): Promise<string> {
   const child = spawn(process.execPath, ["-e", HASH_PROGRAM, file], { stdio: ["ignore", "pipe", "pipe"], signal: opts.signal });
   const exited = new Promise<number | null>((resolve, reject) => {
@@ -30,6 +30,7 @@ export async function hashInBackground(
   child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
   if (child.pid !== undefined) {
+    opts.onSpawn?.(child.pid);
     const applied = await applyBackgroundPriority(child.pid, policy);
     opts.onPriority?.(applied, child.pid);
   }

@@ -46,6 +46,8 @@ export interface InferenceRuntimeOptions {
   sustainedReadings?: Pick<SustainedOptions, "sensors" | "power">;
   /** cap on inference threads from the resource policy at start (see setThreadsCap) */
   threadsCap?: number | null;
+  /** called as a generation starts (local API); the returned function when it ends (ResourceGovernor.beginInteractive) */
+  beginInteractive?(): () => void;
 }
 
 /** What the runtime knows about one installed file: its header (null = not a usable GGUF) and whether it fits. */
@@ -399,6 +401,8 @@ export class InferenceRuntime implements RuntimeHooks {
   async generate(input: GenerationInput, sampling: Sampling, hooks: { onChunk?(text: string): void; signal?: AbortSignal } = {}): Promise<TimedGeneration> {
     const model = this.active;
     if (!model || this.state === "disabled") throw new RuntimeError("no_model", "no model is loaded");
+    // background work pauses while a person waits for an answer
+    const endInteractive = this.opts.beginInteractive?.();
     const t0 = performance.now();
     let first: number | null = null;
     let last = 0;
@@ -423,6 +427,7 @@ export class InferenceRuntime implements RuntimeHooks {
       throw err;
     } finally {
       hooks.signal?.removeEventListener("abort", onAbort);
+      endInteractive?.();
     }
   }
 

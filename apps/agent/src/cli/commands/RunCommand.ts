@@ -50,6 +50,7 @@ export function runCommand(io: CliIo): Command {
       const runtime = await createInferenceRuntime({
         onEvent,
         threadsCap: governor.threadsCap(),
+        beginInteractive: () => governor.beginInteractive(),
         config: config.runtime,
         modelsDir: config.modelsDir,
         apiToken: apiTokenFromState(config.home, state.localApiToken, { logger }),
