@@ -13,6 +13,7 @@
 // BENCH_DEVICES (200), BENCH_REPORTS (25 per device), BENCH_CPU_PROF=<dir> writes a .cpuprofile of the server over
 // the measured window only and prints its top functions. The last line is `BENCH server-ingest <json>`.
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { deviceInboxPrefix, exampleInventory, exampleModels, generateSigningKeyPair, importPrivateJwk, signReport, subjects } from "@fleet/protocol";
@@ -92,7 +93,7 @@ const infra = await startInfra("server-ingest");
 let server = null;
 const devices = [];
 try {
-  if (CPU_PROF) (await import("node:fs")).mkdirSync(path.resolve(CPU_PROF), { recursive: true });
+  if (CPU_PROF) fs.mkdirSync(path.resolve(CPU_PROF), { recursive: true });
   // the whole simulated fleet enrolls from one address in seconds: above the per-client REST limits
   const env = infra.env({ LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info", ENROLL_RATE_LIMIT_PER_MIN: "1000000", RATE_LIMIT_PER_MIN: "1000000" });
   server = await startServerChild(env, path.join(infra.dir, "server.log"));
@@ -184,6 +185,21 @@ try {
     benchClientCpuPercentOfOneCore: round(((client.user + client.system) / 1000 / wallMs) * 100, 1),
     ...(profileFile ? { profile: { file: profileFile, top: cpuProfileTop(profileFile, 8).map((f) => `${f.pct}% ${f.fn} ${f.where}`) } } : {}),
   };
+  // the server's own account of its batches (pino JSON lines)
+  const batches = fs
+    .readFileSync(path.join(infra.dir, "server.log"), "utf8")
+    .split("\n")
+    .filter((l) => l.includes('"report batch stored"'))
+    .map((l) => JSON.parse(l));
+  if (batches.length) {
+    result.batches = {
+      count: batches.length,
+      meanSize: round(batches.reduce((a, b) => a + b.batch, 0) / batches.length, 1),
+      maxSize: Math.max(...batches.map((b) => b.batch)),
+      commitMs: { p50: percentile(batches.map((b) => b.commitMs), 50), p95: percentile(batches.map((b) => b.commitMs), 95) },
+    };
+    progress(`${batches.length} batches, mean ${result.batches.meanSize} reports (max ${result.batches.maxSize}); commit p50 ${result.batches.commitMs.p50} ms, p95 ${result.batches.commitMs.p95} ms`);
+  }
   if (profileFile) {
     progress(`server CPU profile of the window: ${profileFile}; top self time:`);
     for (const f of cpuProfileTop(profileFile, 15)) progress(`  ${String(f.ms).padStart(6)} ms ${String(f.pct).padStart(5)}%  ${f.fn}  ${f.where}`);

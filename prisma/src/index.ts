@@ -1,7 +1,7 @@
 // @fleet/db: the Prisma client for the Fleetwise data model, its migrations and the PostgreSQL plumbing around them.
 export * from "./generated/prisma/client.js";
 export { createPrismaClient, type CreatePrismaClientOptions } from "./create-prisma-client.js";
-export { pgAdapter, migrateAdapter, pgConfigFromUrl, NameAsTextClient, InvalidDatabaseUrlError } from "./pg-adapter.js";
+export { pgAdapter, migrateAdapter, createPgPool, pgConfigFromUrl, NameAsTextClient, InvalidDatabaseUrlError } from "./pg-adapter.js";
 export {
   applyMigrations,
   FailedMigrationBlocksError,

@@ -107,6 +107,15 @@ export function pgAdapter(url: string, poolConfig: pg.PoolConfig = {}): PrismaPg
   return factory;
 }
 
+/**
+ * A plain pg.Pool on `url` (same config parsing and `name`-as-text client), for the few hot paths that send raw
+ * SQL many times a second without Prisma's per-statement overhead (the server's report ingest).
+ */
+export function createPgPool(url: string, poolConfig: pg.PoolConfig = {}): pg.Pool {
+  const { schema, ...config } = pgConfigFromUrl(url);
+  return new pg.Pool({ ...config, ...(schema ? { options: `-c search_path="${schema.replace(/"/g, '""')}"` } : {}), ...poolConfig, Client: NameAsTextClient });
+}
+
 /** The adapter for Prisma CLI commands: idle connections close after 100 ms, or every command waits 10 s to exit. */
 export function migrateAdapter(url: string | undefined): PrismaPg {
   if (!url) throw new InvalidDatabaseUrlError("DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/postgres)");

@@ -7,8 +7,10 @@ import { writeEgress } from "./egress-writer.js";
 // Writers per report kind. Each runs inside the batch transaction, after the msgIds were claimed, and gets every
 // newly claimed report of its kind in the batch, in arrival order. The frequent kinds (heartbeat, inventory, models,
 // posture) write the whole batch with a few set-wise statements: raw SQL over one JSON parameter
-// (json_to_recordset), because every statement through Prisma costs ~0.6 ms of CPU and Prisma model calls more
-// (bench/server-ingest.mjs). Rare kinds keep a one-report writer adapted with oneByOne(): a new kind starts that way.
+// (json_to_recordset), on a plain pg connection when the batch holds only such kinds, because every statement
+// through Prisma costs CPU in its query compiler, growing with the parameters' size (bench/server-ingest.mjs).
+// Rare kinds keep a one-report writer with Prisma model calls adapted with oneByOne(): a batch holding one of them
+// runs in a Prisma transaction instead. A new kind starts that way.
 
 /** One verified, newly claimed report handed to its kind's writer. */
 export interface WriteItem<K extends ReportKind = ReportKind> {
@@ -34,19 +36,30 @@ export interface WriteOutcome {
   heavyPaging?: HeavyPaging[];
 }
 
+/** The batch transaction as writers see it: raw SQL with $1.. parameters, and Prisma when the batch runs in it. */
+export interface BatchSql {
+  query<T>(text: string, params: unknown[]): Promise<T[]>;
+  execute(text: string, params: unknown[]): Promise<number>;
+  /** the Prisma transaction client; null on the plain pg path (batches without a oneByOne kind) */
+  prisma: Tx | null;
+}
+
 /** Writes a batch's reports of one kind; returns one outcome per item, in the same order. */
-export type BatchWriter<K extends ReportKind> = (tx: Tx, items: WriteItem<K>[]) => Promise<WriteOutcome[]>;
+export type BatchWriter<K extends ReportKind> = ((db: BatchSql, items: WriteItem<K>[]) => Promise<WriteOutcome[]>) & { needsPrisma?: true };
 
 /** The single-report writer form (tx + ids of one report). */
 type Ctx = { tx: Tx; deviceId: string; msgId: string; sentAt: Date };
 
 /** Adapts a single-report writer: the batch's reports of that kind are written one after another. */
 export function oneByOne<K extends ReportKind>(write: (ctx: Ctx, body: ReportBody<K>) => Promise<WriteOutcome | void>): BatchWriter<K> {
-  return async (tx, items) => {
+  const writer = async (db: BatchSql, items: WriteItem<K>[]) => {
+    const tx = db.prisma;
+    if (!tx) throw new Error("a oneByOne writer needs the batch to run in a Prisma transaction");
     const out: WriteOutcome[] = [];
     for (const it of items) out.push((await write({ tx, deviceId: it.deviceId, msgId: it.msgId, sentAt: it.sentAt }, it.body)) ?? {});
     return out;
   };
+  return Object.assign(writer, { needsPrisma: true as const });
 }
 
 /**
@@ -54,7 +67,7 @@ export function oneByOne<K extends ReportKind>(write: (ctx: Ctx, body: ReportBod
  * into rounds holding at most one report per device, written round after round, so a device's reports apply in order.
  */
 function inRounds<K extends ReportKind>(write: BatchWriter<K>): BatchWriter<K> {
-  return async (tx, items) => {
+  return async (db, items) => {
     const out: WriteOutcome[] = new Array<WriteOutcome>(items.length);
     let pending = items.map((item, i) => ({ item, i }));
     while (pending.length) {
@@ -66,7 +79,7 @@ function inRounds<K extends ReportKind>(write: BatchWriter<K>): BatchWriter<K> {
         else round.push(p);
         seen.add(p.item.deviceId);
       }
-      const res = await write(tx, round.map((p) => p.item));
+      const res = await write(db, round.map((p) => p.item));
       round.forEach((p, k) => (out[p.i] = res[k] ?? {}));
       pending = later;
     }
@@ -82,7 +95,7 @@ const int = (n: number | null) => (n === null ? null : Math.round(n));
 const empty = (n: number): WriteOutcome[] => Array.from({ length: n }, () => ({}));
 
 /** Heartbeats are most of the traffic: one INSERT for the batch. */
-async function writeHeartbeats(tx: Tx, items: WriteItem<"heartbeat">[]): Promise<WriteOutcome[]> {
+async function writeHeartbeats(db: BatchSql, items: WriteItem<"heartbeat">[]): Promise<WriteOutcome[]> {
   // id: set here as Prisma sets its @default(uuid()). Timestamps travel as ISO strings; a timestamp(3) column keeps
   // the UTC wall time (the zone suffix is ignored), as Prisma stores it.
   const rows = items.map(({ deviceId, msgId, sentAt, receivedAt, body: hb }) => ({
@@ -98,15 +111,15 @@ async function writeHeartbeats(tx: Tx, items: WriteItem<"heartbeat">[]): Promise
     activeModel: hb.runtime.activeModel,
     rssBytes: int(hb.rssBytes),
   }));
-  await tx.$executeRaw`INSERT INTO "Heartbeat" ("id", "deviceId", "msgId", "sentAt", "receivedAt", "agentVersion", "uptimeSec", "queueDepth", "runtimeState", "activeModel", "rssBytes")
+  await db.execute(`INSERT INTO "Heartbeat" ("id", "deviceId", "msgId", "sentAt", "receivedAt", "agentVersion", "uptimeSec", "queueDepth", "runtimeState", "activeModel", "rssBytes")
     SELECT "id", "deviceId", "msgId", "sentAt", "receivedAt", "agentVersion", "uptimeSec", "queueDepth", "runtimeState", "activeModel", "rssBytes"
-    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x("id" text, "deviceId" text, "msgId" text, "sentAt" timestamp(3), "receivedAt" timestamp(3),
-      "agentVersion" text, "uptimeSec" float8, "queueDepth" int, "runtimeState" text, "activeModel" text, "rssBytes" bigint)`;
+    FROM json_to_recordset($1::json) AS x("id" text, "deviceId" text, "msgId" text, "sentAt" timestamp(3), "receivedAt" timestamp(3),
+      "agentVersion" text, "uptimeSec" float8, "queueDepth" int, "runtimeState" text, "activeModel" text, "rssBytes" bigint)`, [JSON.stringify(rows)]);
   return empty(items.length);
 }
 
 /** Inventory snapshots and their GPUs: two INSERTs for the batch. */
-async function writeInventories(tx: Tx, items: WriteItem<"inventory">[]): Promise<WriteOutcome[]> {
+async function writeInventories(db: BatchSql, items: WriteItem<"inventory">[]): Promise<WriteOutcome[]> {
   const snaps = items.map(({ deviceId, msgId, receivedAt, body: inv }) => ({
     id: randomUUID(),
     deviceId,
@@ -126,14 +139,14 @@ async function writeInventories(tx: Tx, items: WriteItem<"inventory">[]): Promis
   const gpus = snaps.flatMap((s) =>
     s.gpus.map((g, index) => ({ id: randomUUID(), snapshotId: s.id, deviceId: s.deviceId, index, vendor: g.vendor, model: g.model, vramBytes: int(g.vramBytes), driverVersion: g.driverVersion })),
   );
-  await tx.$executeRaw`INSERT INTO "InventorySnapshot" ("id", "deviceId", "msgId", "collectedAt", "receivedAt", "cpuBrand", "cpuCores", "ramTotalBytes", "ramFreeBytes", "osName", "modelsDirFreeBytes", "hasBattery", "data")
+  await db.execute(`INSERT INTO "InventorySnapshot" ("id", "deviceId", "msgId", "collectedAt", "receivedAt", "cpuBrand", "cpuCores", "ramTotalBytes", "ramFreeBytes", "osName", "modelsDirFreeBytes", "hasBattery", "data")
     SELECT "id", "deviceId", "msgId", "collectedAt", "receivedAt", "cpuBrand", "cpuCores", "ramTotalBytes", "ramFreeBytes", "osName", "modelsDirFreeBytes", "hasBattery", "data"
-    FROM json_to_recordset(${JSON.stringify(snaps.map(({ gpus: _g, ...s }) => s))}::json) AS x("id" text, "deviceId" text, "msgId" text, "collectedAt" timestamp(3), "receivedAt" timestamp(3),
-      "cpuBrand" text, "cpuCores" int, "ramTotalBytes" bigint, "ramFreeBytes" bigint, "osName" text, "modelsDirFreeBytes" bigint, "hasBattery" boolean, "data" jsonb)`;
+    FROM json_to_recordset($1::json) AS x("id" text, "deviceId" text, "msgId" text, "collectedAt" timestamp(3), "receivedAt" timestamp(3),
+      "cpuBrand" text, "cpuCores" int, "ramTotalBytes" bigint, "ramFreeBytes" bigint, "osName" text, "modelsDirFreeBytes" bigint, "hasBattery" boolean, "data" jsonb)`, [JSON.stringify(snaps.map(({ gpus: _g, ...s }) => s))]);
   if (gpus.length) {
-    await tx.$executeRaw`INSERT INTO "Gpu" ("id", "snapshotId", "deviceId", "index", "vendor", "model", "vramBytes", "driverVersion")
+    await db.execute(`INSERT INTO "Gpu" ("id", "snapshotId", "deviceId", "index", "vendor", "model", "vramBytes", "driverVersion")
       SELECT "id", "snapshotId", "deviceId", "index", "vendor", "model", "vramBytes", "driverVersion"
-      FROM json_to_recordset(${JSON.stringify(gpus)}::json) AS x("id" text, "snapshotId" text, "deviceId" text, "index" int, "vendor" text, "model" text, "vramBytes" bigint, "driverVersion" text)`;
+      FROM json_to_recordset($1::json) AS x("id" text, "snapshotId" text, "deviceId" text, "index" int, "vendor" text, "model" text, "vramBytes" bigint, "driverVersion" text)`, [JSON.stringify(gpus)]);
   }
   return empty(items.length);
 }
@@ -143,14 +156,17 @@ async function writeInventories(tx: Tx, items: WriteItem<"inventory">[]): Promis
  * as removed (and revive them when they come back). A report older than what we already applied is ignored.
  * Called with at most one report per device (inRounds).
  */
-async function writeModelsRound(tx: Tx, items: WriteItem<"models">[]): Promise<WriteOutcome[]> {
-  const newestRows = await tx.$queryRaw<{ deviceId: string; newest: Date | null }[]>`
-    SELECT "deviceId", max("lastSeenAt") AS newest FROM "InstalledModel"
-    WHERE "deviceId" IN (SELECT json_array_elements_text(${JSON.stringify(items.map((i) => i.deviceId))}::json)) GROUP BY "deviceId"`;
-  const newest = new Map(newestRows.map((r) => [r.deviceId, r.newest]));
+async function writeModelsRound(db: BatchSql, items: WriteItem<"models">[]): Promise<WriteOutcome[]> {
+  // epoch ms (the column holds UTC wall time): no driver's idea of a time zone in between
+  const newestRows = await db.query<{ deviceId: string; newestMs: number | null }>(
+    `SELECT "deviceId", round(extract(epoch FROM max("lastSeenAt")) * 1000)::float8 AS "newestMs" FROM "InstalledModel"
+    WHERE "deviceId" IN (SELECT json_array_elements_text($1::json)) GROUP BY "deviceId"`,
+    [JSON.stringify(items.map((i) => i.deviceId))],
+  );
+  const newest = new Map(newestRows.map((r) => [r.deviceId, r.newestMs]));
   const out = items.map((it): WriteOutcome => {
     const n = newest.get(it.deviceId);
-    return { stale: !!n && n > it.sentAt };
+    return { stale: n !== undefined && n !== null && n > it.sentAt.getTime() };
   });
   const fresh = items.filter((_, i) => !out[i]!.stale);
   if (!fresh.length) return out;
@@ -182,34 +198,34 @@ async function writeModelsRound(tx: Tx, items: WriteItem<"models">[]): Promise<W
     }
   }
   if (files.size) {
-    await tx.$executeRaw`INSERT INTO "InstalledModel" ("id", "deviceId", "path", "fileName", "sizeBytes", "mtimeMs", "sha256", "architecture", "fileType", "quantization",
+    await db.execute(`INSERT INTO "InstalledModel" ("id", "deviceId", "path", "fileName", "sizeBytes", "mtimeMs", "sha256", "architecture", "fileType", "quantization",
         "parameterCount", "contextLength", "tokenizer", "license", "name", "gguf", "error", "firstSeenAt", "lastSeenAt", "removedAt")
       SELECT "id", "deviceId", "path", "fileName", "sizeBytes", "mtimeMs", "sha256", "architecture", "fileType", "quantization",
         "parameterCount", "contextLength", "tokenizer", "license", "name", "gguf", "error", "sentAt", "sentAt", NULL
-      FROM json_to_recordset(${JSON.stringify([...files.values()])}::json) AS x("id" text, "deviceId" text, "path" text, "fileName" text, "sizeBytes" bigint, "mtimeMs" float8,
+      FROM json_to_recordset($1::json) AS x("id" text, "deviceId" text, "path" text, "fileName" text, "sizeBytes" bigint, "mtimeMs" float8,
         "sha256" text, "architecture" text, "fileType" text, "quantization" text, "parameterCount" float8, "contextLength" int, "tokenizer" text, "license" text,
         "name" text, "gguf" jsonb, "error" text, "sentAt" timestamp(3))
       ON CONFLICT ("deviceId", "path") DO UPDATE SET "fileName" = EXCLUDED."fileName", "sizeBytes" = EXCLUDED."sizeBytes", "mtimeMs" = EXCLUDED."mtimeMs",
         "sha256" = EXCLUDED."sha256", "architecture" = EXCLUDED."architecture", "fileType" = EXCLUDED."fileType", "quantization" = EXCLUDED."quantization",
         "parameterCount" = EXCLUDED."parameterCount", "contextLength" = EXCLUDED."contextLength", "tokenizer" = EXCLUDED."tokenizer", "license" = EXCLUDED."license",
-        "name" = EXCLUDED."name", "gguf" = EXCLUDED."gguf", "error" = EXCLUDED."error", "lastSeenAt" = EXCLUDED."lastSeenAt", "removedAt" = NULL`;
+        "name" = EXCLUDED."name", "gguf" = EXCLUDED."gguf", "error" = EXCLUDED."error", "lastSeenAt" = EXCLUDED."lastSeenAt", "removedAt" = NULL`, [JSON.stringify([...files.values()])]);
   }
   // A file the agent found but could not hash is still installed: keep its last known entry (hash, metadata)
   // and show why it was not read, rather than marking it removed. One never hashed has nothing to keep.
   const unreadable = fresh.flatMap(({ deviceId, sentAt, body }) => (body.unreadable ?? []).map((u) => ({ deviceId, path: u.path, error: `unreadable: ${u.error}`, sentAt })));
   if (unreadable.length) {
-    await tx.$executeRaw`UPDATE "InstalledModel" im SET "error" = x."error", "lastSeenAt" = x."sentAt", "removedAt" = NULL
-      FROM json_to_recordset(${JSON.stringify(unreadable)}::json) AS x("deviceId" text, "path" text, "error" text, "sentAt" timestamp(3))
-      WHERE im."deviceId" = x."deviceId" AND im."path" = x."path"`;
+    await db.execute(`UPDATE "InstalledModel" im SET "error" = x."error", "lastSeenAt" = x."sentAt", "removedAt" = NULL
+      FROM json_to_recordset($1::json) AS x("deviceId" text, "path" text, "error" text, "sentAt" timestamp(3))
+      WHERE im."deviceId" = x."deviceId" AND im."path" = x."path"`, [JSON.stringify(unreadable)]);
   }
   const keep = fresh.map(({ deviceId, sentAt, body }) => ({ deviceId, sentAt, paths: [...body.models.map((m) => m.path), ...(body.unreadable ?? []).map((u) => u.path)] }));
-  await tx.$executeRaw`UPDATE "InstalledModel" im SET "removedAt" = x."sentAt"
-    FROM json_to_recordset(${JSON.stringify(keep)}::json) AS x("deviceId" text, "sentAt" timestamp(3), "paths" text[])
-    WHERE im."deviceId" = x."deviceId" AND im."removedAt" IS NULL AND NOT (im."path" = ANY (x."paths"))`;
+  await db.execute(`UPDATE "InstalledModel" im SET "removedAt" = x."sentAt"
+    FROM json_to_recordset($1::json) AS x("deviceId" text, "sentAt" timestamp(3), "paths" text[])
+    WHERE im."deviceId" = x."deviceId" AND im."removedAt" IS NULL AND NOT (im."path" = ANY (x."paths"))`, [JSON.stringify(keep)]);
   return out;
 }
 
-async function writePostures(tx: Tx, items: WriteItem<"posture">[]): Promise<WriteOutcome[]> {
+async function writePostures(db: BatchSql, items: WriteItem<"posture">[]): Promise<WriteOutcome[]> {
   const rows = items.map(({ deviceId, msgId, receivedAt, body: p }) => ({
     id: randomUUID(),
     deviceId,
@@ -224,10 +240,10 @@ async function writePostures(tx: Tx, items: WriteItem<"posture">[]): Promise<Wri
     apiAuthRequired: p.localApi.authRequired,
     data: p,
   }));
-  await tx.$executeRaw`INSERT INTO "PostureReport" ("id", "deviceId", "msgId", "receivedAt", "telemetry", "remoteFallback", "promptsLeave", "apiEnabled", "apiBindAddress", "apiLoopbackOnly", "apiAuthRequired", "data")
+  await db.execute(`INSERT INTO "PostureReport" ("id", "deviceId", "msgId", "receivedAt", "telemetry", "remoteFallback", "promptsLeave", "apiEnabled", "apiBindAddress", "apiLoopbackOnly", "apiAuthRequired", "data")
     SELECT "id", "deviceId", "msgId", "receivedAt", "telemetry", "remoteFallback", "promptsLeave", "apiEnabled", "apiBindAddress", "apiLoopbackOnly", "apiAuthRequired", "data"
-    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x("id" text, "deviceId" text, "msgId" text, "receivedAt" timestamp(3), "telemetry" text, "remoteFallback" boolean,
-      "promptsLeave" boolean, "apiEnabled" boolean, "apiBindAddress" text, "apiLoopbackOnly" boolean, "apiAuthRequired" boolean, "data" jsonb)`;
+    FROM json_to_recordset($1::json) AS x("id" text, "deviceId" text, "msgId" text, "receivedAt" timestamp(3), "telemetry" text, "remoteFallback" boolean,
+      "promptsLeave" boolean, "apiEnabled" boolean, "apiBindAddress" text, "apiLoopbackOnly" boolean, "apiAuthRequired" boolean, "data" jsonb)`, [JSON.stringify(rows)]);
   return empty(items.length);
 }
 

@@ -16,6 +16,8 @@ const MAX_BATCH = 500;
 /** A smaller backlog than this waits LINGER_MS for more before it is stored: fewer, fuller transactions. */
 const LINGER_BELOW = 50;
 const LINGER_MS = 15;
+/** Transactions of one batch committed at the same time, each holding a share of the devices. */
+const COMMIT_LANES = 2;
 /** A message that fails while the database is up this many times is poison: terminate it, do not loop. */
 const MAX_FAILURES_WITH_DB_UP = 5;
 
@@ -24,8 +26,9 @@ const MAX_FAILURES_WITH_DB_UP = 5;
  * batch at a time: whatever arrived while the previous batch was being stored forms the next one, so batches grow
  * with the load. Each batch is committed in one transaction, then each message is acked (stored or duplicate) or
  * termed (rejected); a failed batch is naked as a whole, or retried one message at a time when the database is up,
- * so one message that cannot be stored does not hold the others. The next batch is verified while one commits;
- * commits run one after another, so a device's reports are stored in the order they arrived.
+ * so one message that cannot be stored does not hold the others. A batch commits in COMMIT_LANES transactions at
+ * once, split by device; the next batch is verified while one commits, and batches commit one after another, so a
+ * device's reports are stored in the order they arrived.
  */
 @Injectable()
 export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -107,11 +110,20 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       const batch = buffer.splice(0, MAX_BATCH);
       waiting.room?.();
       waiting.room = null;
-      const log = this.log.child({ correlationId: `${batch[0]!.info.stream}/${batch[0]!.seq}+${batch.length}` });
-      // verification reads device keys from the database on a cache miss, so it can fail like a commit
-      const verified = await this.reports.verifyBatch(batch.map(incoming), log).catch((err: unknown) => ({ failed: err }));
+      // Lanes by device: each commits in its own transaction, at the same time as the others (the database works on
+      // them in parallel); a device's reports all go to one lane, so they still commit in order.
+      const lanes = await Promise.all(
+        byDevice(batch, COMMIT_LANES).map(async (lane) => {
+          const log = this.log.child({ correlationId: `${lane[0]!.info.stream}/${lane[0]!.seq}+${lane.length}` });
+          // verification reads device keys from the database on a cache miss, so it can fail like a commit
+          const verified = await this.reports.verifyBatch(lane.map(incoming), log).catch((err: unknown) => ({ failed: err }));
+          return { lane, log, verified };
+        }),
+      );
       await committing;
-      committing = "failed" in verified ? this.recover(batch, verified.failed, log) : this.commitBatch(batch, verified, log);
+      committing = Promise.all(
+        lanes.map(({ lane, log, verified }) => ("failed" in verified ? this.recover(lane, verified.failed, log) : this.commitBatch(lane, verified, log))),
+      ).then(() => undefined);
     }
     await committing;
     await reader;
@@ -186,6 +198,19 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Splits a batch into at most `n` lanes by device (the device-id token of the subject), keeping arrival order. */
+function byDevice(batch: JsMsg[], n: number): JsMsg[][] {
+  const lanes: JsMsg[][] = Array.from({ length: n }, () => []);
+  for (const m of batch) {
+    const parts = m.subject.split(".");
+    const device = parts.length >= 2 ? parts[parts.length - 2]! : m.subject;
+    let h = 0;
+    for (let i = 0; i < device.length; i++) h = (h * 31 + device.charCodeAt(i)) | 0;
+    lanes[Math.abs(h) % n]!.push(m);
+  }
+  return lanes.filter((l) => l.length > 0);
+}
 
 const incoming = (m: JsMsg): IncomingMessage => ({ subject: m.subject, data: m.data, streamSeq: m.seq });
 

@@ -1,10 +1,13 @@
-import { Inject, Injectable } from "@nestjs/common";
+import { Inject, Injectable, type OnModuleDestroy } from "@nestjs/common";
+import type { Logger } from "pino";
+import { createPgPool } from "@fleet/db";
 import type { ReportKind, TReportV1 } from "@fleet/protocol";
-import { PRISMA } from "../common/config.token.js";
+import { CONFIG, LOGGER, PRISMA } from "../common/config.token.js";
+import type { ServerConfig } from "../common/env.js";
 import type { Db } from "../common/prisma.js";
 import { AuditRepository } from "../audit/audit.repository.js";
 import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
-import { reportWriters, type BatchWriter, type WriteItem, type WriteOutcome } from "./report-writers.js";
+import { reportWriters, type BatchSql, type BatchWriter, type WriteItem, type WriteOutcome } from "./report-writers.js";
 
 export type StoreResult = { outcome: "duplicate" } | { outcome: "device_gone" } | ({ outcome: "stored" } & WriteOutcome);
 
@@ -20,11 +23,30 @@ export interface DeviceChange {
 const KINDS = Object.keys(reportWriters) as ReportKind[];
 
 @Injectable()
-export class ReportsRepository {
+export class ReportsRepository implements OnModuleDestroy {
+  /** The ingest's own connections (plain pg, no Prisma on the hot path): one per commit lane, and a spare. */
+  private readonly pool: ReturnType<typeof createPgPool>;
+
   constructor(
     @Inject(PRISMA) private readonly db: Db,
     private readonly audit: AuditRepository,
-  ) {}
+    @Inject(CONFIG) config: ServerConfig,
+    @Inject(LOGGER) log: Logger,
+  ) {
+    this.pool = createPgPool(config.databaseUrl, {
+      max: 3,
+      connectionTimeoutMillis: 10_000,
+      // as Prisma's interactive transaction timeout: a hung batch gives its connection back and is redelivered
+      statement_timeout: 30_000,
+      idle_in_transaction_session_timeout: 30_000,
+    });
+    // an idle connection dropped by a database restart must not take the process down; the next batch reconnects
+    this.pool.on("error", (err: Error) => log.child({ context: "ReportsRepository" }).warn({ err }, "idle ingest database connection failed"));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.end();
+  }
 
   /**
    * Store a batch of verified reports, each exactly once, in ONE transaction: the active devices are read (and
@@ -37,43 +59,78 @@ export class ReportsRepository {
    */
   async storeBatch(reports: TReportV1[], receivedAt: Date, devices: DeviceChange[] = []): Promise<StoreResult[]> {
     if (!reports.length) return [];
-    return this.db.$transaction(
-      async (tx) => {
-        const deviceIds = [...new Set(reports.map((r) => r.deviceId))].sort();
-        const active = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Device"
-          WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(deviceIds)}::json)) AND state = 'active' ORDER BY id FOR SHARE`;
-        const activeIds = new Set(active.map((d) => d.id));
-        const live = reports.filter((r) => activeIds.has(r.deviceId));
-        const rows = live.map((r) => ({ msgId: r.msgId, deviceId: r.deviceId, kind: r.kind, seq: r.seq, sentAt: new Date(r.sentAt), receivedAt }));
-        const claimedRows = rows.length
-          ? await tx.$queryRaw<{ msgId: string }[]>`INSERT INTO "ProcessedMessage" ("msgId", "deviceId", "kind", "seq", "sentAt", "receivedAt")
-              SELECT "msgId", "deviceId", "kind", "seq", "sentAt", "receivedAt" FROM json_to_recordset(${JSON.stringify(rows)}::json)
-                AS x("msgId" text, "deviceId" text, "kind" text, "seq" bigint, "sentAt" timestamp(3), "receivedAt" timestamp(3))
-              ON CONFLICT ("msgId") DO NOTHING RETURNING "msgId"`
-          : [];
-        const claimed = new Set(claimedRows.map((r) => r.msgId));
+    const needsPrisma = reports.some((r) => reportWriters[r.kind].needsPrisma);
+    return this.inTransaction(needsPrisma, async (db) => {
+      const deviceIds = [...new Set(reports.map((r) => r.deviceId))].sort();
+      const active = await db.query<{ id: string }>(
+        `SELECT id FROM "Device" WHERE id IN (SELECT json_array_elements_text($1::json)) AND state = 'active' ORDER BY id FOR SHARE`,
+        [JSON.stringify(deviceIds)],
+      );
+      const activeIds = new Set(active.map((d) => d.id));
+      const live = reports.filter((r) => activeIds.has(r.deviceId));
+      const rows = live.map((r) => ({ msgId: r.msgId, deviceId: r.deviceId, kind: r.kind, seq: r.seq, sentAt: new Date(r.sentAt), receivedAt }));
+      const claimedRows = rows.length
+        ? await db.query<{ msgId: string }>(
+            `INSERT INTO "ProcessedMessage" ("msgId", "deviceId", "kind", "seq", "sentAt", "receivedAt")
+            SELECT "msgId", "deviceId", "kind", "seq", "sentAt", "receivedAt" FROM json_to_recordset($1::json)
+              AS x("msgId" text, "deviceId" text, "kind" text, "seq" bigint, "sentAt" timestamp(3), "receivedAt" timestamp(3))
+            ON CONFLICT ("msgId") DO NOTHING RETURNING "msgId"`,
+            [JSON.stringify(rows)],
+          )
+        : [];
+      const claimed = new Set(claimedRows.map((r) => r.msgId));
 
-        const changes = devices.filter((c) => activeIds.has(c.id));
-        if (changes.length) {
-          await tx.$executeRaw`UPDATE "Device" d SET "agentVersion" = COALESCE(x."agentVersion", d."agentVersion"),
-              "lastSeenAt" = CASE WHEN x."seenAt" IS NULL THEN d."lastSeenAt" ELSE GREATEST(COALESCE(d."lastSeenAt", x."seenAt"), x."seenAt") END,
-              "lastSeq" = GREATEST(d."lastSeq", COALESCE(x."seq", d."lastSeq")), "updatedAt" = now()
-            FROM json_to_recordset(${JSON.stringify(changes)}::json) AS x("id" text, "agentVersion" text, "seenAt" timestamp(3), "seq" bigint)
-            WHERE d.id = x."id"`;
-        }
+      const changes = devices.filter((c) => activeIds.has(c.id));
+      if (changes.length) {
+        await db.execute(
+          `UPDATE "Device" d SET "agentVersion" = COALESCE(x."agentVersion", d."agentVersion"),
+            "lastSeenAt" = CASE WHEN x."seenAt" IS NULL THEN d."lastSeenAt" ELSE GREATEST(COALESCE(d."lastSeenAt", x."seenAt"), x."seenAt") END,
+            "lastSeq" = GREATEST(d."lastSeq", COALESCE(x."seq", d."lastSeq")), "updatedAt" = now()
+          FROM json_to_recordset($1::json) AS x("id" text, "agentVersion" text, "seenAt" timestamp(3), "seq" bigint)
+          WHERE d.id = x."id"`,
+          [JSON.stringify(changes)],
+        );
+      }
 
-        const results = new Map<TReportV1, StoreResult>();
-        for (const kind of KINDS) {
-          const mine = live.filter((r) => r.kind === kind && claimed.has(r.msgId));
-          if (!mine.length) continue;
-          const items: WriteItem[] = mine.map((r) => ({ deviceId: r.deviceId, msgId: r.msgId, sentAt: new Date(r.sentAt), receivedAt, body: r.body }));
-          const outcomes = await (reportWriters[kind] as BatchWriter<ReportKind>)(tx, items);
-          mine.forEach((r, i) => results.set(r, { outcome: "stored", ...outcomes[i] }));
-        }
-        return reports.map((r): StoreResult => results.get(r) ?? (activeIds.has(r.deviceId) ? { outcome: "duplicate" } : { outcome: "device_gone" }));
-      },
-      { timeout: 30_000, maxWait: 10_000 },
-    );
+      const results = new Map<TReportV1, StoreResult>();
+      for (const kind of KINDS) {
+        const mine = live.filter((r) => r.kind === kind && claimed.has(r.msgId));
+        if (!mine.length) continue;
+        const items: WriteItem[] = mine.map((r) => ({ deviceId: r.deviceId, msgId: r.msgId, sentAt: new Date(r.sentAt), receivedAt, body: r.body }));
+        const outcomes = await (reportWriters[kind] as BatchWriter<ReportKind>)(db, items);
+        mine.forEach((r, i) => results.set(r, { outcome: "stored", ...outcomes[i] }));
+      }
+      return reports.map((r): StoreResult => results.get(r) ?? (activeIds.has(r.deviceId) ? { outcome: "duplicate" } : { outcome: "device_gone" }));
+    });
+  }
+
+  /** A Prisma interactive transaction when a writer needs Prisma, else BEGIN/COMMIT on the ingest pool. */
+  private async inTransaction<T>(needsPrisma: boolean, fn: (db: BatchSql) => Promise<T>): Promise<T> {
+    if (needsPrisma) {
+      return this.db.$transaction(
+        (tx) => fn({ query: (text, params) => tx.$queryRawUnsafe(text, ...params), execute: (text, params) => tx.$executeRawUnsafe(text, ...params), prisma: tx }),
+        { timeout: 30_000, maxWait: 10_000 },
+      );
+    }
+    const client = await this.pool.connect();
+    let failed: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const out = await fn({
+        query: async <R>(text: string, params: unknown[]) => (await client.query(text, params)).rows as R[],
+        execute: async (text, params) => (await client.query(text, params)).rowCount ?? 0,
+        prisma: null,
+      });
+      await client.query("COMMIT");
+      return out;
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      // a connection that saw an error (a restarted database, a timeout) is dropped rather than reused
+      client.release(failed);
+    }
   }
 
   /**

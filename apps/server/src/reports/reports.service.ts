@@ -101,6 +101,7 @@ export class ReportsService {
     const { msgs, outcomes, accepted, repeats, rejections } = batch;
     if (accepted.length) {
       const receivedAt = new Date();
+      const t0 = performance.now();
       const changes = this.deviceChanges(accepted.map((a) => a.report), receivedAt);
       const stored = await this.repo.storeBatch(
         accepted.map((a) => a.report),
@@ -130,7 +131,7 @@ export class ReportsService {
         if (res.stale) counts.stale++;
         outcomes[i] = this.afterStore(report, res, receivedAt, log);
       }
-      log.info({ batch: msgs.length, ...counts }, "report batch stored");
+      log.info({ batch: msgs.length, ...counts, commitMs: Math.round(performance.now() - t0) }, "report batch stored");
     }
     // Repeats of a msgId within this batch: after the first was settled one way or the other.
     for (const { i, report } of repeats) outcomes[i] = this.duplicate(report, log);
