@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from "@nestjs/common";
 import { APP_GUARD, APP_PIPE } from "@nestjs/core";
 import { ZodValidationPipe } from "nestjs-zod";
-import { AdminGuard } from "./common/admin.guard.js";
+import { AuthGuard } from "./auth/auth.guard.js";
+import { AuthModule } from "./auth/auth.module.js";
 import { ThrottlingModule } from "./common/throttling.module.js";
 import { CoreModule, type CoreDeps } from "./core.module.js";
 import { AuditModule } from "./audit/audit.module.js";
@@ -24,10 +25,10 @@ export class AppModule {
   static forRoot(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(deps), ThrottlingModule, AuditModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule, ComplianceModule, DevicePolicyModule],
+      imports: [CoreModule.forRoot(deps), ThrottlingModule, AuditModule, AuthModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule, ComplianceModule, DevicePolicyModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
-        { provide: APP_GUARD, useClass: AdminGuard },
+        { provide: APP_GUARD, useExisting: AuthGuard },
       ],
     };
   }

@@ -15,6 +15,7 @@ import { HttpErrorFilter, toErrorResponse } from "./common/http-exception.filter
 import { createRootLogger, NestPinoLogger } from "./common/logger.js";
 import { toOpenApi30 } from "./common/openapi-30.js";
 import { loadOrCreateServerKey } from "./common/server-key.js";
+import { requestContextMiddleware } from "./common/request-context.js";
 import { NatsAuthority } from "./nats/nats-authority.js";
 import { NatsService } from "./nats/nats.service.js";
 
@@ -88,6 +89,8 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
 
 function configureHttp(app: NestExpressApplication, log: Logger): void {
   app.disable("x-powered-by");
+  // who is acting, for the audit trail (set by the AuthGuard)
+  app.use(requestContextMiddleware);
   app.use(
     pinoHttp({
       logger: log.child({ context: "http" }),
@@ -115,9 +118,9 @@ function configureHttp(app: NestExpressApplication, log: Logger): void {
 function setupOpenApi(app: NestExpressApplication): void {
   const cfg = new DocumentBuilder()
     .setTitle("Fleetwise control plane")
-    .setDescription("Enrollment, device inventory and runtime telemetry of managed LLM workstations. Admin routes need `Authorization: Bearer <FLEET_ADMIN_TOKEN>`.")
+    .setDescription("Enrollment, device inventory and runtime telemetry of managed LLM workstations. Routes need `Authorization: Bearer <session token>` (POST /api/v1/auth/login) or `Bearer <FLEET_ADMIN_TOKEN>` (role admin); roles admin > operator > viewer, reads need viewer, mutations operator or admin.")
     .setVersion("1")
-    .addBearerAuth()
+    .addBearerAuth({ type: "http", scheme: "bearer", bearerFormat: "JWT", description: "session token from /api/v1/auth/login, or the admin token" })
     .build();
   const doc = toOpenApi30(cleanupOpenApiDoc(SwaggerModule.createDocument(app, cfg)));
   SwaggerModule.setup("api/docs", app, doc, { jsonDocumentUrl: "api/openapi.json", yamlDocumentUrl: "api/openapi.yaml" });

@@ -12,6 +12,8 @@ export const ErrorCode = {
   TokenUsed: "enrollment_token_used",
   PayloadTooLarge: "payload_too_large",
   RateLimited: "rate_limited",
+  InvalidCredentials: "invalid_credentials",
+  TooManyAttempts: "too_many_attempts",
   Unavailable: "unavailable",
   Internal: "internal",
 } as const;

@@ -29,3 +29,4 @@ export * from "./egress.js";
 export * from "./rollout.js";
 export * from "./device-labels.js";
 export * from "./device-auth.js";
+export * from "./auth.js";

@@ -2,6 +2,12 @@ import { Inject, Injectable } from "@nestjs/common";
 import type { Prisma } from "@fleet/db";
 import { PRISMA } from "../common/config.token.js";
 import type { Db, Tx } from "../common/prisma.js";
+import { currentRequestContext } from "../common/request-context.js";
+
+/** "admin" (the generic caller) becomes the signed-in user who made the request, e.g. "user:ana@example.com". */
+export function actingAs(actor: string): string {
+  return actor === "admin" ? (currentRequestContext()?.actor ?? actor) : actor;
+}
 
 export interface AuditEntry {
   actor: string;
@@ -29,7 +35,7 @@ export class AuditRepository {
   constructor(@Inject(PRISMA) private readonly db: Db) {}
 
   async record(entry: AuditEntry, tx?: Tx): Promise<void> {
-    await (tx ?? this.db).auditLog.create({ data: entry });
+    await (tx ?? this.db).auditLog.create({ data: { ...entry, actor: actingAs(entry.actor) } });
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Roles } from "../common/auth-metadata.js";
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res } from "@nestjs/common";
 import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiConsumes, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiTags } from "@nestjs/swagger";
 import { ErrorCode } from "@fleet/protocol";
@@ -29,6 +30,7 @@ export class CatalogController {
     return this.catalog.get(id);
   }
 
+  @Roles("admin")
   @Post("import")
   @ApiOperation({ summary: "Import a GGUF file that is on the server (`path`): hashed, stored content-addressed, GGUF facts read; a draft entry" })
   @ApiCreatedResponse({ type: CatalogEntryDto })
@@ -37,6 +39,7 @@ export class CatalogController {
     return this.catalog.importFromPath(body);
   }
 
+  @Roles("admin")
   @Post("upload")
   @HttpCode(201)
   @ApiOperation({ summary: "Same as PUT /api/v1/catalog/upload" })
@@ -47,6 +50,7 @@ export class CatalogController {
     return this.upload(q, req, res);
   }
 
+  @Roles("admin")
   @Put("upload")
   @ApiOperation({ summary: "Upload GGUF bytes (streamed to disk, never buffered); the import fields are query parameters" })
   @ApiConsumes("application/octet-stream")
@@ -86,6 +90,7 @@ export class CatalogController {
     );
   }
 
+  @Roles("admin")
   @Post(":id/approve")
   @HttpCode(200)
   @ApiOperation({ summary: "draft -> approved: becomes a TUF target; compatibility is computed for the fleet" })
@@ -94,6 +99,7 @@ export class CatalogController {
     return this.transition(id, "approve", body);
   }
 
+  @Roles("admin")
   @Post(":id/deprecate")
   @HttpCode(200)
   @ApiOperation({ summary: "approved -> deprecated: stays a target (installed devices keep it), no new rollouts" })
@@ -102,6 +108,7 @@ export class CatalogController {
     return this.transition(id, "deprecate", body);
   }
 
+  @Roles("admin")
   @Post(":id/revoke")
   @HttpCode(200)
   @ApiOperation({ summary: "draft | approved | deprecated -> revoked: removed from the TUF targets, bytes no longer served" })

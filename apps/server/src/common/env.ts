@@ -62,7 +62,21 @@ const ZEnv = ZQualityEnv.extend({
   FLEET_DATA_DIR: z.string().min(1).default(".fleet/server-data"),
   FLEET_UPLOAD_MAX_BYTES: ZInt(200 * 1024 ** 3, 1, 2 ** 50),
   // 0 = this instance never refreshes TUF timestamps (another one does)
-  TUF_TIMESTAMP_REFRESH_SEC: ZInt(3600, 0, 86_400),
+  TUF_TIMESTAMP_REFRESH_SEC: ZInt(3600, 0, 86_400),  // Console sign-in (issue 12): session lifetime, HS256 secret (default: FLEET_DATA_DIR/session-secret, 0600), lockout.
+  FLEET_SESSION_TTL_SEC: ZInt(12 * 3600, 60, 30 * 86_400),
+  FLEET_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  FLEET_CONSOLE_URL: z.string().url().default("http://127.0.0.1:3000"),
+  // read-only (viewer) token valid only on the websocket: the console's one shared upstream connection
+  FLEET_EVENTS_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  FLEET_LOGIN_MAX_FAILURES: ZInt(5, 1, 1000),
+  FLEET_LOGIN_IP_MAX_FAILURES: ZInt(20, 1, 100_000),
+  FLEET_LOGIN_LOCKOUT_SEC: ZInt(30, 1, 86_400),
+  FLEET_OIDC_ISSUER: z.string().url().optional(),
+  FLEET_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  FLEET_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  FLEET_OIDC_GROUPS_CLAIM: z.string().min(1).default("groups"),
+  FLEET_OIDC_ROLE_MAP: z.string().regex(/^\s*[^=,]+=(admin|operator|viewer)\s*(,\s*[^=,]+=(admin|operator|viewer)\s*)*$/, "must be group=role pairs, comma-separated (roles: admin, operator, viewer)").optional(),
+  FLEET_OIDC_LABEL: z.string().min(1).max(100).default("Single sign-on"),
 });
 
 export interface ServerConfig {
@@ -96,6 +110,33 @@ export interface ServerConfig {
   /** seconds between TUF timestamp freshness checks; 0 = off */
   tufTimestampRefreshSec: number;
   quality: QualityConfig;
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  sessionTtlSec: number;
+  /** HS256 secret; null = FLEET_DATA_DIR/session-secret (created 0600 on first start) */
+  sessionSecret: string | null;
+  /** base of setup links: <consoleUrl>/setup?token=... */
+  consoleUrl: string;
+  /** websocket-only viewer token; null = none */
+  eventsToken: string | null;
+  /** failed sign-ins per account / per client address (15-minute window) before a lock; each further one doubles it */
+  maxFailures: number;
+  ipMaxFailures: number;
+  lockoutSec: number;
+  /** null = single sign-on is off */
+  oidc: OidcConfig | null;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string | null;
+  groupsClaim: string;
+  /** group -> role */
+  roleMap: Record<string, "admin" | "operator" | "viewer">;
+  label: string;
 }
 
 export interface QualityConfig {
@@ -195,7 +236,37 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
     uploadMaxBytes: e.FLEET_UPLOAD_MAX_BYTES,
     tufTimestampRefreshSec: e.TUF_TIMESTAMP_REFRESH_SEC,
     quality: qualityConfigOf(e),
+    auth: {
+      sessionTtlSec: e.FLEET_SESSION_TTL_SEC,
+      sessionSecret: e.FLEET_SESSION_SECRET ?? null,
+      consoleUrl: e.FLEET_CONSOLE_URL.replace(/\/+$/, ""),
+      eventsToken: e.FLEET_EVENTS_TOKEN ?? null,
+      maxFailures: e.FLEET_LOGIN_MAX_FAILURES,
+      ipMaxFailures: e.FLEET_LOGIN_IP_MAX_FAILURES,
+      lockoutSec: e.FLEET_LOGIN_LOCKOUT_SEC,
+      oidc:
+        e.FLEET_OIDC_ISSUER && e.FLEET_OIDC_CLIENT_ID
+          ? {
+              issuer: e.FLEET_OIDC_ISSUER,
+              clientId: e.FLEET_OIDC_CLIENT_ID,
+              clientSecret: e.FLEET_OIDC_CLIENT_SECRET ?? null,
+              groupsClaim: e.FLEET_OIDC_GROUPS_CLAIM,
+              roleMap: parseRoleMap(e.FLEET_OIDC_ROLE_MAP ?? ""),
+              label: e.FLEET_OIDC_LABEL,
+            }
+          : null,
+    },
   };
+}
+
+/** "fleet-admins=admin,fleet-ops=operator" -> { "fleet-admins": "admin", ... } (validated by the env schema). */
+function parseRoleMap(raw: string): Record<string, "admin" | "operator" | "viewer"> {
+  const map: Record<string, "admin" | "operator" | "viewer"> = {};
+  for (const pair of raw.split(",").filter((p) => p.trim())) {
+    const [group, role] = pair.split("=").map((x) => x.trim());
+    map[group!] = role as "admin" | "operator" | "viewer";
+  }
+  return map;
 }
 
 function qualityConfigOf(e: z.infer<typeof ZQualityEnv>): QualityConfig {

@@ -12,6 +12,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Conflict]: 409,
   [ErrorCode.PayloadTooLarge]: 413,
   [ErrorCode.RateLimited]: 429,
+  [ErrorCode.InvalidCredentials]: 401,
+  [ErrorCode.TooManyAttempts]: 429,
   [ErrorCode.Internal]: 500,
   [ErrorCode.Unavailable]: 503,
 };

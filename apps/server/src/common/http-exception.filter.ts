@@ -8,6 +8,7 @@ import { ERROR_STATUS, codeForStatus } from "./error-status.js";
 interface HttpResponse {
   status(code: number): HttpResponse;
   json(body: unknown): void;
+  setHeader(name: string, value: string): void;
   headersSent?: boolean;
 }
 
@@ -55,6 +56,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     const { status, body, unexpected } = toErrorResponse(exception);
     if (unexpected) this.log.error({ err: exception, reqId: req.id, method: req.method, url: req.url }, "request failed");
     if (res.headersSent) return;
+    // 429s from sign-in lockout say when to come back
+    if (exception instanceof AppError && exception.retryAfterSec !== undefined) res.setHeader("Retry-After", String(exception.retryAfterSec));
     res.status(status).json(body);
   }
 }

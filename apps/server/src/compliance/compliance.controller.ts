@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Header, Inject, Param, Put, Query, StreamableFile } from "@nestjs/common";
+import { Roles } from "../common/auth-metadata.js";
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from "@nestjs/swagger";
 import { signComplianceExport } from "@fleet/protocol";
 import { SERVER_KEY } from "../common/config.token.js";
@@ -37,6 +38,7 @@ export class ComplianceController {
     return { items: await this.compliance.policies() };
   }
 
+  @Roles("admin")
   @Put("policies/:id")
   @ApiOperation({ summary: "Edit a policy; every active device is re-evaluated against it in the background" })
   @ApiOkResponse({ type: CompliancePolicyDto })

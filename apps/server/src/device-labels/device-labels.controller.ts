@@ -1,4 +1,5 @@
 import { Body, Controller, Param, Put } from "@nestjs/common";
+import { Roles } from "../common/auth-metadata.js";
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from "@nestjs/swagger";
 import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
 import { DeviceLabelsDto, DeviceLabelsResultDto } from "./device-labels.dto.js";
@@ -11,6 +12,7 @@ import { DeviceLabelsService } from "./device-labels.service.js";
 export class DeviceLabelsController {
   constructor(private readonly labels: DeviceLabelsService) {}
 
+  @Roles("operator")
   @Put()
   @ApiOkResponse({ type: DeviceLabelsResultDto, description: "the device's labels, replaced (label `group` = its rollout group)" })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: "not_found: no such device" })

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from "@nestjs/common";
+import { Roles } from "../common/auth-metadata.js";
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from "@nestjs/swagger";
 import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
 import { DevicePolicyParamDto, DevicePolicySettingsInputDto, DevicePolicyViewDto, RemoteFallbackConsentInputDto } from "./device-policy.dto.js";
@@ -19,6 +20,7 @@ export class DevicePolicyController {
     return this.policies.fleetDefault();
   }
 
+  @Roles("admin")
   @Put("policies/device")
   @ApiOperation({ summary: "Replace the fleet default; every active device without an override gets a newly signed policy" })
   @ApiOkResponse({ type: DevicePolicyViewDto })
@@ -34,6 +36,7 @@ export class DevicePolicyController {
     return this.policies.forDevice(p.id);
   }
 
+  @Roles("admin")
   @Put("devices/:id/policy")
   @ApiOperation({ summary: "Set a device's override; the device gets a newly signed policy" })
   @ApiOkResponse({ type: DevicePolicyViewDto })
@@ -42,6 +45,7 @@ export class DevicePolicyController {
     return this.policies.setOverride(p.id, body, "admin");
   }
 
+  @Roles("admin")
   @Delete("devices/:id/policy")
   @ApiOperation({ summary: "Remove a device's override (it follows the fleet default again)" })
   @ApiOkResponse({ type: DevicePolicyViewDto })
@@ -50,6 +54,7 @@ export class DevicePolicyController {
     return this.policies.clearOverride(p.id, "admin");
   }
 
+  @Roles("admin")
   @Post("devices/:id/policy/consent")
   @HttpCode(200)
   @ApiOperation({ summary: "Record (granted=true) or withdraw remote fallback consent for a device: who and when, audited, shipped in its signed policy" })

@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from "@nestjs/common";
+import { Roles } from "../common/auth-metadata.js";
 import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from "@nestjs/swagger";
 import { DevicesService } from "./devices.service.js";
@@ -31,6 +32,7 @@ export class DevicesController {
     return this.devices.inventoryHistory(id, query.limit);
   }
 
+  @Roles("admin")
   @Post(":id/revoke")
   @HttpCode(200)
   @ApiOkResponse({ type: DeviceRevokedDto })

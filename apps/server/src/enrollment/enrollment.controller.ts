@@ -2,7 +2,7 @@ import { Body, Controller, Inject, Post } from "@nestjs/common";
 import { serverKeySha256 } from "@fleet/protocol";
 import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiTags, ApiUnauthorizedResponse } from "@nestjs/swagger";
 import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
-import { Public } from "../common/admin.guard.js";
+import { Public, Roles } from "../common/auth-metadata.js";
 import { SERVER_KEY } from "../common/config.token.js";
 import type { ServerKey } from "../common/server-key.js";
 import { EnrollmentService } from "./enrollment.service.js";
@@ -16,6 +16,7 @@ export class EnrollmentController {
     @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
   ) {}
 
+  @Roles("admin")
   @Post("enrollment-tokens")
   @ApiBearerAuth()
   @ApiAdminErrors()

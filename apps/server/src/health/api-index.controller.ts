@@ -1,6 +1,6 @@
 import { Controller, Get } from "@nestjs/common";
 import { ApiOkResponse, ApiTags } from "@nestjs/swagger";
-import { Public } from "../common/admin.guard.js";
+import { Public } from "../common/auth-metadata.js";
 
 /** What `GET /` and `GET /api/v1` answer: where to go from here (the start script prints both URLs). */
 export interface ApiIndex {

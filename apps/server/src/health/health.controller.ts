@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Res } from "@nestjs/common";
 import { ApiExcludeEndpoint, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from "@nestjs/swagger";
-import { Public } from "../common/admin.guard.js";
+import { Public } from "../common/auth-metadata.js";
 import { MetricsService } from "../common/metrics.service.js";
 import { HealthService, type HealthReport } from "./health.service.js";
 

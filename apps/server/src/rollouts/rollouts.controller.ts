@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from "@nestjs/common";
+import { Roles } from "../common/auth-metadata.js";
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from "@nestjs/swagger";
 import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
 import {
@@ -23,6 +24,7 @@ const uuid = new ParseUUIDPipe({ version: "4" });
 export class RolloutsController {
   constructor(private readonly rollouts: RolloutsService) {}
 
+  @Roles("operator")
   @Post()
   @ApiCreatedResponse({ type: RolloutDto, description: "created; compatible devices get rings, every other device of the scope is skipped with its reason" })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: "not_found: no such catalog entry" })
@@ -58,6 +60,7 @@ export class RolloutsController {
     return this.rollouts.adoption(id);
   }
 
+  @Roles("operator")
   @Post(":id/pause")
   @HttpCode(200)
   @ApiOkResponse({ type: RolloutDto })
@@ -66,6 +69,7 @@ export class RolloutsController {
     return this.rollouts.act(id, "pause", body.reason);
   }
 
+  @Roles("operator")
   @Post(":id/resume")
   @HttpCode(200)
   @ApiOkResponse({ type: RolloutDto, description: "running again; a ring that failed its gates is run again" })
@@ -74,6 +78,7 @@ export class RolloutsController {
     return this.rollouts.act(id, "resume", body.reason);
   }
 
+  @Roles("operator")
   @Post(":id/abort")
   @HttpCode(200)
   @ApiOkResponse({ type: RolloutDto, description: "stopped; every device that was sent the model is rolled back" })
@@ -82,6 +87,7 @@ export class RolloutsController {
     return this.rollouts.act(id, "abort", body.reason);
   }
 
+  @Roles("operator")
   @Post(":id/rollback")
   @HttpCode(200)
   @ApiOkResponse({ type: RolloutDto, description: "every device that was sent the model is rolled back (also after completion)" })
@@ -90,6 +96,7 @@ export class RolloutsController {
     return this.rollouts.act(id, "rollback", body.reason);
   }
 
+  @Roles("operator")
   @Post(":id/devices/:deviceId/rollback")
   @HttpCode(200)
   @ApiOkResponse({ type: RolloutDeviceDto, description: "the device was sent a rollback assignment" })

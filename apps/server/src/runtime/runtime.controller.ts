@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from "@nestjs/common";
+import { Roles } from "../common/auth-metadata.js";
 import { ApiAdminErrors, ErrorBodyDto } from "../common/error-body.dto.js";
 import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiServiceUnavailableResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from "@nestjs/swagger";
 import { RuntimeService } from "./runtime.service.js";
@@ -24,6 +25,7 @@ export class RuntimeController {
     return this.runtime.benchmarks(id, q.limit);
   }
 
+  @Roles("operator")
   @Post("benchmarks")
   @HttpCode(202)
   @ApiAcceptedResponse({ type: BenchmarkRequestedDto, description: "a signed benchmark command was published to the device" })

@@ -5,7 +5,7 @@ import { Controller, Get, Param, Req, Res } from "@nestjs/common";
 import { ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags, ApiUnauthorizedResponse } from "@nestjs/swagger";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ErrorCode, ZTargetPath } from "@fleet/protocol";
-import { Public } from "../common/admin.guard.js";
+import { Public } from "../common/auth-metadata.js";
 import { AppError, NotFoundError } from "../common/app-error.js";
 import { ErrorBodyDto } from "../common/error-body.dto.js";
 import { parseByteRange } from "./byte-range.js";

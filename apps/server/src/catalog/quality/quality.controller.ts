@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from "@nestjs/common";
+import { Roles } from "../../common/auth-metadata.js";
 import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from "@nestjs/swagger";
 import { ApiAdminErrors, ErrorBodyDto } from "../../common/error-body.dto.js";
 import { CatalogQualityRequestDto, CatalogQualityRunDto, CatalogQualityStatusDto, CatalogVariantsDto } from "../catalog.dto.js";
@@ -17,6 +18,7 @@ export class QualityController {
     private readonly catalog: CatalogService,
   ) {}
 
+  @Roles("admin")
   @Post("quality")
   @HttpCode(202)
   @ApiOperation({
