@@ -10,6 +10,9 @@ import { currentRequestContext } from "../common/request-context.js";
 import { bearerOf, type RequestWithPrincipal } from "./principal.js";
 import { SessionService } from "./session.service.js";
 
+/** One answer for a bad token of any kind: a forged, expired or signed-out session, or a wrong admin token. */
+export const INVALID_TOKEN = "invalid token: session expired or signed out (sign in again), or wrong admin token";
+
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** The least role a route needs: its @Roles, else viewer for reads and admin for everything else. */
@@ -40,9 +43,9 @@ export class AuthGuard implements CanActivate {
       req.principal = { kind: "admin-token", role: "admin", actor: "admin" };
     } else {
       const token = bearerOf(header);
-      if (!token) throw new AppError(ErrorCode.Unauthorized, header ? "malformed Authorization header (expected Bearer <token>)" : "sign in first: missing bearer token");
+      if (!token) throw new AppError(ErrorCode.Unauthorized, header ? "malformed Authorization header (expected Bearer <token>)" : "missing bearer token");
       const principal = await this.sessions.verify(token);
-      if (!principal) throw new AppError(ErrorCode.Unauthorized, "session expired, signed out or invalid; sign in again");
+      if (!principal) throw new AppError(ErrorCode.Unauthorized, INVALID_TOKEN);
       req.principal = principal;
     }
     const ctxStore = currentRequestContext();

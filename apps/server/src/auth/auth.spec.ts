@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RequestMethod } from "@nestjs/common";
+import { METHOD_METADATA, PATH_METADATA } from "@nestjs/common/constants.js";
+import { ModulesContainer, Reflector } from "@nestjs/core";
+import { MIN_ROLE, PUBLIC_ROUTE } from "../common/auth-metadata.js";
 import type { TAuthMeV1, TAuthSessionV1, TUserListV1 } from "@fleet/protocol";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import { createSignedInUser } from "../testing/auth-helpers.js";
@@ -100,5 +104,34 @@ describe("sign-in, sessions and roles", () => {
     for (const id of admins) await t.admin(`/api/v1/users/${id}`, { method: "PATCH", body: JSON.stringify({ role: "viewer" }) });
     const refused = await t.admin(`/api/v1/users/${last}`, { method: "PATCH", body: JSON.stringify({ role: "operator" }) });
     expect(refused.status).toBe(409);
+  });
+});
+
+describe("every registered route", () => {
+  it("declares its role when it is a mutation (no route can be forgotten), and the contract's roles hold", () => {
+    const reflector = new Reflector();
+    const routes: { route: string; role: string | undefined; isPublic: boolean }[] = [];
+    for (const mod of t.server.app.get(ModulesContainer).values()) {
+      for (const wrapper of mod.controllers.values()) {
+        const ctrl = wrapper.metatype as (new (...a: never[]) => object) | null;
+        if (!ctrl) continue;
+        const base = String(Reflect.getMetadata(PATH_METADATA, ctrl) ?? "");
+        for (const name of Object.getOwnPropertyNames(ctrl.prototype)) {
+          const fn = (ctrl.prototype as Record<string, unknown>)[name];
+          if (name === "constructor" || typeof fn !== "function") continue;
+          const method = Reflect.getMetadata(METHOD_METADATA, fn) as RequestMethod | undefined;
+          if (method === undefined) continue;
+          const route = `${RequestMethod[method]} /${[base, String(Reflect.getMetadata(PATH_METADATA, fn) ?? "")].filter((x) => x && x !== "/").join("/")}`;
+          const targets = [fn as () => void, ctrl];
+          routes.push({ route, role: reflector.getAllAndOverride<string>(MIN_ROLE, targets), isPublic: !!reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) });
+        }
+      }
+    }
+    expect(routes.length).toBeGreaterThan(40);
+    const unannotated = routes.filter((r) => !r.isPublic && !r.role && !r.route.startsWith("GET ")).map((r) => r.route);
+    expect(unannotated, "mutation routes without @Roles(...) or @Public()").toEqual([]);
+    const roleOf = (route: string) => routes.find((r) => r.route === route)?.role;
+    for (const r of ["POST /api/v1/rollouts", "POST /api/v1/rollouts/:id/pause", "POST /api/v1/rollouts/:id/rollback", "POST /api/v1/devices/:id/benchmarks", "PUT /api/v1/devices/:id/labels"]) expect(roleOf(r), r).toBe("operator");
+    for (const r of ["POST /api/v1/catalog/:id/approve", "POST /api/v1/catalog/import", "POST /api/v1/users", "PATCH /api/v1/users/:id", "POST /api/v1/enrollment-tokens", "PUT /api/v1/compliance/policies/:id"]) expect(roleOf(r), r).toBe("admin");
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, ADMIN_TOKEN, type TestServer } from "../testing/test-server.js";
 import { MAX_BODY_BYTES } from "../app.js";
+import { INVALID_TOKEN } from "../auth/auth.guard.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -26,10 +27,10 @@ describe("admin auth", () => {
     expect(await res.json()).toEqual({ error: { code: "unauthorized", message: "missing bearer token" } });
   });
 
-  it.each(routes)("%s %s with a wrong token: 401 invalid admin token", async (method, path) => {
+  it.each(routes)("%s %s with a wrong token: 401 invalid token", async (method, path) => {
     const res = await fetch(t.url + path, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } });
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: { code: "unauthorized", message: "invalid admin token" } });
+    expect(await res.json()).toEqual({ error: { code: "unauthorized", message: INVALID_TOKEN } });
   });
 
   it("a non-Bearer scheme is refused", async () => {
