@@ -8,7 +8,7 @@ import { z } from "zod";
 import { loadOrCreateServerKey } from "./common/server-key.js";
 import { AuditRepository } from "./audit/audit.repository.js";
 import { readVerifyKey, verifyExportFile } from "./compliance/verify-export-file.js";
-import { EnvError, loadDataDir, loadDatabaseUrl, loadQualityConfig, loadServerKeyFile } from "./common/env.js";
+import { EnvError, loadConsoleUrl, loadDataDir, loadDatabaseUrl, loadQualityConfig, loadServerKeyFile } from "./common/env.js";
 import { CatalogRepository } from "./catalog/catalog.repository.js";
 import { measureEntryQuality, qualityVerdict } from "./catalog/quality/measure-entry-quality.js";
 import { QualityRepository } from "./catalog/quality/quality.repository.js";
@@ -20,6 +20,7 @@ import { writeNatsAuthFiles } from "./nats/write-nats-auth-files.js";
 import { TUF_ROLES, type TufRole } from "./trust/tuf-keys.js";
 import { TufRepository } from "./trust/tuf.repository.js";
 import { TufRepositoryService } from "./trust/tuf-repository.service.js";
+import { registerUserCommands } from "./users/user-cli.js";
 
 const ZUuid = z.uuid();
 
@@ -115,6 +116,18 @@ export function buildCli(io: CliIo = {}): Command {
         await prisma.$disconnect();
       }
     });
+  registerUserCommands(program, {
+    out,
+    databaseUrl,
+    consoleUrl: () => {
+      try {
+        return loadConsoleUrl(io.env);
+      } catch (e) {
+        if (e instanceof EnvError) throw new UsageError(e.message);
+        throw e;
+      }
+    },
+  });
   const tuf = program.command("tuf").description("the catalog's TUF repository (keys in FLEET_DATA_DIR/tuf-keys)");
   tuf
     .command("rotate")

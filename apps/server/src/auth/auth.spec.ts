@@ -6,6 +6,7 @@ import { MIN_ROLE, PUBLIC_ROUTE } from "../common/auth-metadata.js";
 import type { TAuthMeV1, TAuthSessionV1, TUserListV1 } from "@fleet/protocol";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import { createSignedInUser } from "../testing/auth-helpers.js";
+import { runCli } from "../cli.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -104,6 +105,28 @@ describe("sign-in, sessions and roles", () => {
     for (const id of admins) await t.admin(`/api/v1/users/${id}`, { method: "PATCH", body: JSON.stringify({ role: "viewer" }) });
     const refused = await t.admin(`/api/v1/users/${last}`, { method: "PATCH", body: JSON.stringify({ role: "operator" }) });
     expect(refused.status).toBe(409);
+  });
+});
+
+describe("fleet-server user", () => {
+  it("create prints a one-time setup link that signs in; list shows the user; --if-no-users creates nothing when users exist", async () => {
+    let printed = "";
+    const env = { DATABASE_URL: t.db.url, FLEET_CONSOLE_URL: "http://console.test:3000/" };
+    const code = await runCli(["user", "create", "--email", "Root@Example.com", "--role", "admin", "--name", "Root"], { env, out: (s) => (printed += s) });
+    expect(code).toBe(0);
+    const link = /setup link: (\S+)/.exec(printed)![1]!;
+    expect(link).toMatch(/^http:\/\/console\.test:3000\/setup\?token=[A-Za-z0-9_-]{43}$/);
+    const setup = await post("/api/v1/auth/setup", { token: new URL(link).searchParams.get("token"), password: "root password 123" });
+    expect(setup.status).toBe(200);
+    expect(((await setup.json()) as TAuthSessionV1).user).toMatchObject({ email: "root@example.com", role: "admin", name: "Root" });
+
+    printed = "";
+    expect(await runCli(["user", "list"], { env, out: (s) => (printed += s) })).toBe(0);
+    expect(printed).toMatch(/root@example\.com\s+admin\s+active/);
+    printed = "";
+    expect(await runCli(["user", "create", "--email", "second@example.com", "--role", "admin", "--if-no-users"], { env, out: (s) => (printed += s) })).toBe(0);
+    expect(printed).toMatch(/none created/);
+    expect(await runCli(["user", "create", "--email", "x@example.com", "--role", "root"], { env, out: () => undefined, err: () => undefined })).toBe(2);
   });
 });
 

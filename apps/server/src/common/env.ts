@@ -307,3 +307,10 @@ export function loadDataDir(env: Record<string, string | undefined> = process.en
 export function loadServerKeyFile(env: Record<string, string | undefined> = process.env): string {
   return env.FLEET_SERVER_KEY_FILE || ".fleet/server-key.json";
 }
+
+/** FLEET_CONSOLE_URL alone (base of setup links), for `fleet-server user create`. */
+export function loadConsoleUrl(env: Record<string, string | undefined> = process.env): string {
+  const parsed = z.string().url().safeParse(env.FLEET_CONSOLE_URL || "http://127.0.0.1:3000");
+  if (!parsed.success) throw new EnvError([`FLEET_CONSOLE_URL: ${parsed.error.issues[0]?.message}`]);
+  return parsed.data.replace(/\/+$/, "");
+}

@@ -12,7 +12,7 @@ import { UsersRepository, type UserRow } from "./users.repository.js";
 export class UsersService {
   constructor(
     private readonly users: UsersRepository,
-    @Inject(CONFIG) private readonly config: Pick<ServerConfig, "auth">,
+    @Inject(CONFIG) private readonly config: { auth: Pick<ServerConfig["auth"], "consoleUrl"> },
   ) {}
 
   async create(req: TCreateUserRequestV1, actor: string): Promise<TCreatedUserV1> {
