@@ -13,6 +13,7 @@ export const RETENTION_TABLES = [
   "RuntimeMetric",
   "ModelLoad",
   "BenchmarkRun",
+  "EgressReport",
 ] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 

@@ -65,6 +65,11 @@ export class RetentionRepository {
     return this.locked((tx) => deleteOlderExceptNewest(tx, { table: "PostureReport", time: "receivedAt", groupBy: ["deviceId"] }, receivedBefore, limit));
   }
 
+  /** Old outbound ledgers (same age as postures), except each device's latest; EgressDestination keeps the totals. */
+  deleteEgressReports(receivedBefore: Date, limit: number): Promise<number | null> {
+    return this.locked((tx) => deleteOlderExceptNewest(tx, { table: "EgressReport", time: "receivedAt", groupBy: ["deviceId"] }, receivedBefore, limit));
+  }
+
   /** Old runtime metric windows, except the latest per device and model (the runtime page shows it). */
   deleteRuntimeMetrics(receivedBefore: Date, limit: number): Promise<number | null> {
     return this.locked((tx) => deleteOlderExceptNewest(tx, { table: "RuntimeMetric", time: "receivedAt", groupBy: ["deviceId", "modelId"] }, receivedBefore, limit));

@@ -85,6 +85,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       RuntimeMetric: (n) => this.repo.deleteRuntimeMetrics(before(r.runtimeMetricDays), n),
       ModelLoad: (n) => this.repo.deleteModelLoads(before(r.modelLoadDays), n),
       BenchmarkRun: (n) => this.repo.deleteBenchmarkRuns(before(r.benchmarkDays), n),
+      EgressReport: (n) => this.repo.deleteEgressReports(before(r.postureDays), n),
     };
     const deleted = Object.fromEntries(RETENTION_TABLES.map((t) => [t, 0])) as Record<RetentionTable, number>;
     let batches = 0;

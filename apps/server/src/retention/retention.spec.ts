@@ -65,8 +65,8 @@ describe("retention", () => {
     const run = await retention.runOnce();
     expect(run).toMatchObject({ skipped: false, deleted: { ProcessedMessage: 3, Heartbeat: 4, InventorySnapshot: 2, DeviceEvent: 3 } });
     // 2 rows per batch: ProcessedMessage 2+1, Heartbeat 2+2+0, InventorySnapshot 2+0, DeviceEvent 2+1, and one empty batch
-    // each for AuditLog, PostureReport, RuntimeMetric, ModelLoad, BenchmarkRun (nothing old there in this test)
-    expect(run.skipped === false && run.batches).toBe(14);
+    // each for AuditLog, PostureReport, RuntimeMetric, ModelLoad, BenchmarkRun, EgressReport (nothing old there in this test)
+    expect(run.skipped === false && run.batches).toBe(15);
 
     const ids = async <T extends { id: string }>(rows: Promise<T[]>) => (await rows).map((r) => r.id).sort();
     const devices = { deviceId: { in: [a.id, b.id] } };
