@@ -62,8 +62,12 @@ async function main() {
   // Embedded NATS runs with per-device identity (operator mode); a NATS_URL of your own may too (FLEET_NATS_KEYS_FILE).
   const natsKeysFile = process.env.NATS_URL ? process.env.FLEET_NATS_KEYS_FILE : path.join(dataDir, "nats-keys.json");
   const adminToken = readOrCreateSecret(path.join(dataDir, "admin-token"));
+  // read-only websocket token of the console's one shared upstream connection (the console never gets the admin token)
+  const eventsToken = readOrCreateSecret(path.join(dataDir, "events-token"));
 
   const serverPort = Number(process.env.PORT ?? (await portOr(4100)));
+  const consolePort = Number(process.env.CONSOLE_PORT ?? (await portOr(3000)));
+  const consoleUrl = `http://127.0.0.1:${consolePort}`;
   const serverUrl = `http://127.0.0.1:${serverPort}`;
   const serverEnv = {
     DATABASE_URL: databaseUrl,
@@ -71,16 +75,18 @@ async function main() {
     PORT: String(serverPort),
     HOST: "127.0.0.1",
     FLEET_ADMIN_TOKEN: adminToken,
+    FLEET_EVENTS_TOKEN: eventsToken,
+    FLEET_CONSOLE_URL: consoleUrl,
     FLEET_SERVER_KEY_FILE: path.join(dataDir, "server-key.json"),
     ...(natsKeysFile ? { FLEET_NATS_KEYS_FILE: natsKeysFile } : {}),
   };
   run("server", process.execPath, [path.join(root, "apps/server/dist/main.js")], serverEnv);
   await waitHttp(`${serverUrl}/health`, "server");
+  const firstAdmin = createFirstAdmin(serverEnv);
 
-  const consolePort = Number(process.env.CONSOLE_PORT ?? (await portOr(3000)));
   run("console", process.execPath, [path.join(root, "apps/console/node_modules/next/dist/bin/next"), "start", "-p", String(consolePort), "-H", "127.0.0.1"], {
     FLEET_SERVER_URL: serverUrl,
-    FLEET_ADMIN_TOKEN: adminToken,
+    FLEET_EVENTS_TOKEN: eventsToken,
     NEXT_TELEMETRY_DISABLED: "1",
   }, path.join(root, "apps/console"));
 
@@ -107,7 +113,7 @@ async function main() {
 
   out(`
   Fleetwise is running (data in ${dataDir}):
-    console       http://127.0.0.1:${consolePort}
+    console       ${consoleUrl}${firstAdmin ? `\n    first admin   ${firstAdmin.email}: set its password at (one-time, 24 h; also in ${firstAdmin.file})\n                  ${firstAdmin.setupUrl}` : ""}
     server API    ${serverUrl}/api/v1   (docs: ${serverUrl}/api/docs, metrics: ${serverUrl}/metrics)
     admin token   ${path.join(dataDir, "admin-token")}
     NATS          ${natsUrl}
@@ -115,6 +121,24 @@ async function main() {
     agent home    ${agentHome} (models: ${modelsDir})
   Ctrl-C stops everything.
 `);
+}
+
+/**
+ * On the first start (no user yet) create an admin and return its one-time setup link, also kept in a 0600 file of the
+ * data directory; later starts create nothing (`fleet-server user setup-link --email admin@fleet.local` makes a new link).
+ */
+function createFirstAdmin(serverEnv) {
+  const email = "admin@fleet.local";
+  const r = spawnSync(process.execPath, [path.join(root, "apps/server/dist/cli.js"), "user", "create", "--email", email, "--role", "admin", "--name", "Admin", "--if-no-users", "--json"], { encoding: "utf8", env: { ...process.env, ...serverEnv } });
+  if (r.status !== 0) {
+    err(`[fleet] could not create the first admin: ${(r.stderr || r.error?.message || "").trim()}`);
+    return null;
+  }
+  const result = JSON.parse(r.stdout);
+  if (!result.created) return null;
+  const file = path.join(dataDir, "first-admin-setup-link");
+  fs.writeFileSync(file, result.setupUrl + "\n", { mode: 0o600 });
+  return { email, setupUrl: result.setupUrl, file };
 }
 
 async function startEmbeddedPostgres(db) {

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, waitFor } from "@fleet/test-utils";
@@ -82,6 +82,16 @@ describe("pnpm start piped into a process that exits", () => {
         90_000,
       );
       expect(await fetch(`http://127.0.0.1:${port}/api/v1`).then((r) => r.status)).toBe(200);
+      // the first start created an admin and its one-time setup link (printed, and kept 0600 in the data dir): it works once
+      const setupUrl = new URL(readFileSync(join(dataDir, "first-admin-setup-link"), "utf8").trim());
+      expect(setupUrl.origin).toBe(`http://127.0.0.1:${consolePort}`);
+      expect(statSync(join(dataDir, "first-admin-setup-link")).mode & 0o077).toBe(0);
+      const setup = () =>
+        fetch(`http://127.0.0.1:${port}/api/v1/auth/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: setupUrl.searchParams.get("token"), password: "first admin password" }) });
+      const first = await setup();
+      expect(first.status).toBe(200);
+      expect(((await first.json()) as { user: { email: string; role: string } }).user).toMatchObject({ email: "admin@fleet.local", role: "admin" });
+      expect((await setup()).status).toBe(401);
       const tree = [startPid, ...descendants(startPid)];
       process.kill(-job.pid!, "SIGINT");
       await waitFor(() => tree.every((p) => !alive(p)), "every process of the stack gone after Ctrl-C", 40_000);
