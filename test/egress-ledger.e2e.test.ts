@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,14 +21,54 @@ const resources = { maxInferenceThreads: null, maxCpuSharePct: null, backgroundO
  * must be in the agent's outbound ledger, and the ledger must list exactly the endpoints used, with real bytes.
  * The fleet's policy says telemetry off: no runtime metrics may reach the server.
  */
+/**
+ * A TCP proxy in front of the server that holds each connection's first answer back 300 ms: the agent's short HTTP
+ * connections (TUF metadata, the artifact) then stay open long enough for the /proc sampler to see every one.
+ */
+async function slowProxy(target: URL): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream);
+    let first = true;
+    upstream.on("data", (chunk: Buffer) => {
+      if (!first) return void client.write(chunk);
+      first = false;
+      upstream.pause();
+      setTimeout(() => {
+        client.write(chunk);
+        upstream.resume();
+      }, 300);
+    });
+    upstream.on("end", () => setTimeout(() => client.end(), 300));
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
 describe("outbound ledger vs /proc", () => {
   let srv: TestServer;
+  let proxy: Awaited<ReturnType<typeof slowProxy>>;
   let home: string;
   let agent: ChildProcess | null = null;
   let stderr = "";
 
   beforeAll(async () => {
     srv = await startTestServer();
+    proxy = await slowProxy(new URL(srv.url));
     const off = await srv.admin("/api/v1/policies/device", { method: "PUT", body: JSON.stringify({ privacy: { telemetry: "off", remoteFallback: "off" }, resources }) });
     expect(off.status, await off.clone().text()).toBe(200);
     home = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-e2e-egress-"));
@@ -47,6 +88,7 @@ describe("outbound ledger vs /proc", () => {
   });
   afterAll(async () => {
     if (agent && agent.exitCode === null) agent.kill("SIGKILL");
+    await proxy?.close();
     await srv?.close();
     await fs.rm(home, { recursive: true, force: true });
   });
@@ -55,7 +97,7 @@ describe("outbound ledger vs /proc", () => {
     const tok = await srv.admin("/api/v1/enrollment-tokens", { method: "POST", body: JSON.stringify({ ttlSeconds: 600 }) });
     const token = ((await tok.json()) as { token: string }).token;
     await new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, [agentCli, "enroll", "--server", srv.url, "--token", token, "--home", home], { timeout: 30_000 }, (err, _o, e) => (err ? reject(new Error(`${err.message}: ${e}`)) : resolve())),
+      execFile(process.execPath, [agentCli, "enroll", "--server", proxy.url, "--token", token, "--home", home], { timeout: 30_000 }, (err, _o, e) => (err ? reject(new Error(`${err.message}: ${e}`)) : resolve())),
     );
     const state = JSON.parse(await fs.readFile(path.join(home, "state.json"), "utf8")) as { deviceId: string };
     expect((await srv.admin(`/api/v1/devices/${state.deviceId}/labels`, { method: "PUT", body: JSON.stringify({ group: "egress" }) })).status).toBe(200);
@@ -64,7 +106,7 @@ describe("outbound ledger vs /proc", () => {
     agent.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const pid = agent.pid!;
 
-    // /proc, sampled every 100 ms for the whole run: every outbound connection any of its processes held
+    // /proc, sampled every 20 ms for the whole run: every outbound connection any of its processes held
     const seen = new Map<string, ProcSocket & { pids: Set<number> }>();
     const treeSizes = new Set<number>();
     let sampling = true;
@@ -77,7 +119,7 @@ describe("outbound ledger vs /proc", () => {
           if (prev) prev.pids.add(s.pid);
           else seen.set(k, { ...s, pids: new Set([s.pid]) });
         }
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 20));
       }
     })();
 
@@ -119,9 +161,13 @@ describe("outbound ledger vs /proc", () => {
     const inLedger = new Set(ledger.entries.filter((e) => e.address).map((e) => `${plainAddress(e.address!)}:${e.port}`));
     const missing = [...seen.entries()].filter(([k]) => !inLedger.has(`${plainAddress(k.slice(0, k.lastIndexOf(":")))}:${k.slice(k.lastIndexOf(":") + 1)}`));
     expect(missing.map(([k, s]) => `${k} (pids ${[...s.pids].join(",")})`), "connections in /proc but not in the ledger").toEqual([]);
-    expect(seen.size).toBeGreaterThan(0);
+    // /proc showed both kinds: the NATS connection and the (held open) HTTP connections to the control plane
+    const seenPorts = new Set([...seen.values()].map((s) => s.remotePort));
+    expect(seenPorts.has(Number(new URL(srv.nats.url).port)), "NATS seen in /proc").toBe(true);
+    expect(seenPorts.has(Number(new URL(proxy.url).port)), "control-plane HTTP seen in /proc").toBe(true);
+    console.info(`/proc showed ${seen.size} outbound connection(s): ${[...seen.keys()].join(", ")}`);
 
-    const server = new URL(srv.url);
+    const server = new URL(proxy.url);
     const nats = new URL(srv.nats.url);
     const used = ledger.entries.filter((e) => e.purpose !== "local-probe");
     expect(used.map((e) => `${e.purpose} ${e.host}:${e.port}`).sort()).toEqual(
