@@ -77,6 +77,7 @@ const ZEnv = ZQualityEnv.extend({
   FLEET_OIDC_GROUPS_CLAIM: z.string().min(1).default("groups"),
   FLEET_OIDC_ROLE_MAP: z.string().regex(/^\s*[^=,]+=(admin|operator|viewer)\s*(,\s*[^=,]+=(admin|operator|viewer)\s*)*$/, "must be group=role pairs, comma-separated (roles: admin, operator, viewer)").optional(),
   FLEET_OIDC_LABEL: z.string().min(1).max(100).default("Single sign-on"),
+  FLEET_OIDC_SCOPES: z.string().regex(/^openid( [A-Za-z0-9_.:/-]+)*$/, "must start with openid, space-separated").default("openid email profile groups"),
 });
 
 export interface ServerConfig {
@@ -137,6 +138,7 @@ export interface OidcConfig {
   /** group -> role */
   roleMap: Record<string, "admin" | "operator" | "viewer">;
   label: string;
+  scopes: string;
 }
 
 export interface QualityConfig {
@@ -253,6 +255,7 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
               groupsClaim: e.FLEET_OIDC_GROUPS_CLAIM,
               roleMap: parseRoleMap(e.FLEET_OIDC_ROLE_MAP ?? ""),
               label: e.FLEET_OIDC_LABEL,
+              scopes: e.FLEET_OIDC_SCOPES,
             }
           : null,
     },
