@@ -9,10 +9,15 @@ import { NatsService } from "../nats/nats.service.js";
 import { ReportsService, type IngestOutcome, type IncomingMessage, type VerifiedBatch } from "./reports.service.js";
 
 const RETRY_DELAY_MS = 2_000;
-/** Messages pulled ahead (consume max_messages); the durable consumer's max_ack_pending is 1000. */
-const PULL_MESSAGES = 1_000;
-/** Reports verified and committed together in one transaction at most. */
+/**
+ * Bytes pulled ahead (consume max_bytes): memory stays bounded when hostile 1 MiB messages arrive, while typical reports
+ * (1-3 KB) are pulled up to the durable consumer's max_ack_pending (1000). A refill asks for at least a quarter of it,
+ * more than the stream's max_msg_size (1 MiB), so every message fits in a pull.
+ */
+const PULL_BYTES = 8 * 1024 * 1024;
+/** Reports verified and committed together at most, by count and by bytes. */
 const MAX_BATCH = 500;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** A smaller backlog than this waits LINGER_MS for more before it is stored: fewer, fuller transactions. */
 const LINGER_BELOW = 50;
 const LINGER_MS = 15;
@@ -63,7 +68,7 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         const consumer = await this.nats.js.consumers.get(this.config.stream, this.config.consumer);
         if (this.stopping) break;
-        this.messages = await consumer.consume({ max_messages: PULL_MESSAGES });
+        this.messages = await consumer.consume({ max_bytes: PULL_BYTES });
         if (this.stopping) await this.messages.close();
         void this.closeWhenConsumerGone(this.messages);
         await this.inBatches(this.messages);
@@ -80,6 +85,7 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   /** Reads messages into a buffer while the previous batch is stored; hands the buffer over a batch at a time. */
   private async inBatches(messages: ConsumerMessages): Promise<void> {
     const buffer: JsMsg[] = [];
+    let bufferedBytes = 0;
     // resolvers of the two waits below (an object: TypeScript does not track closures assigning to locals)
     const waiting: { wake: (() => void) | null; room: (() => void) | null } = { wake: null, room: null };
     let done = false;
@@ -87,9 +93,10 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         for await (const m of messages) {
           buffer.push(m);
+          bufferedBytes += m.data.byteLength;
           waiting.wake?.();
           // consume() keeps pulling as the iterator is read: stop reading while two batches wait
-          if (buffer.length >= 2 * MAX_BATCH) await new Promise<void>((r) => (waiting.room = r));
+          if (buffer.length >= 2 * MAX_BATCH || bufferedBytes >= 2 * MAX_BATCH_BYTES) await new Promise<void>((r) => (waiting.room = r));
         }
       } finally {
         done = true;
@@ -107,7 +114,10 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       if (buffer.length < LINGER_BELOW && !done) await sleep(LINGER_MS);
-      const batch = buffer.splice(0, MAX_BATCH);
+      let n = 0;
+      for (let bytes = 0; n < buffer.length && n < MAX_BATCH && (n === 0 || bytes + buffer[n]!.data.byteLength <= MAX_BATCH_BYTES); n++) bytes += buffer[n]!.data.byteLength;
+      const batch = buffer.splice(0, n);
+      bufferedBytes -= batch.reduce((sum, m) => sum + m.data.byteLength, 0);
       waiting.room?.();
       waiting.room = null;
       // Lanes by device: each commits in its own transaction, at the same time as the others (the database works on
