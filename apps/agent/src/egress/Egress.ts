@@ -35,6 +35,8 @@ export interface EgressOptions {
    * in its own process (fleet-agent run), wrong where other code shares the process (the server in a test).
    */
   captureUnattributed?: boolean;
+  /** extra PEM trust anchors for https (added to node's roots; NODE_EXTRA_CA_CERTS works as well) */
+  ca?: string;
 }
 
 /**
@@ -44,10 +46,12 @@ export interface EgressOptions {
 export class Egress {
   readonly ledger: EgressLedger;
   private readonly captureUnattributed: boolean;
+  private readonly ca: string[] | undefined;
 
   constructor(opts: EgressOptions) {
     this.ledger = opts.ledger;
     this.captureUnattributed = opts.captureUnattributed ?? false;
+    this.ca = opts.ca ? [...tls.rootCertificates, opts.ca] : undefined;
     if (subscribers.size === 0) diagnostics.subscribe("net.client.socket", onClientSocket);
     subscribers.add(this);
   }
@@ -92,7 +96,8 @@ export class Egress {
     const createConnection = () =>
       this.run(dest, () => {
         const raw = net.connect({ host, port });
-        return secure ? tls.connect({ socket: raw, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"] }) : raw;
+        // host: the name (or IP) the certificate is checked against; SNI only for names
+        return secure ? tls.connect({ socket: raw, host, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"], ca: this.ca }) : raw;
       });
     const options: http.RequestOptions = {
       method: init.method ?? "GET",
