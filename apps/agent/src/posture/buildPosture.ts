@@ -29,7 +29,7 @@ const LOCAL_API_OFF: TLocalApiExposureV1 = {
 export function buildPosture(inputs: PostureInputs): TPostureV1 {
   return {
     outbound: [
-      { purpose: "control-plane", url: stripCredentials(inputs.serverUrl), carries: ["enrollment"] },
+      { purpose: "control-plane", url: stripCredentials(inputs.serverUrl), carries: ["enrollment", "catalog-metadata-in", "model-download-in"] },
       { purpose: "messaging", url: stripCredentials(inputs.natsUrl), carries: [...REPORT_KINDS_BY_TELEMETRY[inputs.telemetry ?? "minimal"].map((k) => `report:${k}`), "commands-in"] },
     ],
     telemetry: postureTelemetryOf(inputs.telemetry ?? "minimal"),
