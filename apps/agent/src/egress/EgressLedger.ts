@@ -49,7 +49,13 @@ export class EgressLedger {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
       throw err;
     }
-    const parsed = ZEgressLedgerV1.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return `ignored an unreadable ${EGRESS_LEDGER_FILE} (not JSON)`;
+    }
+    const parsed = ZEgressLedgerV1.safeParse(json);
     if (!parsed.success) return `ignored an invalid ${EGRESS_LEDGER_FILE}`;
     this.since = parsed.data.since;
     for (const e of parsed.data.entries) this.entries.set(egressKey(e), { ...e, open: 0 });

@@ -70,7 +70,14 @@ export class DevicePolicyWatcher {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
       throw err;
     }
-    const stored = ZStored.parse(JSON.parse(text));
+    let stored: z.infer<typeof ZStored>;
+    try {
+      stored = ZStored.parse(JSON.parse(text));
+    } catch (err) {
+      // the agent still starts (telemetry off until a policy arrives); the server's KV holds the newest policy
+      this.log.error({ err: describeError(err), file: this.file }, "the stored device policy is unreadable; waiting for a new one");
+      return;
+    }
     this.held = { version: stored.version, jws: null, policy: null };
     if (!stored.jws) return;
     const r = await openDevicePolicy(stored.jws, await this.key(), { deviceId: this.opts.state.deviceId, minVersionExclusive: stored.version - 1 });
