@@ -3,14 +3,28 @@ import type { ReactNode } from "react";
 import Link from "next/link";
 import { GeistSans } from "geist/font/sans";
 import { GeistMono } from "geist/font/mono";
+import type { TUserV1 } from "@fleet/protocol";
+import { currentSession } from "../lib/api";
+import { NavLinks } from "../ui/shell/NavLinks";
+import { UserMenu } from "../ui/shell/UserMenu";
 import "./globals.css";
 
 export const metadata: Metadata = {
-  title: { default: "Fleet inventory · Fleetwise", template: "%s · Fleetwise" },
-  description: "Fleetwise admin console: workstations, local models, runtime metrics and benchmarks.",
+  title: { default: "Overview · Fleetwise", template: "%s · Fleetwise" },
+  description: "Fleetwise admin console: workstations, local models, compatibility, rollouts and audit.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+async function signedInUser(): Promise<TUserV1 | null> {
+  try {
+    return (await currentSession())?.user ?? null;
+  } catch {
+    // server unreachable or misconfigured: the page itself shows that panel; the header just has no user
+    return null;
+  }
+}
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const user = await signedInUser();
   return (
     <html lang="en">
       <body className={`${GeistSans.variable} ${GeistMono.variable}`}>
@@ -22,9 +36,12 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <Link className="brand" href="/">
               Fleetwise
             </Link>
-            <nav aria-label="Main">
-              <Link href="/">Fleet inventory</Link>
-            </nav>
+            {user ? (
+              <>
+                <NavLinks />
+                <UserMenu user={user} />
+              </>
+            ) : null}
           </div>
         </header>
         <main id="main">{children}</main>

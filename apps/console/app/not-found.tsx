@@ -5,7 +5,7 @@ export default function NotFound() {
     <section className="panel empty">
       <h1>Page not found</h1>
       <p>
-        <Link href="/">Back to the fleet inventory</Link>
+        <Link href="/">Back to the overview</Link>
       </p>
     </section>
   );

@@ -23,8 +23,22 @@ export class ServerError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Retry-After in seconds (429 too_many_attempts) */
+    readonly retryAfterSeconds: number | null = null,
   ) {
     super(message);
+  }
+}
+
+/** The server answered 403: the signed-in user's role may not do this (the server enforces every route). */
+export class ForbiddenError extends ServerError {
+  override name = "ForbiddenError";
+  constructor(
+    message: string,
+    /** the signed-in user's role, when known */
+    readonly role: string | null,
+  ) {
+    super(403, "forbidden", message);
   }
 }
 

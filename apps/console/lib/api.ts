@@ -1,4 +1,7 @@
 import "server-only";
+import { cache } from "react";
+import { headers } from "next/headers";
+import { redirect } from "next/navigation";
 import type { z } from "zod";
 import {
   formatIssues,
@@ -7,8 +10,10 @@ import {
   ZBenchmarkRequestV1,
   ZDeviceDetailV1,
   ZDeviceListV1,
+  ZAuthMeV1,
   ZErrorBody,
   ZRuntimeMetricsViewV1,
+  type TAuthMeV1,
   type TBenchmarkListV1,
   type TDeviceDetailV1,
   type TDeviceListQueryV1,
@@ -16,22 +21,46 @@ import {
   type TRuntimeMetricsViewV1,
 } from "@fleet/protocol";
 import { consoleEnv } from "./env";
-import { InvalidResponseError, NotFoundError, ServerError, ServerUnreachableError } from "./api-errors";
+import { ForbiddenError, InvalidResponseError, NotFoundError, ServerError, ServerUnreachableError } from "./api-errors";
+import { loginHref } from "./safeNext";
+import { sessionToken } from "./sessionCookie";
+import { PATH_HEADER } from "./pathHeader";
 
-// Typed client for the server's REST API. Runs only on the console's server side, where the
-// admin token lives; every response is parsed with its protocol schema before a page sees it.
+// Typed client for the server's REST API. Runs only on the console's server side and acts as the
+// signed-in user: the session token from the httpOnly `fleet_session` cookie is forwarded as the Bearer
+// (the console holds no token of its own). Every response is parsed with its protocol schema.
 
 const TIMEOUT_MS = 8_000;
 
-async function call<S extends z.ZodType>(path: string, schema: S, init: { method?: string; body?: unknown } = {}): Promise<z.infer<S>> {
+export interface CallInit {
+  method?: string;
+  body?: unknown;
+  /** "redirect" (default): a 401 sends the user to /login; "throw": the caller handles ServerError 401 */
+  onUnauthorized?: "redirect" | "throw";
+  /** false: send no session (sign-in, setup, OIDC) */
+  auth?: boolean;
+}
+
+/** Where a 401 sends the user: sign-in, then back to the page they were on (set by proxy.ts). */
+async function redirectToLogin(): Promise<never> {
+  const path = (await headers()).get(PATH_HEADER) ?? "/";
+  redirect(loginHref(path));
+}
+
+export async function call<S extends z.ZodType>(path: string, schema: S, init: CallInit = {}): Promise<z.infer<S>> {
   const env = consoleEnv();
   const url = `${env.FLEET_SERVER_URL}${path}`;
+  const token = init.auth === false ? null : await sessionToken();
+  if (init.auth !== false && !token) {
+    if (init.onUnauthorized === "throw") throw new ServerError(401, "unauthorized", "not signed in");
+    return redirectToLogin();
+  }
   let res: Response;
   try {
     res = await fetch(url, {
       method: init.method ?? "GET",
       headers: {
-        authorization: `Bearer ${env.FLEET_ADMIN_TOKEN}`,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
         accept: "application/json",
         ...(init.body === undefined ? {} : { "content-type": "application/json" }),
       },
@@ -53,12 +82,34 @@ async function call<S extends z.ZodType>(path: string, schema: S, init: { method
     const err = ZErrorBody.safeParse(json);
     const code = err.success ? err.data.error.code : `http_${res.status}`;
     const message = err.success ? err.data.error.message : `${res.status} ${res.statusText}`.trim();
+    if (res.status === 401 && init.auth !== false && init.onUnauthorized !== "throw") return redirectToLogin();
+    if (res.status === 403) throw new ForbiddenError(message, await roleOrNull());
     if (res.status === 404) throw new NotFoundError(message);
-    throw new ServerError(res.status, code, message);
+    const retryAfter = Number(res.headers.get("retry-after"));
+    throw new ServerError(res.status, code, message, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null);
   }
+  if (res.status === 204) return schema.parse(undefined);
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new InvalidResponseError(`${init.method ?? "GET"} ${path}: ${formatIssues(parsed.error)}`);
   return parsed.data;
+}
+
+/** The signed-in user (null when there is no valid session); one /auth/me call per request render. */
+export const currentSession = cache(async (): Promise<TAuthMeV1 | null> => {
+  try {
+    return await call("/api/v1/auth/me", ZAuthMeV1, { onUnauthorized: "throw" });
+  } catch (e) {
+    if (e instanceof ServerError && e.status === 401) return null;
+    throw e;
+  }
+});
+
+async function roleOrNull(): Promise<string | null> {
+  try {
+    return (await currentSession())?.user.role ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** Query string for the device list, dropping empty values so URLs stay clean. */

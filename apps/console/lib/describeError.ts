@@ -1,5 +1,5 @@
 import { ConsoleConfigError } from "./env";
-import { InvalidResponseError, NotFoundError, ServerError, ServerUnreachableError } from "./api-errors";
+import { ForbiddenError, InvalidResponseError, NotFoundError, ServerError, ServerUnreachableError } from "./api-errors";
 
 export interface ErrorDescription {
   title: string;
@@ -19,11 +19,21 @@ export function describeError(e: unknown): ErrorDescription {
   if (e instanceof ConsoleConfigError) {
     return { title: "Console is not configured", message: e.message, hint: "Set the variables in the console's environment and restart it." };
   }
-  if (e instanceof ServerError && e.status === 401) {
+  if (e instanceof ForbiddenError) {
     return {
-      title: "The server refused the console's token",
+      title: e.role ? `Your role (${e.role}) cannot do this` : "Your role cannot do this",
       message: e.message,
-      hint: "FLEET_ADMIN_TOKEN in the console's environment must equal the server's FLEET_ADMIN_TOKEN.",
+      hint: "Ask an admin for a role that may do this (viewer: read only; operator: rollouts, benchmarks, device actions; admin: everything).",
+    };
+  }
+  if (e instanceof ServerError && e.status === 401) {
+    return { title: "Your session has ended", message: e.message, hint: "Sign in again." };
+  }
+  if (e instanceof ServerError && e.status === 429) {
+    return {
+      title: "Too many attempts",
+      message: e.retryAfterSeconds ? `Try again in ${formatWait(e.retryAfterSeconds)}.` : "Try again later.",
+      hint: null,
     };
   }
   if (e instanceof ServerError) {
@@ -40,4 +50,9 @@ export function describeError(e: unknown): ErrorDescription {
     };
   }
   throw e;
+}
+
+/** "45 s", "3 min" */
+export function formatWait(seconds: number): string {
+  return seconds < 90 ? `${Math.ceil(seconds)} s` : `${Math.ceil(seconds / 60)} min`;
 }

@@ -26,7 +26,7 @@ export function DeviceFilters({ status, q, gpuVendor, modelSha256 }: { status: s
       if (typeof value === "string" && value.trim() !== "") params.set(key, value.trim());
     }
     const qs = params.toString();
-    startTransition(() => router.push(qs ? `/?${qs}` : "/"));
+    startTransition(() => router.push(qs ? `/devices?${qs}` : "/devices"));
   };
 
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
@@ -35,7 +35,7 @@ export function DeviceFilters({ status, q, gpuVendor, modelSha256 }: { status: s
   };
 
   return (
-    <form className="filters" method="get" action="/" role="search" onSubmit={onSubmit} aria-busy={pending}>
+    <form className="filters" method="get" action="/devices" role="search" onSubmit={onSubmit} aria-busy={pending}>
       <label>
         Status
         <select name="status" defaultValue={status} onChange={(e) => e.currentTarget.form && apply(e.currentTarget.form)}>

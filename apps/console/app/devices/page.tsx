@@ -1,15 +1,15 @@
 import { connection } from "next/server";
 import { formatIssues, ZDeviceListQueryV1 } from "@fleet/protocol";
-import { deviceListSearch, listDevices } from "../lib/api";
-import { describeError } from "../lib/describeError";
-import { consoleEnv } from "../lib/env";
-import { ApiErrorPanel } from "../ui/common/ApiErrorPanel";
-import { ErrorPanel } from "../ui/common/ErrorPanel";
-import { DeviceTable } from "../ui/devices/DeviceTable";
-import { EmptyFleet } from "../ui/devices/EmptyFleet";
-import { NoMatches } from "../ui/devices/NoMatches";
-import { Pagination } from "../ui/devices/Pagination";
-import { LiveUpdates } from "../ui/live/LiveUpdates";
+import { deviceListSearch, listDevices } from "../../lib/api";
+import { describeError } from "../../lib/describeError";
+import { consoleEnv } from "../../lib/env";
+import { ApiErrorPanel } from "../../ui/common/ApiErrorPanel";
+import { ErrorPanel } from "../../ui/common/ErrorPanel";
+import { DeviceTable } from "../../ui/devices/DeviceTable";
+import { EmptyFleet } from "../../ui/devices/EmptyFleet";
+import { NoMatches } from "../../ui/devices/NoMatches";
+import { Pagination } from "../../ui/devices/Pagination";
+import { LiveUpdates } from "../../ui/live/LiveUpdates";
 import { DeviceFilters } from "./page-client";
 
 const PAGE_SIZE = 25;
@@ -33,7 +33,7 @@ export default async function FleetInventoryPage({ searchParams }: { searchParam
 
   const header = (
     <>
-      <h1>Fleet inventory</h1>
+      <h1>Devices</h1>
       <p className="subtitle">Workstations running local inference, their hardware and the models on them.</p>
       <DeviceFilters status={raw.status ?? ""} q={raw.q ?? ""} gpuVendor={raw.gpuVendor ?? ""} modelSha256={raw.modelSha256 ?? ""} />
       <LiveUpdates deviceId={null} />
@@ -47,7 +47,7 @@ export default async function FleetInventoryPage({ searchParams }: { searchParam
         <ErrorPanel title="Invalid filter">
           <p>{formatIssues(query.error)}</p>
           <p>
-            <a href="/">Show all devices</a>
+            <a href="/devices">Show all devices</a>
           </p>
         </ErrorPanel>
       </>
@@ -81,7 +81,7 @@ export default async function FleetInventoryPage({ searchParams }: { searchParam
             page={list.page}
             pageSize={list.pageSize}
             total={list.total}
-            hrefFor={(page) => `/${deviceListSearch({ ...filters, pageSize: filters.pageSize === PAGE_SIZE ? undefined : filters.pageSize, page })}`}
+            hrefFor={(page) => `/devices${deviceListSearch({ ...filters, pageSize: filters.pageSize === PAGE_SIZE ? undefined : filters.pageSize, page })}`}
           />
         </section>
       )}

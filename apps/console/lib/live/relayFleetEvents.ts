@@ -1,53 +1,39 @@
 import "server-only";
-import type { Socket } from "socket.io-client";
-import { formatIssues, ZFleetEventV1 } from "@fleet/protocol";
+import type { FanOut } from "./fanOut";
+import type { HubMessage } from "./eventHub";
 import { eventConcerns, type LiveScope } from "./eventConcerns";
 import { sseComment, sseData, sseRetry } from "./sse";
-import { logLine } from "../logLine";
 
 /** The browser reconnects this long after the stream ends (server restart, upstream drop). */
 const RETRY_MS = 2_000;
 
+export interface RelayOptions {
+  scope: LiveScope;
+  heartbeatMs: number;
+  signal: AbortSignal;
+  /** checked every heartbeat; false ends the stream (the session was signed out or expired) */
+  stillAllowed: () => Promise<boolean>;
+}
+
 /**
- * A text/event-stream body that relays every valid fleet event the upstream socket emits (only the
- * scope's device when it names one), with a comment every `heartbeatMs`. Closing either side ends both:
- * the browser going away (abort `signal` or stream cancel) closes the upstream socket, and the upstream
- * dropping ends the stream so the browser reconnects.
+ * A text/event-stream body relaying the shared upstream's fleet events (only the scope's device when it
+ * names one), with a comment every `heartbeatMs`. `subscribe` already holds this stream's place under the
+ * cap; ending the stream (browser gone, upstream down, session ended) releases it.
  */
-export function relayFleetEvents(socket: Socket, opts: { scope: LiveScope; heartbeatMs: number; signal: AbortSignal }): ReadableStream<Uint8Array> {
+export function relayFleetEvents(fan: FanOut<HubMessage>, opts: RelayOptions): ReadableStream<Uint8Array> | null {
   const enc = new TextEncoder();
   let cleanup = () => {};
+  let unsubscribe: (() => void) | null = null;
+  let deliver: (m: HubMessage) => void = () => {};
+  unsubscribe = fan.subscribe((m) => deliver(m));
+  if (!unsubscribe) return null;
   return new ReadableStream<Uint8Array>({
     start(controller) {
       let open = true;
       const send = (text: string) => {
         if (open) controller.enqueue(enc.encode(text));
       };
-      const onAny = (name: string, payload: unknown) => {
-        const parsed = ZFleetEventV1.safeParse(payload);
-        if (!parsed.success || parsed.data.type !== name) {
-          // Version skew or a bad upstream: skip it (parsed output only, so nothing unknown is ever relayed).
-          logLine("warn", "fleet event dropped", { event: name, reason: parsed.success ? "name differs from type" : formatIssues(parsed.error) });
-          return;
-        }
-        if (opts.scope.deviceId === null || eventConcerns(parsed.data, opts.scope)) send(sseData(parsed.data));
-      };
-      const onDisconnect = (reason: string) => {
-        logLine("info", "fleet event upstream closed", { reason });
-        cleanup();
-        controller.close();
-      };
-      const heartbeat = setInterval(() => send(sseComment("heartbeat")), opts.heartbeatMs);
-      cleanup = () => {
-        if (!open) return;
-        open = false;
-        clearInterval(heartbeat);
-        socket.offAny(onAny);
-        socket.off("disconnect", onDisconnect);
-        opts.signal.removeEventListener("abort", onAbort);
-        socket.close();
-      };
-      const onAbort = () => {
+      const end = () => {
         cleanup();
         try {
           controller.close();
@@ -55,12 +41,30 @@ export function relayFleetEvents(socket: Socket, opts: { scope: LiveScope; heart
           // already closed or cancelled by the reader
         }
       };
-      socket.onAny(onAny);
-      socket.on("disconnect", onDisconnect);
-      opts.signal.addEventListener("abort", onAbort);
+      deliver = (m) => {
+        if (m.kind === "down") return end();
+        if (opts.scope.deviceId === null || eventConcerns(m.event, opts.scope)) send(sseData(m.event));
+      };
+      const heartbeat = setInterval(() => {
+        send(sseComment("heartbeat"));
+        void opts.stillAllowed().then(
+          (ok) => {
+            if (!ok) end();
+          },
+          () => undefined,
+        );
+      }, opts.heartbeatMs);
+      cleanup = () => {
+        if (!open) return;
+        open = false;
+        clearInterval(heartbeat);
+        unsubscribe?.();
+        opts.signal.removeEventListener("abort", end);
+      };
+      opts.signal.addEventListener("abort", end);
       // Flush headers and a first line at once, so EventSource reports "open" without waiting for an event.
       send(sseRetry(RETRY_MS) + sseComment("connected"));
-      if (opts.signal.aborted || socket.disconnected) onAbort();
+      if (opts.signal.aborted) end();
     },
     cancel() {
       cleanup();

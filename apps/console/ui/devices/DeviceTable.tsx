@@ -58,7 +58,7 @@ export function DeviceTable({ devices, now }: { devices: TDeviceSummaryV1[]; now
                   <ul>
                     {d.models.map((m) => (
                       <li key={`${m.sha256}-${m.fileName}`} title={`${m.fileName}\nsha256 ${m.sha256}`}>
-                        <Link href={`/?modelSha256=${m.sha256}`} aria-label={`Devices with model ${shortSha(m.sha256)}`}>
+                        <Link href={`/devices?modelSha256=${m.sha256}`} aria-label={`Devices with model ${shortSha(m.sha256)}`}>
                           <code>{shortSha(m.sha256)}</code>
                         </Link>{" "}
                         {m.architecture ?? "unknown arch"}

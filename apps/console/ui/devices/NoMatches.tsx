@@ -5,7 +5,7 @@ export function NoMatches() {
     <section className="panel empty">
       <h2>No device matches these filters</h2>
       <p>
-        <Link href="/">Clear the filters</Link>
+        <Link href="/devices">Clear the filters</Link>
       </p>
     </section>
   );

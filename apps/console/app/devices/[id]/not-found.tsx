@@ -6,7 +6,7 @@ export default function DeviceNotFound() {
       <h1>Device not found</h1>
       <p className="muted">No enrolled device has this id. It may have been mistyped, or removed.</p>
       <p>
-        <Link href="/">Back to the fleet inventory</Link>
+        <Link href="/devices">Back to the fleet inventory</Link>
       </p>
     </section>
   );

@@ -84,7 +84,7 @@ export default async function DevicePage({ params }: { params: Params }) {
     return (
       <>
         <p className="breadcrumb">
-          <Link href="/">← Fleet inventory</Link>
+          <Link href="/devices">← Devices</Link>
         </p>
         <h1>{id.data}</h1>
         <LiveUpdates deviceId={id.data} />
@@ -99,7 +99,7 @@ export default async function DevicePage({ params }: { params: Params }) {
   return (
     <>
       <p className="breadcrumb">
-        <Link href="/">← Fleet inventory</Link>
+        <Link href="/devices">← Devices</Link>
       </p>
       <h1>{detail.device.hostname}</h1>
       <p className="subtitle mono">{detail.device.id}</p>
