@@ -7,10 +7,11 @@ import type { TAuthMeV1, TAuthSessionV1, TUserListV1 } from "@fleet/protocol";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import { createSignedInUser } from "../testing/auth-helpers.js";
 import { runCli } from "../cli.js";
+import { io, type Socket } from "socket.io-client";
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ FLEET_LOGIN_MAX_FAILURES: "3", FLEET_LOGIN_LOCKOUT_SEC: "60", FLEET_CONSOLE_URL: "https://console.example.test" });
+  t = await startTestServer({ FLEET_LOGIN_MAX_FAILURES: "3", FLEET_LOGIN_LOCKOUT_SEC: "60", FLEET_CONSOLE_URL: "https://console.example.test", FLEET_WS_SESSION_RECHECK_SEC: "1" });
 });
 afterAll(async () => {
   await t?.close();
@@ -105,6 +106,40 @@ describe("sign-in, sessions and roles", () => {
     for (const id of admins) await t.admin(`/api/v1/users/${id}`, { method: "PATCH", body: JSON.stringify({ role: "viewer" }) });
     const refused = await t.admin(`/api/v1/users/${last}`, { method: "PATCH", body: JSON.stringify({ role: "operator" }) });
     expect(refused.status).toBe(409);
+  });
+});
+
+describe("websocket sessions", () => {
+  const connect = (token: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = io(`${t.url}/events`, { auth: { token }, transports: ["websocket"], reconnection: false });
+      s.on("connect", () => resolve(s));
+      s.on("connect_error", reject);
+    });
+  const ended = (s: Socket) => new Promise<{ reason: string }>((resolve) => s.on("session.ended", resolve));
+  const closed = (s: Socket) => new Promise<string>((resolve) => s.on("disconnect", resolve));
+
+  it("a signed-out session's socket is closed at once; a disabled user's within the re-check; a bad token gets the reason", async () => {
+    const v = await createSignedInUser(t.url, t.admin, "viewer");
+    const s = await connect(v.token);
+    const [why, gone] = [ended(s), closed(s)];
+    expect((await v.as("/api/v1/auth/logout", { method: "POST" })).status).toBe(204);
+    expect(await why).toEqual({ reason: "signed out" });
+    expect(await gone).toBe("io server disconnect");
+
+    const w = await createSignedInUser(t.url, t.admin, "viewer");
+    const s2 = await connect(w.token);
+    const [why2, gone2] = [ended(s2), closed(s2)];
+    expect((await t.admin(`/api/v1/users/${w.user.id}`, { method: "PATCH", body: JSON.stringify({ disabled: true }) })).status).toBe(200);
+    expect(await why2).toEqual({ reason: "session expired or revoked" });
+    await gone2;
+
+    const err = await connect(v.token).then(
+      (sock) => (sock.close(), null),
+      (e: Error & { data?: { reason: string } }) => e,
+    );
+    expect(err?.message).toBe("unauthorized");
+    expect(err?.data?.reason).toMatch(/signed-out/);
   });
 });
 

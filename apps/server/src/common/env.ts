@@ -71,6 +71,8 @@ const ZEnv = ZQualityEnv.extend({
   FLEET_LOGIN_MAX_FAILURES: ZInt(5, 1, 1000),
   FLEET_LOGIN_IP_MAX_FAILURES: ZInt(20, 1, 100_000),
   FLEET_LOGIN_LOCKOUT_SEC: ZInt(30, 1, 86_400),
+  // how often open websockets of sessions are re-checked (expiry, sign-out on another replica, user disabled)
+  FLEET_WS_SESSION_RECHECK_SEC: ZInt(30, 1, 3600),
   FLEET_OIDC_ISSUER: z.string().url().optional(),
   FLEET_OIDC_CLIENT_ID: z.string().min(1).optional(),
   FLEET_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
@@ -126,6 +128,7 @@ export interface AuthConfig {
   maxFailures: number;
   ipMaxFailures: number;
   lockoutSec: number;
+  wsSessionRecheckSec: number;
   /** null = single sign-on is off */
   oidc: OidcConfig | null;
 }
@@ -246,6 +249,7 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
       maxFailures: e.FLEET_LOGIN_MAX_FAILURES,
       ipMaxFailures: e.FLEET_LOGIN_IP_MAX_FAILURES,
       lockoutSec: e.FLEET_LOGIN_LOCKOUT_SEC,
+      wsSessionRecheckSec: e.FLEET_WS_SESSION_RECHECK_SEC,
       oidc:
         e.FLEET_OIDC_ISSUER && e.FLEET_OIDC_CLIENT_ID
           ? {

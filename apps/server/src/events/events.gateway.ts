@@ -5,7 +5,7 @@ import { CONFIG, LOGGER } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { isAdminBearer } from "../common/admin-token.js";
 import { SessionService } from "../auth/session.service.js";
-import { authenticateSocket, SESSION_RECHECK_MS } from "./socket-auth.js";
+import { authenticateSocket } from "./socket-auth.js";
 import { FleetEventBus } from "./fleet-events.js";
 
 // Minimal structural types of the socket.io namespace we use (socket.io is a dependency of the Nest adapter, not ours).
@@ -26,7 +26,7 @@ interface IoNamespace {
 /**
  * socket.io namespace /events: every fleet event, emitted under its type (e.g. "device.online"), to a handshake with a
  * session token (any role), the admin token or FLEET_EVENTS_TOKEN (the console's shared read-only connection).
- * A session's socket is closed ("session.ended") when it signs out here, and within SESSION_RECHECK_MS when it
+ * A session's socket is closed ("session.ended") when it signs out here, and within FLEET_WS_SESSION_RECHECK_SEC when it
  * expires, is revoked on another replica or its user is disabled.
  */
 @WebSocketGateway({ namespace: "/events", cors: { origin: false } })
@@ -70,7 +70,7 @@ export class EventsGateway implements OnGatewayInit, OnModuleDestroy {
     });
     ns.on("connection", (socket) => this.track(socket));
     this.stopRevokedListener = this.sessions.onRevoked((jti) => this.endSession(jti, "signed out"));
-    this.recheckTimer = setInterval(() => void this.recheckSessions(), SESSION_RECHECK_MS);
+    this.recheckTimer = setInterval(() => void this.recheckSessions(), this.config.auth.wsSessionRecheckSec * 1000);
     this.recheckTimer.unref();
     this.unsubscribe = this.bus.subscribe((msg) => ns.emit(msg.type, msg));
   }

@@ -3,9 +3,6 @@ import type { Principal } from "../auth/principal.js";
 import { bearerOf } from "../auth/principal.js";
 import type { SessionService } from "../auth/session.service.js";
 
-/** How often open session sockets are re-checked against the Session table (expiry, other replicas' sign-outs). */
-export const SESSION_RECHECK_MS = 30_000;
-
 const sameSecret = (a: string, b: string) => timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 
 /** A websocket handshake's credentials (other than the admin token): FLEET_EVENTS_TOKEN or a live session token. */
