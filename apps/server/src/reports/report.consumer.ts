@@ -1,11 +1,13 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from "@nestjs/common";
 import { ConsumerEvents, type ConsumerMessages, type JsMsg } from "nats";
 import type { Logger } from "pino";
+import type { ReportKind } from "@fleet/protocol";
 import { CONFIG, LOGGER } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { MetricsService } from "../common/metrics.service.js";
 import { withTimeout } from "../common/with-timeout.js";
 import { NatsService } from "../nats/nats.service.js";
+import { reportWriters } from "./report-writers.js";
 import { ReportsService, type IngestOutcome, type IncomingMessage, type VerifiedBatch } from "./reports.service.js";
 
 const RETRY_DELAY_MS = 2_000;
@@ -32,7 +34,7 @@ const MAX_FAILURES_WITH_DB_UP = 5;
  * with the load. Each batch is committed in one transaction, then each message is acked (stored or duplicate) or
  * termed (rejected); a failed batch is naked as a whole, or retried one message at a time when the database is up,
  * so one message that cannot be stored does not hold the others. A batch commits in COMMIT_LANES transactions at
- * once, split by device; the next batch is verified while one commits, and batches commit one after another, so a
+ * once, split by device (plus one for the kinds with Prisma writers); the next batch is verified while one commits, and batches commit one after another, so a
  * device's reports are stored in the order they arrived.
  */
 @Injectable()
@@ -209,11 +211,20 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Splits a batch into at most `n` lanes by device (the device-id token of the subject), keeping arrival order. */
+/**
+ * Splits a batch into at most `n` lanes by device (the device-id token of the subject), keeping arrival order, plus
+ * one lane for the kinds whose writers need a Prisma transaction (slower per statement): they do not pull the common
+ * kinds off the plain pg path. Kinds write disjoint tables, so only one device's reports of one lane need an order.
+ */
 function byDevice(batch: JsMsg[], n: number): JsMsg[][] {
-  const lanes: JsMsg[][] = Array.from({ length: n }, () => []);
+  const lanes: JsMsg[][] = Array.from({ length: n + 1 }, () => []);
   for (const m of batch) {
     const parts = m.subject.split(".");
+    const kind = parts[parts.length - 1]!;
+    if (Object.hasOwn(reportWriters, kind) && reportWriters[kind as ReportKind].needsPrisma) {
+      lanes[n]!.push(m);
+      continue;
+    }
     const device = parts.length >= 2 ? parts[parts.length - 2]! : m.subject;
     let h = 0;
     for (let i = 0; i < device.length; i++) h = (h * 31 + device.charCodeAt(i)) | 0;

@@ -24,7 +24,7 @@ const KINDS = Object.keys(reportWriters) as ReportKind[];
 
 @Injectable()
 export class ReportsRepository implements OnModuleDestroy {
-  /** The ingest's own connections (plain pg, no Prisma on the hot path): one per commit lane, and a spare. */
+  /** The ingest's own connections (plain pg, no Prisma on the hot path): one per plain commit lane, and a spare. */
   private readonly pool: ReturnType<typeof createPgPool>;
 
   constructor(

@@ -10,6 +10,7 @@ import { ComplianceService } from "../compliance/compliance.service.js";
 import { DeviceKeyCache } from "../devices/device-key.cache.js";
 import { PresenceService } from "../devices/presence.service.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
+import { reportWriters } from "./report-writers.js";
 import { ReportsRepository, type DeviceChange, type StoreResult } from "./reports.repository.js";
 
 export type IngestOutcome =
@@ -153,7 +154,9 @@ export class ReportsService {
     };
     for (const r of reports) {
       if (r.kind === "heartbeat" && this.agentVersions.get(r.deviceId) !== r.body.agentVersion) change(r.deviceId).agentVersion = r.body.agentVersion;
-      if (!this.presence.isOnline(r.deviceId)) {
+      // Not from kinds with Prisma writers: they commit in a lane of their own (ReportConsumer), and two lanes
+      // updating one device row while both share-lock it would deadlock. Such a device is online after the flush.
+      if (!this.presence.isOnline(r.deviceId) && !reportWriters[r.kind].needsPrisma) {
         const c = change(r.deviceId);
         c.seenAt = receivedAt;
         c.seq = Math.max(c.seq ?? -1, r.seq);
