@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from "../testing/test-server.js";
 import { createSignedInUser } from "../testing/auth-helpers.js";
 import { runCli } from "../cli.js";
 import { io, type Socket } from "socket.io-client";
+import { SessionService } from "./session.service.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -106,6 +107,18 @@ describe("sign-in, sessions and roles", () => {
     for (const id of admins) await t.admin(`/api/v1/users/${id}`, { method: "PATCH", body: JSON.stringify({ role: "viewer" }) });
     const refused = await t.admin(`/api/v1/users/${last}`, { method: "PATCH", body: JSON.stringify({ role: "operator" }) });
     expect(refused.status).toBe(409);
+  });
+});
+
+describe("rate-limit exemption", () => {
+  it("recognises only tokens this server signed and that are not expired (signed-in users share the console's address)", async () => {
+    const sessions = t.server.app.get(SessionService);
+    const u = await createSignedInUser(t.url, t.admin, "viewer");
+    expect(sessions.isSignedSessionToken(u.token)).toBe(true);
+    const [h, p, sig] = u.token.split(".");
+    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, "base64url").toString()), sub: "someone-else" })).toString("base64url");
+    expect(sessions.isSignedSessionToken(`${h}.${forgedPayload}.${sig}`)).toBe(false);
+    expect(sessions.isSignedSessionToken("not.a.token")).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { Inject, Injectable } from "@nestjs/common";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { Inject, Injectable, type OnModuleInit } from "@nestjs/common";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import type { TUserV1 } from "@fleet/protocol";
 import { CONFIG } from "../common/config.token.js";
@@ -18,14 +18,39 @@ export type SessionPrincipal = Extract<Principal, { kind: "session" }>;
  * makes sign-out, disabling a user and expiry take effect at once on every replica.
  */
 @Injectable()
-export class SessionService {
+export class SessionService implements OnModuleInit {
   private secret: Promise<Uint8Array> | null = null;
+  private loadedSecret: Uint8Array | null = null;
   private readonly revokedListeners = new Set<(jti: string) => void>();
 
   constructor(
     @Inject(CONFIG) private readonly config: ServerConfig,
     private readonly sessions: SessionsRepository,
   ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.loadedSecret = await this.key();
+  }
+
+  /**
+   * Synchronous check that a bearer is a session token this server signed and that has not expired (no database
+   * look-up: revocation is the AuthGuard's job). The REST rate limit uses it to exempt signed-in users, who all come
+   * through the console's one address.
+   */
+  isSignedSessionToken(token: string): boolean {
+    const parts = token.split(".");
+    if (!this.loadedSecret || parts.length !== 3) return false;
+    const expected = createHmac("sha256", this.loadedSecret).update(`${parts[0]}.${parts[1]}`).digest();
+    const given = Buffer.from(parts[2]!, "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    try {
+      const header = JSON.parse(Buffer.from(parts[0]!, "base64url").toString("utf8")) as { alg?: string };
+      const payload = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { exp?: number; aud?: string };
+      return header.alg === "HS256" && payload.aud === AUDIENCE && typeof payload.exp === "number" && payload.exp * 1000 > Date.now();
+    } catch {
+      return false;
+    }
+  }
 
   private key(): Promise<Uint8Array> {
     return (this.secret ??= loadOrCreateSessionSecret(this.config.auth.sessionSecret, this.config.dataDir));

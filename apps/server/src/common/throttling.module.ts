@@ -2,15 +2,24 @@ import { Injectable, Module, type ExecutionContext } from "@nestjs/common";
 import { APP_GUARD } from "@nestjs/core";
 import { ThrottlerGuard, ThrottlerModule, type ThrottlerLimitDetail } from "@nestjs/throttler";
 import { isAdminBearer } from "./admin-token.js";
+import { bearerOf } from "../auth/principal.js";
+import { SessionService } from "../auth/session.service.js";
 import { CONFIG } from "./config.token.js";
 import type { ServerConfig } from "./env.js";
 import { MetricsService } from "./metrics.service.js";
 
 const MINUTE_MS = 60_000;
 
-/** The admin is trusted, and the console relays every admin's requests from one address: no shared budget for them. */
-const isAdmin = (ctx: ExecutionContext, config: ServerConfig) =>
-  isAdminBearer(ctx.switchToHttp().getRequest<{ headers?: Record<string, unknown> }>().headers?.authorization, config.adminToken);
+/**
+ * The admin token and signed-in users (a session token this server signed, not expired) are trusted, and the console
+ * relays every user's requests from one address: no shared budget for them. Anonymous callers and bad tokens have one.
+ */
+const isTrusted = (ctx: ExecutionContext, config: ServerConfig, sessions: SessionService) => {
+  const header = ctx.switchToHttp().getRequest<{ headers?: Record<string, unknown> }>().headers?.authorization;
+  if (isAdminBearer(header, config.adminToken)) return true;
+  const token = bearerOf(header);
+  return token !== null && sessions.isSignedSessionToken(token);
+};
 
 const isEnroll = (ctx: ExecutionContext) => {
   const req = ctx.switchToHttp().getRequest<{ method?: string; path?: string }>();
@@ -46,10 +55,10 @@ class CountingThrottlerGuard extends ThrottlerGuard {
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [CONFIG],
-      useFactory: (config: ServerConfig) => ({
+      inject: [CONFIG, SessionService],
+      useFactory: (config: ServerConfig, sessions: SessionService) => ({
         throttlers: [
-          { name: "api", ttl: MINUTE_MS, limit: config.limits.ratePerMin, skipIf: (ctx: ExecutionContext) => isAdmin(ctx, config) },
+          { name: "api", ttl: MINUTE_MS, limit: config.limits.ratePerMin, skipIf: (ctx: ExecutionContext) => isTrusted(ctx, config, sessions) },
           { name: "enroll", ttl: MINUTE_MS, limit: config.limits.enrollRatePerMin, skipIf: (ctx: ExecutionContext) => !isEnroll(ctx) },
         ],
         errorMessage: "too many requests from this client; retry later",
