@@ -5,7 +5,7 @@ import { generateSigningKeyPair, importPrivateJwk, subjects, type ReportKind, ty
 import { waitFor } from "@fleet/test-utils";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import type { SimDevice } from "../testing/device-sim.js";
-import { heartbeatBody, inventoryBody, metricValue, modelEntry, modelsBody } from "../testing/fixtures.js";
+import { eventsBody, heartbeatBody, inventoryBody, metricValue, modelEntry, modelsBody } from "../testing/fixtures.js";
 import { ReportsService, type IncomingMessage } from "./reports.service.js";
 
 let t: TestServer;
@@ -96,10 +96,15 @@ describe("batched ingestion", () => {
 
   it("a burst over JetStream is stored once per report, acked after commit, nothing left pending", async () => {
     const burst = [...Array.from({ length: 40 }, () => a.report("heartbeat", heartbeatBody())), ...Array.from({ length: 40 }, () => b.report("heartbeat", heartbeatBody()))];
+    // events have a one-report Prisma writer: they commit in their own lane beside the heartbeats
+    const events = Array.from({ length: 5 }, () => a.report("events", eventsBody()));
     const before = await metric("fleet_reports_processed_total", { kind: "heartbeat" });
-    await Promise.all(burst.map((r) => (r.deviceId === a.id ? a : b).publish(r)));
+    const eventsBefore = await metric("fleet_reports_processed_total", { kind: "events" });
+    await Promise.all([...burst, ...events].map((r) => (r.deviceId === a.id ? a : b).publish(r)));
     await waitFor(async () => (await metric("fleet_reports_processed_total", { kind: "heartbeat" })) === before + burst.length, "burst stored");
+    await waitFor(async () => (await metric("fleet_reports_processed_total", { kind: "events" })) === eventsBefore + events.length, "events stored");
     expect(await t.db.prisma.heartbeat.count({ where: { msgId: { in: burst.map((r) => r.msgId) } } })).toBe(burst.length);
+    expect(await t.db.prisma.deviceEvent.count({ where: { msgId: { in: events.map((r) => r.msgId) } } })).toBe(2 * events.length);
     const nc = await connect(t.nats.connectOptions());
     try {
       const jsm = await nc.jetstreamManager();
