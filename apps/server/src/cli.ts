@@ -118,7 +118,7 @@ export function buildCli(io: CliIo = {}): Command {
     });
   registerUserCommands(program, {
     out,
-    databaseUrl,
+    prisma: () => createPrismaClient(databaseUrl()),
     consoleUrl: () => {
       try {
         return loadConsoleUrl(io.env);

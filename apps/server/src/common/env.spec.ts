@@ -30,7 +30,14 @@ describe("parseEnv", () => {
       uploadMaxBytes: 200 * 1024 ** 3,
       tufTimestampRefreshSec: 3600,
       quality: { gate: true, maxPerplexityIncreasePct: 10, minTop1Agreement: 0.9, threads: 2, timeoutSec: 3600 },
+      auth: { sessionTtlSec: 43_200, sessionSecret: null, consoleUrl: "http://127.0.0.1:3000", eventsToken: null, maxFailures: 5, ipMaxFailures: 20, lockoutSec: 30, wsSessionRecheckSec: 30, oidc: null },
     });
+  });
+
+  it("reads single sign-on and its group -> role map, and refuses a malformed map", () => {
+    const oidc = { ...base, FLEET_OIDC_ISSUER: "https://idp.example", FLEET_OIDC_CLIENT_ID: "fleet", FLEET_OIDC_ROLE_MAP: "fleet-admins=admin, fleet-ops = operator" };
+    expect(parseEnv(oidc).auth.oidc).toEqual({ issuer: "https://idp.example", clientId: "fleet", clientSecret: null, groupsClaim: "groups", roleMap: { "fleet-admins": "admin", "fleet-ops": "operator" }, label: "Single sign-on", scopes: "openid email profile groups" });
+    expect(() => parseEnv({ ...oidc, FLEET_OIDC_ROLE_MAP: "fleet-admins=root" })).toThrow(/FLEET_OIDC_ROLE_MAP/);
   });
 
   it("reads the retention keys and refuses nonsense", () => {

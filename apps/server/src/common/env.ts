@@ -77,7 +77,7 @@ const ZEnv = ZQualityEnv.extend({
   FLEET_OIDC_CLIENT_ID: z.string().min(1).optional(),
   FLEET_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   FLEET_OIDC_GROUPS_CLAIM: z.string().min(1).default("groups"),
-  FLEET_OIDC_ROLE_MAP: z.string().regex(/^\s*[^=,]+=(admin|operator|viewer)\s*(,\s*[^=,]+=(admin|operator|viewer)\s*)*$/, "must be group=role pairs, comma-separated (roles: admin, operator, viewer)").optional(),
+  FLEET_OIDC_ROLE_MAP: z.string().regex(/^\s*[^=,]+=\s*(admin|operator|viewer)\s*(,\s*[^=,]+=\s*(admin|operator|viewer)\s*)*$/, "must be group=role pairs, comma-separated (roles: admin, operator, viewer)").optional(),
   FLEET_OIDC_LABEL: z.string().min(1).max(100).default("Single sign-on"),
   FLEET_OIDC_SCOPES: z.string().regex(/^openid( [A-Za-z0-9_.:/-]+)*$/, "must start with openid, space-separated").default("openid email profile groups"),
 });

@@ -1,12 +1,13 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { createPrismaClient } from "@fleet/db";
+import type { PrismaClient } from "@fleet/db";
 import { ZCreateUserRequestV1, ZUserRole, type TUserRole } from "@fleet/protocol";
 import { UsersRepository } from "./users.repository.js";
 import { UsersService } from "./users.service.js";
 
 export interface UserCliDeps {
   out: (s: string) => void;
-  databaseUrl: () => string;
+  /** a new client on DATABASE_URL (created by the CLI, the composition root) */
+  prisma: () => PrismaClient;
   consoleUrl: () => string;
 }
 
@@ -23,7 +24,7 @@ function parseEmail(value: string): string {
 }
 
 async function withUsers<T>(deps: UserCliDeps, fn: (users: UsersService) => Promise<T>): Promise<T> {
-  const prisma = createPrismaClient(deps.databaseUrl());
+  const prisma = deps.prisma();
   try {
     return await fn(new UsersService(new UsersRepository(prisma), { auth: { consoleUrl: deps.consoleUrl() } }));
   } finally {
