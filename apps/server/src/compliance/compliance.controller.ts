@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Header, Inject, Param, Put, Query, StreamableFile } from "@nestjs/common";
 import { Roles } from "../common/auth-metadata.js";
+import { actingAs } from "../audit/audit.repository.js";
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from "@nestjs/swagger";
 import { signComplianceExport } from "@fleet/protocol";
 import { SERVER_KEY } from "../common/config.token.js";
@@ -43,7 +44,7 @@ export class ComplianceController {
   @ApiOperation({ summary: "Edit a policy; every active device is re-evaluated against it in the background" })
   @ApiOkResponse({ type: CompliancePolicyDto })
   updatePolicy(@Param() p: CompliancePolicyParamDto, @Body() body: CompliancePolicyUpdateDto): Promise<CompliancePolicyDto> {
-    return this.compliance.updatePolicy(p.id, body, "admin");
+    return this.compliance.updatePolicy(p.id, body, actingAs("admin"));
   }
 
   @Get("violations")
