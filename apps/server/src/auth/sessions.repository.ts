@@ -16,7 +16,12 @@ export class SessionsRepository {
   constructor(@Inject(PRISMA) private readonly db: Db) {}
 
   async create(input: { jti: string; userId: string; expiresAt: Date; via: string }): Promise<void> {
-    await this.db.session.create({ data: input });
+    // the user's sessions that ended over a week ago go as a new one starts: the table stays small without a sweeper
+    const longGone = new Date(Date.now() - 7 * 86_400_000);
+    await this.db.$transaction([
+      this.db.session.deleteMany({ where: { userId: input.userId, expiresAt: { lt: longGone } } }),
+      this.db.session.create({ data: input }),
+    ]);
   }
 
   find(jti: string): Promise<ActiveSession | null> {

@@ -38,6 +38,7 @@ describe("parseEnv", () => {
     const oidc = { ...base, FLEET_OIDC_ISSUER: "https://idp.example", FLEET_OIDC_CLIENT_ID: "fleet", FLEET_OIDC_ROLE_MAP: "fleet-admins=admin, fleet-ops = operator" };
     expect(parseEnv(oidc).auth.oidc).toEqual({ issuer: "https://idp.example", clientId: "fleet", clientSecret: null, groupsClaim: "groups", roleMap: { "fleet-admins": "admin", "fleet-ops": "operator" }, label: "Single sign-on", scopes: "openid email profile groups" });
     expect(() => parseEnv({ ...oidc, FLEET_OIDC_ROLE_MAP: "fleet-admins=root" })).toThrow(/FLEET_OIDC_ROLE_MAP/);
+    expect(() => parseEnv({ ...base, FLEET_OIDC_ISSUER: "https://idp.example" })).toThrow(/needs all three/);
   });
 
   it("reads the retention keys and refuses nonsense", () => {

@@ -199,6 +199,10 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
     throw new EnvError(problems);
   }
   const e = parsed.data;
+  // half a single sign-on configuration must not silently turn it off
+  if (!!e.FLEET_OIDC_ISSUER !== !!e.FLEET_OIDC_CLIENT_ID || (e.FLEET_OIDC_ISSUER && !e.FLEET_OIDC_ROLE_MAP)) {
+    throw new EnvError(["FLEET_OIDC_ISSUER, FLEET_OIDC_CLIENT_ID and FLEET_OIDC_ROLE_MAP: single sign-on needs all three (or none)"]);
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
