@@ -77,6 +77,9 @@ async function main() {
     FLEET_ADMIN_TOKEN: adminToken,
     FLEET_EVENTS_TOKEN: eventsToken,
     FLEET_CONSOLE_URL: consoleUrl,
+    // the console (on loopback) names the browser's address in X-Forwarded-For: sign-in lockout per client address
+    // then counts each browser, not the console as one client for everyone
+    FLEET_TRUSTED_PROXY: process.env.FLEET_TRUSTED_PROXY ?? "loopback",
     FLEET_SERVER_KEY_FILE: path.join(dataDir, "server-key.json"),
     ...(natsKeysFile ? { FLEET_NATS_KEYS_FILE: natsKeysFile } : {}),
   };
