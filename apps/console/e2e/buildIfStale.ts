@@ -9,7 +9,7 @@ export function newestMtime(paths: string[]): number {
     if (!existsSync(p)) return;
     const st = statSync(p);
     if (st.isDirectory()) {
-      for (const e of readdirSync(p)) if (e !== "node_modules" && e !== ".next" && e !== "dist") walk(path.join(p, e));
+      for (const e of readdirSync(p)) if (e !== "node_modules" && e !== ".next" && e !== "dist" && e !== ".screenshots") walk(path.join(p, e));
     } else newest = Math.max(newest, st.mtimeMs);
   };
   paths.forEach(walk);

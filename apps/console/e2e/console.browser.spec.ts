@@ -6,7 +6,7 @@ import type { Browser, Page } from "playwright-core";
 import { ZDeviceDetailV1 } from "@fleet/protocol";
 import { freePort, waitFor, type TestNatsServer } from "@fleet/test-utils";
 import type { FleetServer } from "../../server/src/app.js";
-import { enrollDevice, reportPublisher, startConsole as startHarnessConsole, startStack, stopProcess, type Stack } from "./harness.js";
+import { createUser, enrollDevice, reportPublisher, screenshot, signIn, startConsole as startHarnessConsole, startStack, stopProcess, type Stack, type TestUser } from "./harness.js";
 import { benchmarkBody, heartbeatBody, inventoryBody, metricsBody, modelsBody, postureBody, tinyModel } from "./fixtures.js";
 
 // One real-browser pass over the production build (`next build` + `next start`) against a real
@@ -15,7 +15,6 @@ import { benchmarkBody, heartbeatBody, inventoryBody, metricsBody, modelsBody, p
 const ADMIN_TOKEN = `console-e2e-${randomUUID()}`;
 const HOSTNAME = `ws-console-${randomUUID().slice(0, 6)}`;
 const SILENT_HOSTNAME = `ws-silent-${randomUUID().slice(0, 6)}`;
-const SHOTS = { fleet: "/tmp/console-fleet.png", device: "/tmp/console-device.png", down: "/tmp/console-down.png" };
 
 let nats: TestNatsServer;
 let server: FleetServer;
@@ -24,6 +23,8 @@ let stack: Stack | undefined;
 let consoleUrl: string;
 let browser: Browser;
 let deviceId: string;
+let adminUser: TestUser;
+let viewerUser: TestUser;
 
 async function admin(pathname: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${server.url}${pathname}`, {
@@ -34,8 +35,15 @@ async function admin(pathname: string, init: { method?: string; body?: unknown }
   return { status: res.status, json: await res.json().catch(() => null) };
 }
 
-async function startConsole(serverUrl: string, adminToken: string = ADMIN_TOKEN): Promise<{ url: string; proc: ChildProcess }> {
-  return startHarnessConsole(serverUrl, adminToken);
+async function startConsole(serverUrl: string): Promise<{ url: string; proc: ChildProcess }> {
+  return startHarnessConsole(serverUrl, null);
+}
+
+/** A page in its own browser context, signed in as `who`. */
+async function pageAs(who: TestUser, viewport = { width: 1400, height: 900 }): Promise<Page> {
+  const page = await (await browser.newContext({ viewport })).newPage();
+  await signIn(page, consoleUrl, who);
+  return page;
 }
 
 function enroll(hostname: string) {
@@ -73,18 +81,49 @@ describe("console in a real browser against the real server", () => {
   beforeAll(async () => {
     stack = await startStack({ adminToken: ADMIN_TOKEN });
     ({ nats, server, nc, browser, consoleUrl } = stack);
+    [adminUser, viewerUser] = await Promise.all([createUser(server.url, ADMIN_TOKEN, "admin"), createUser(server.url, ADMIN_TOKEN, "viewer")]);
   }, 240_000);
 
   afterAll(async () => {
     await stack?.close();
   });
 
+  it("sends a visitor without a session to sign-in (keeping only a relative next), refuses a wrong password, then throttles", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${consoleUrl}/devices?status=online`);
+    await page.waitForURL(/\/login\?next=/);
+    expect(new URL(page.url()).searchParams.get("next")).toBe("/devices?status=online");
+    expect(page.url()).not.toContain("user-role");
+    const noSession = await fetch(`${consoleUrl}/api/events`);
+    expect(noSession.status).toBe(401);
+    await screenshot(page, "login");
+
+    // an absolute next is dropped: after sign-in the user lands on the overview, not elsewhere
+    const victim = await createUser(server.url, ADMIN_TOKEN, "operator");
+    for (let i = 0; i < 5; i++) {
+      await page.goto(`${consoleUrl}/login?next=${encodeURIComponent("//evil.example/")}`);
+      await page.getByLabel("Email").fill(victim.email);
+      await page.getByLabel("Password").fill(`wrong-${i}-password`);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByRole("alert").getByText("Wrong email or password.").waitFor();
+    }
+    // (React resets the form after each attempt)
+    await page.getByLabel("Email").fill(victim.email);
+    await page.getByLabel("Password").fill(victim.password);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    // locked even with the right password now: a clear message with the wait, no session
+    await page.getByRole("alert").getByText(/Too many failed sign-in attempts\. Try again in \d+ s\./).waitFor();
+    await screenshot(page, "login-throttled");
+    expect((await page.context().cookies()).some((c) => c.name === "fleet_session")).toBe(false);
+    await page.context().close();
+  });
+
   it("explains how to enroll while the fleet is empty", async () => {
-    const page = await browser.newPage();
-    await page.goto(`${consoleUrl}/`);
+    const page = await pageAs(adminUser);
+    await page.goto(`${consoleUrl}/devices`);
     await page.getByRole("heading", { name: "No devices enrolled yet" }).waitFor();
     expect(await visibleText(page)).toContain("fleet-server token create");
-    await page.close();
+    await page.context().close();
   });
 
   it("seeds one reporting device and one that never reported, through the real API", async () => {
@@ -94,12 +133,20 @@ describe("console in a real browser against the real server", () => {
     expect(list.json).toMatchObject({ total: 2 });
   });
 
-  it("shows the fleet inventory and the device page with its model, then requests a benchmark", async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  it("signs in with an httpOnly session cookie, shows the overview, the devices and the device page, then requests a benchmark", async () => {
+    const page = await pageAs(adminUser);
+    const cookie = (await page.context().cookies()).find((c) => c.name === "fleet_session");
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax", secure: false });
+    expect(cookie!.expires).toBeGreaterThan(Date.now() / 1000);
+    expect(await page.getByTestId("user-role").innerText()).toBe("admin");
+    await page.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
+    await screenshot(page, "overview");
     const sha8 = tinyModel().sha256.slice(0, 8);
     expect(sha8).toBe("81f226c6");
 
-    const res = await page.goto(`${consoleUrl}/`);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Devices" }).click();
+    await page.waitForURL(`${consoleUrl}/devices`);
+    const res = await page.goto(`${consoleUrl}/devices`);
     expect(res?.status()).toBe(200);
     const row = page.locator("tbody tr", { hasText: HOSTNAME });
     await row.waitFor();
@@ -111,9 +158,9 @@ describe("console in a real browser against the real server", () => {
     expect(rowText).toContain("32.0 GiB");
     expect(rowText).toContain("RTX 4060 Laptop");
     expect(rowText).toContain("8.0 GiB");
-    await page.screenshot({ path: SHOTS.fleet, fullPage: true });
-    // The admin token stays on the console's server: never in what the browser receives.
-    expect(await page.content()).not.toContain(ADMIN_TOKEN);
+    await screenshot(page, "devices");
+    // The session token stays in the httpOnly cookie: never in what the page receives.
+    expect(await page.content()).not.toContain(adminUser.session.token.slice(-20));
 
     await row.getByRole("link", { name: HOSTNAME }).click();
     await page.waitForURL(`**/devices/${deviceId}`);
@@ -126,19 +173,35 @@ describe("console in a real browser against the real server", () => {
     expect(text).toContain("Ubuntu 24.04");
     expect(text).toContain("127.0.0.1:8765");
     expect(text).toMatch(/Prompts leave device\s*No/);
-    expect(await page.content()).not.toContain(ADMIN_TOKEN);
 
     // Through the server action: the server answers 202 with a command id the page shows.
     await page.getByRole("button", { name: "Run benchmark" }).click();
     const notice = page.getByText("Benchmark requested");
     await notice.waitFor({ timeout: 15_000 });
     expect(await notice.innerText()).toMatch(/command [0-9a-f-]{36}/);
-    await page.screenshot({ path: SHOTS.device, fullPage: true });
-    await page.close();
+    await screenshot(page, "device");
+    await page.context().close();
+  });
+
+  it("a viewer sees no mutation action and the server answers 403 to the same request", async () => {
+    const page = await pageAs(viewerUser);
+    expect(await page.getByTestId("user-role").innerText()).toBe("viewer");
+    await page.goto(`${consoleUrl}/devices/${deviceId}`);
+    await page.getByRole("heading", { name: "Runtime metrics" }).waitFor();
+    expect(await page.getByRole("button", { name: "Run benchmark" }).count()).toBe(0);
+    await screenshot(page, "device-viewer");
+    const api = await fetch(`${server.url}/api/v1/devices/${deviceId}/benchmarks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${viewerUser.session.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ modelId: null, nPrompt: 8, nGen: 8, repetitions: 1 }),
+    });
+    expect(api.status).toBe(403);
+    expect(await api.json()).toMatchObject({ error: { code: "forbidden" } });
+    await page.context().close();
   });
 
   it("shows runtime metrics and benchmark results with their settings", async () => {
-    const page = await browser.newPage();
+    const page = await pageAs(adminUser);
     await page.goto(`${consoleUrl}/devices/${deviceId}`);
     const runtime = page.locator("section", { has: page.getByRole("heading", { name: "Runtime metrics" }) });
     const runtimeText = await runtime.innerText();
@@ -151,27 +214,27 @@ describe("console in a real browser against the real server", () => {
     expect(benchText).toContain("5321.40 ± 41.20");
     expect(benchText).toContain("812.70 ± 9.30");
     expect(benchText).toContain("node-llama-cpp 3.22.1");
-    await page.close();
+    await page.context().close();
   });
 
   it("filters by search and status, pages, and answers 404 for an unknown device", async () => {
-    const page = await browser.newPage();
-    await page.goto(`${consoleUrl}/?q=no-such-host-${randomUUID().slice(0, 4)}`);
+    const page = await pageAs(adminUser);
+    await page.goto(`${consoleUrl}/devices?q=no-such-host-${randomUUID().slice(0, 4)}`);
     await page.getByText("No device matches these filters").waitFor();
 
-    await page.goto(`${consoleUrl}/?status=online&q=${encodeURIComponent(HOSTNAME)}&gpuVendor=nvidia`);
+    await page.goto(`${consoleUrl}/devices?status=online&q=${encodeURIComponent(HOSTNAME)}&gpuVendor=nvidia`);
     await page.locator("tbody tr", { hasText: HOSTNAME }).waitFor();
-    await page.goto(`${consoleUrl}/?gpuVendor=amd`);
+    await page.goto(`${consoleUrl}/devices?gpuVendor=amd`);
     await page.getByText("No device matches these filters").waitFor();
 
     // A model's short hash links to the devices that have it.
-    await page.goto(`${consoleUrl}/`);
+    await page.goto(`${consoleUrl}/devices`);
     await page.getByRole("link", { name: "Devices with model 81f226c6" }).click();
-    await page.waitForURL(`**/?modelSha256=${tinyModel().sha256}`);
+    await page.waitForURL(`**/devices?modelSha256=${tinyModel().sha256}`);
     await page.locator("tbody tr", { hasText: HOSTNAME }).waitFor();
 
     // Pagination keeps the filters and walks both devices.
-    await page.goto(`${consoleUrl}/?pageSize=1`);
+    await page.goto(`${consoleUrl}/devices?pageSize=1`);
     await page.getByText("Page 1 of 2 · 2 devices").waitFor();
     const firstPage = await page.locator("tbody").innerText();
     await page.getByRole("link", { name: "Next →" }).click();
@@ -182,7 +245,7 @@ describe("console in a real browser against the real server", () => {
     expect(both).toContain(SILENT_HOSTNAME);
     expect(both).toContain("Never seen");
 
-    const bad = await page.goto(`${consoleUrl}/?status=bogus`);
+    const bad = await page.goto(`${consoleUrl}/devices?status=bogus`);
     expect(bad?.status()).toBe(200);
     await page.getByRole("alert").getByText("Invalid filter").waitFor();
 
@@ -190,44 +253,50 @@ describe("console in a real browser against the real server", () => {
     expect(missing?.status()).toBe(404);
     await page.getByRole("heading", { name: "Device not found" }).waitFor();
 
-    await page.close();
+    await page.context().close();
   });
 
-  it("shows an error panel, not a crash, when the server is down, refuses the token, or no token is set", async () => {
-    const [down, wrongToken, noToken] = await Promise.all([
-      startConsole(`http://127.0.0.1:${await freePort()}`),
-      startConsole(server.url, "not-the-admin-token-but-long-enough"),
-      startConsole(server.url, ""),
-    ]);
+  it("signs out: the session is revoked on the server and the console asks for sign-in again", async () => {
+    const who = await createUser(server.url, ADMIN_TOKEN, "viewer");
+    const page = await pageAs(who);
+    const browserSession = (await page.context().cookies()).find((c) => c.name === "fleet_session")!.value;
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${consoleUrl}/login`);
+    expect((await page.context().cookies()).some((c) => c.name === "fleet_session")).toBe(false);
+    const me = await fetch(`${server.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${browserSession}` } });
+    expect(me.status).toBe(401);
+    await page.goto(`${consoleUrl}/devices`);
+    await page.waitForURL(/\/login\?next=%2Fdevices$/);
+    // a stale cookie (signed-out session) is refused by the server: back to sign-in, not an error page
+    await page.context().addCookies([{ name: "fleet_session", value: browserSession, url: consoleUrl }]);
+    await page.goto(`${consoleUrl}/devices`);
+    await page.waitForURL(/\/login\?next=%2Fdevices$/);
+    await page.context().close();
+  });
+
+  it("shows an error panel, not a crash, when the server is down", async () => {
+    const down = await startConsole(`http://127.0.0.1:${await freePort()}`);
     const page = await browser.newPage();
     try {
-      const r = await page.goto(`${down.url}/`);
+      // the sign-in page still renders; signing in explains that the server is unreachable
+      await page.goto(`${down.url}/login`);
+      await page.getByLabel("Email").fill(adminUser.email);
+      await page.getByLabel("Password").fill(adminUser.password);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByRole("alert").getByText("Fleetwise server unreachable").waitFor();
+      // with a cookie, a page shows its panel instead of crashing
+      await page.context().addCookies([{ name: "fleet_session", value: adminUser.session.token, url: down.url }]);
+      const r = await page.goto(`${down.url}/devices`);
       expect(r?.status()).toBe(200);
       await page.getByRole("alert").getByText("Fleetwise server unreachable").waitFor();
-      await page.screenshot({ path: SHOTS.down });
-
-      // The live stream fails the same way: an error state on the page, a 502 with the error JSON from the route.
-      await page.locator('[data-live="reconnecting"]', { hasText: "did not answer" }).waitFor({ timeout: 10_000 });
-      const downSse = await fetch(`${down.url}/api/events`);
-      expect(downSse.status).toBe(502);
-      expect(await downSse.json()).toMatchObject({ error: { code: "unavailable", message: expect.stringContaining("did not answer") } });
-
-      await page.goto(`${wrongToken.url}/devices/${deviceId}`);
-      await page.getByRole("alert").getByText("The server refused the console's token").waitFor();
-      await page.locator('[data-live="reconnecting"]', { hasText: "refused the console's token" }).waitFor({ timeout: 10_000 });
-      const refused = await fetch(`${wrongToken.url}/api/events?deviceId=${deviceId}`);
-      expect(refused.status).toBe(502);
-      const refusedText = await refused.text();
-      expect(JSON.parse(refusedText)).toMatchObject({ error: { code: "unauthorized" } });
-      expect(refusedText).not.toContain("not-the-admin-token");
-
-      await page.goto(`${noToken.url}/`);
-      const alert = page.locator("section[role=alert]");
-      await alert.getByText("Console is not configured").waitFor();
-      expect(await alert.innerText()).toContain("FLEET_ADMIN_TOKEN: missing");
+      await screenshot(page, "server-down");
+      expect(await page.content()).not.toMatch(/at \S+ \(.*:\d+:\d+\)/); // no stack trace
+      // the live stream has no events token here: a clear 503
+      const sse = await fetch(`${down.url}/api/events`, { headers: { cookie: `fleet_session=${adminUser.session.token}` } });
+      expect(sse.status).toBe(503);
     } finally {
       await page.close();
-      await Promise.all([down, wrongToken, noToken].map((c) => stopProcess(c.proc)));
+      await stopProcess(down.proc);
     }
   });
 });

@@ -1,17 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
 import { connect, nkeys, type NatsConnection } from "nats";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import {
   generateSigningKeyPair,
   importPrivateJwk,
   signReport,
   subjects,
+  ZAuthSessionV1,
+  ZCreatedUserV1,
   ZCreateEnrollmentTokenResponseV1,
+  type TAuthSessionV1,
+  type TUserRole,
   ZEnrollResponseV1,
   type ReportKind,
   type TEnrollResponseV1,
@@ -30,15 +34,69 @@ export const CONSOLE_DIR = path.resolve(import.meta.dirname, "..");
 export const REPO = path.resolve(CONSOLE_DIR, "../..");
 export const NEXT_BIN = path.join(CONSOLE_DIR, "node_modules/.bin/next");
 
+export const SCREENSHOT_DIR = path.join(CONSOLE_DIR, "e2e/.screenshots");
+
+/** A full-page screenshot in apps/console/e2e/.screenshots/<name>.png (gitignored) for a person to look at. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name.replace(/[^a-z0-9._-]+/gi, "-")}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** A console user with a password, created through the server's users API as admin and its setup link. */
+export interface TestUser {
+  email: string;
+  password: string;
+  role: TUserRole;
+  /** a session from the setup (Bearer for direct API calls as this user) */
+  session: TAuthSessionV1;
+}
+
+let userSeq = 0;
+
+/** Create a user of `role` (POST /api/v1/users with the admin token) and set its password through the one-time setup link. */
+export async function createUser(serverUrl: string, adminToken: string, role: TUserRole, email = `${role}-${process.pid}-${++userSeq}@example.test`): Promise<TestUser> {
+  const created = await fetch(`${serverUrl}/api/v1/users`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ email, name: `${role[0]!.toUpperCase()}${role.slice(1)} ${userSeq}`, role }),
+  });
+  expect(created.status, await created.clone().text()).toBe(201);
+  const { setupUrl } = ZCreatedUserV1.parse(await created.json());
+  const token = new URL(setupUrl!).searchParams.get("token");
+  const password = `pw-${randomUUID()}`;
+  const setup = await fetch(`${serverUrl}/api/v1/auth/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, password }) });
+  expect(setup.status, await setup.clone().text()).toBe(200);
+  return { email, password, role, session: ZAuthSessionV1.parse(await setup.json()) };
+}
+
+/** Sign in through the console's /login form; resolves once the signed-in page shows the user menu. */
+export async function signIn(page: Page, consoleUrl: string, who: { email: string; password: string }, next = "/"): Promise<void> {
+  await page.goto(`${consoleUrl}/login${next === "/" ? "" : `?next=${encodeURIComponent(next)}`}`);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByTestId("user-role").waitFor({ timeout: 15_000 });
+}
+
+/** `next start` of the built console. It gets NO admin token: only the server URL, the read-only events token and `extraEnv`. */
 export async function startConsole(
   serverUrl: string,
-  adminToken: string,
+  eventsToken: string | null,
   extraEnv: Record<string, string> = {},
 ): Promise<{ url: string; proc: ChildProcess; output: () => string }> {
   const port = await freePort();
   const proc = spawn(NEXT_BIN, ["start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: CONSOLE_DIR,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", FLEET_SERVER_URL: serverUrl, FLEET_ADMIN_TOKEN: adminToken, NODE_ENV: "production", ...extraEnv },
+    env: {
+      ...withoutAdminToken(process.env),
+      NEXT_TELEMETRY_DISABLED: "1",
+      FLEET_SERVER_URL: serverUrl,
+      ...(eventsToken ? { FLEET_EVENTS_TOKEN: eventsToken } : {}),
+      NODE_ENV: "production",
+      ...extraEnv,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -54,6 +112,11 @@ export async function startConsole(
     20_000,
   );
   return { url, proc, output: () => output };
+}
+
+function withoutAdminToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { FLEET_ADMIN_TOKEN: _dropped, ...rest } = env;
+  return rest;
 }
 
 export async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
@@ -117,6 +180,9 @@ export interface Stack {
   nc: NatsConnection;
   consoleUrl: string;
   consoleProc: ChildProcess;
+  /** the server's read-only FLEET_EVENTS_TOKEN the console's shared upstream uses */
+  eventsToken: string;
+  consoleOutput: () => string;
   browser: Browser;
   close(): Promise<void>;
 }
@@ -125,10 +191,16 @@ export interface Stack {
  * The whole path a browser spec needs: the console built if stale, a private nats-server, a test database, the real
  * server in process, a NATS connection for publishing reports, `next start` against the server, and Chromium.
  */
-export async function startStack(opts: { adminToken: string; consoleEnv?: Record<string, string>; onServer?: (server: FleetServer) => void }): Promise<Stack> {
+export async function startStack(opts: {
+  adminToken: string;
+  consoleEnv?: Record<string, string>;
+  serverEnv?: Record<string, string>;
+  onServer?: (server: FleetServer) => void;
+}): Promise<Stack> {
   buildIfStale(CONSOLE_DIR, path.join(REPO, "packages/protocol"), NEXT_BIN);
   const tmp = mkdtempSync(path.join(os.tmpdir(), "fleet-console-e2e-"));
   const [nats, db] = await Promise.all([startNatsServer(), createTestDatabase()]);
+  const eventsToken = `events-${randomUUID()}`;
   const server = await createServer(
     parseEnv({
       DATABASE_URL: db.url,
@@ -139,15 +211,17 @@ export async function startStack(opts: { adminToken: string; consoleEnv?: Record
       FLEET_SERVER_KEY_FILE: path.join(tmp, "server-key.json"),
       ...(nats.keysFile ? { FLEET_NATS_KEYS_FILE: nats.keysFile } : {}),
       LOG_LEVEL: "error",
+      FLEET_EVENTS_TOKEN: eventsToken,
+      ...opts.serverEnv,
     }),
   );
   opts.onServer?.(server);
   // as the server's NATS user (it may publish on any device's subjects, as the specs simulate devices)
   const nc = await connect(nats.connectOptions());
-  const started = await startConsole(server.url, opts.adminToken, opts.consoleEnv);
+  const started = await startConsole(server.url, eventsToken, opts.consoleEnv);
   const browser = await launchChromium();
   return {
-    nats, db, server, nc, browser, consoleUrl: started.url, consoleProc: started.proc,
+    nats, db, server, nc, browser, consoleUrl: started.url, consoleProc: started.proc, eventsToken, consoleOutput: started.output,
     close: async () => {
       await browser.close().catch(() => undefined);
       await stopProcess(started.proc);

@@ -7,7 +7,7 @@ import { ZFleetEventV1, type TFleetEventV1 } from "@fleet/protocol";
 import { waitFor } from "@fleet/test-utils";
 import type { FleetServer } from "../../server/src/app.js";
 import { heartbeatBody, inventoryBody, modelsBody } from "./fixtures.js";
-import { enrollDevice, reportPublisher, startStack, type Stack } from "./harness.js";
+import { createUser, enrollDevice, reportPublisher, screenshot, signIn, startStack, type Stack, type TestUser } from "./harness.js";
 
 // Live updates end to end: server -> socket.io /events -> the console's SSE route -> EventSource in
 // Chromium -> router.refresh(), with devices enrolled and reporting over the real API and JetStream.
@@ -20,8 +20,10 @@ let nc: NatsConnection;
 let stack: Stack | undefined;
 let consoleUrl: string;
 let browser: Browser;
-/** websocket connections the server holds right now (each SSE client holds one upstream) */
+/** websocket connections the server holds right now (the console holds ONE, shared by all its SSE clients) */
 let upstreamSockets = 0;
+let viewer: TestUser;
+const MAX_STREAMS = 3;
 
 async function newReportingDevice(hostname: string) {
   const { enrolled, privateKey } = await enrollDevice(server.url, ADMIN_TOKEN, hostname);
@@ -55,7 +57,7 @@ describe("live fleet updates in a real browser", () => {
   beforeAll(async () => {
     stack = await startStack({
       adminToken: ADMIN_TOKEN,
-      consoleEnv: { FLEET_EVENTS_HEARTBEAT_MS: String(HEARTBEAT_MS) },
+      consoleEnv: { FLEET_EVENTS_HEARTBEAT_MS: String(HEARTBEAT_MS), FLEET_CONSOLE_MAX_STREAMS: String(MAX_STREAMS) },
       onServer: (srv) => {
         // Observe only: count upgraded (websocket) connections, so a test can see the upstream close.
         srv.app.getHttpServer().on("upgrade", (_req: unknown, socket: Socket) => {
@@ -65,15 +67,19 @@ describe("live fleet updates in a real browser", () => {
       },
     });
     ({ server, nc, browser, consoleUrl } = stack);
+    viewer = await createUser(server.url, ADMIN_TOKEN, "viewer");
   }, 240_000);
+
+  const withSession = () => ({ cookie: `fleet_session=${viewer.session.token}` });
 
   afterAll(async () => {
     await stack?.close();
   });
 
-  it("shows a newly enrolled, reporting device on / without a reload, and says it is live", async () => {
-    const page = await browser.newPage();
-    await page.goto(`${consoleUrl}/`);
+  it("shows a newly enrolled, reporting device on /devices without a reload, and says it is live", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await signIn(page, consoleUrl, viewer, "/devices");
+    await page.waitForURL(`${consoleUrl}/devices`);
     await page.locator('[data-live="live"]', { hasText: "Live" }).waitFor({ timeout: 10_000 });
     // A marker on window survives router.refresh() but not a reload or navigation.
     await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
@@ -92,17 +98,18 @@ describe("live fleet updates in a real browser", () => {
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
     expect(await page.locator('[data-live="live"]').innerText()).toBe("Live");
-    await page.screenshot({ path: "/tmp/console-live.png", fullPage: true });
-    await page.close();
-    await waitFor(() => upstreamSockets === 0, "the upstream socket to close with the page", 5_000);
+    await screenshot(page, "devices-live");
+    await page.context().close();
+    // the console's ONE upstream stays (shared); it is not one per page
+    expect(upstreamSockets).toBe(1);
   });
 
   it("on a device page, refreshes for that device and lists its rejected reports", async () => {
     const hostname = `ws-live-dev-${randomUUID().slice(0, 6)}`;
     const dev = await newReportingDevice(hostname);
     await dev.publish("inventory", inventoryBody(hostname));
-    const page = await browser.newPage();
-    await page.goto(`${consoleUrl}/devices/${dev.id}`);
+    const page = await (await browser.newContext()).newPage();
+    await signIn(page, consoleUrl, viewer, `/devices/${dev.id}`);
     await page.locator('[data-live="live"]').waitFor({ timeout: 10_000 });
     expect(await page.locator("main").innerText()).toContain("no heartbeat yet");
 
@@ -113,18 +120,20 @@ describe("live fleet updates in a real browser", () => {
     const alert = page.getByRole("alert", { name: "Rejected reports" });
     await alert.waitFor({ timeout: 5_000 });
     expect(await alert.innerText()).toContain("malformed");
-    await page.screenshot({ path: "/tmp/console-live-device.png", fullPage: true });
-    await page.close();
+    await screenshot(page, "device-live");
+    await page.context().close();
   });
 
-  it("relays validated events as SSE with heartbeats, never the admin token, and closes upstream on disconnect", async () => {
-    await waitFor(() => upstreamSockets === 0, "no upstream sockets before", 5_000);
+  it("relays validated events as SSE over ONE shared upstream, per session cookie, with a cap on open streams", async () => {
+    // no cookie, or a cookie the server refuses: 401 before any stream opens
+    expect((await fetch(`${consoleUrl}/api/events`)).status).toBe(401);
+    expect((await fetch(`${consoleUrl}/api/events`, { headers: { cookie: "fleet_session=forged" } })).status).toBe(401);
+
     const ctrl = new AbortController();
-    const res = await fetch(`${consoleUrl}/api/events`, { signal: ctrl.signal });
+    const res = await fetch(`${consoleUrl}/api/events`, { signal: ctrl.signal, headers: withSession() });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(res.headers.get("cache-control")).toContain("no-transform");
-    await waitFor(() => upstreamSockets === 1, "one upstream socket for the stream", 5_000);
 
     const hostname = `ws-live-sse-${randomUUID().slice(0, 6)}`;
     const dev = await newReportingDevice(hostname);
@@ -137,22 +146,37 @@ describe("live fleet updates in a real browser", () => {
     expect(events.find((e) => e.type === "device.reported")).toMatchObject({ deviceId: dev.id, data: { kind: "heartbeat" } });
     expect(text).not.toContain(ADMIN_TOKEN);
 
-    ctrl.abort();
-    await waitFor(() => upstreamSockets === 0, "the upstream socket to close when the client goes", 5_000);
-
-    // A device-scoped stream relays only that device's events; a bad id is refused with the error JSON.
+    // A device-scoped stream relays only that device's events, over the same upstream socket.
     const scoped = new AbortController();
-    const mine = await fetch(`${consoleUrl}/api/events?deviceId=${dev.id}`, { signal: scoped.signal });
-    await waitFor(() => upstreamSockets === 1, "the scoped stream's upstream socket", 5_000);
+    const mine = await fetch(`${consoleUrl}/api/events?deviceId=${dev.id}`, { signal: scoped.signal, headers: withSession() });
     const stranger = await newReportingDevice(`ws-live-other-${randomUUID().slice(0, 6)}`);
     await stranger.publish("heartbeat", heartbeatBody());
     await dev.publish("heartbeat", heartbeatBody());
     const scopedText = await readStream(mine, (t) => dataEvents(t).some((e) => e.type === "device.reported"));
-    scoped.abort();
     expect(dataEvents(scopedText).length).toBeGreaterThan(0);
     expect(dataEvents(scopedText).every((e) => e.deviceId === dev.id)).toBe(true);
+    expect(upstreamSockets).toBe(1);
 
-    const other = await fetch(`${consoleUrl}/api/events?deviceId=..%2Fx`);
+    // the cap: with MAX_STREAMS open, the next is refused with 503 until one closes
+    const extra = Array.from({ length: MAX_STREAMS - 2 }, () => new AbortController());
+    for (const c of extra) expect((await fetch(`${consoleUrl}/api/events`, { signal: c.signal, headers: withSession() })).status).toBe(200);
+    const over = await fetch(`${consoleUrl}/api/events`, { headers: withSession() });
+    expect(over.status).toBe(503);
+    expect(await over.json()).toMatchObject({ error: { code: "unavailable", message: expect.stringContaining("too many open live streams") } });
+    ctrl.abort();
+    await waitFor(async () => {
+      const again = await fetch(`${consoleUrl}/api/events`, { headers: withSession(), signal: AbortSignal.timeout(2_000) }).catch(() => null);
+      if (again?.status === 200) {
+        await again.body?.cancel();
+        return true;
+      }
+      return false;
+    }, "a place under the cap after a stream closed", 5_000);
+    scoped.abort();
+    extra.forEach((c) => c.abort());
+    expect(upstreamSockets).toBe(1);
+
+    const other = await fetch(`${consoleUrl}/api/events?deviceId=..%2Fx`, { headers: withSession() });
     expect(other.status).toBe(400);
     expect(await other.json()).toMatchObject({ error: { code: "validation_failed" } });
   });

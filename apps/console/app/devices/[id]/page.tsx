@@ -5,6 +5,7 @@ import { connection } from "next/server";
 import { ZDeviceId, type TDeviceDetailV1 } from "@fleet/protocol";
 import { getBenchmarks, getDevice, getRuntimeMetrics } from "../../../lib/api";
 import { NotFoundError } from "../../../lib/api-errors";
+import { can } from "../../../lib/roles";
 import { describeError } from "../../../lib/describeError";
 import { formatBytes, formatDateTime, formatRelativeTime } from "../../../lib/format/index";
 import { ApiErrorPanel } from "../../../ui/common/ApiErrorPanel";
@@ -115,7 +116,11 @@ export default async function DevicePage({ params }: { params: Params }) {
       {metricsR.status === "fulfilled" ? <RuntimePanel metrics={metricsR.value} /> : <ApiErrorPanel error={describeError(metricsR.reason)} />}
       <section className="panel" aria-labelledby="bench-title">
         <h2 id="bench-title">Benchmarks</h2>
-        <RunBenchmarkForm action={requestBenchmarkAction.bind(null, detail.device.id)} models={modelChoices} />
+        {(await can("operator")) ? (
+          <RunBenchmarkForm action={requestBenchmarkAction.bind(null, detail.device.id)} models={modelChoices} />
+        ) : (
+          <p className="muted">Your role (viewer) can read results; operators and admins run benchmarks.</p>
+        )}
         <h3>Results</h3>
         {benchR.status === "fulfilled" ? <BenchmarksTable items={benchR.value.items} /> : <ApiErrorPanel error={describeError(benchR.reason)} />}
         {benchR.status === "fulfilled" ? <SustainedBenchmarkChart items={benchR.value.items} /> : null}
