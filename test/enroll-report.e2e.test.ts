@@ -77,10 +77,10 @@ describe("enroll, report, store, show", () => {
   it("shows the device and its model in the console pages", async () => {
     const web = await startConsole(srv.url, ADMIN_TOKEN);
     try {
-      const fleet = await (await fetch(`${web.url}/`)).text();
+      const fleet = await (await fetch(`${web.url}/devices`, { headers: { cookie: web.cookie } })).text();
       expect(fleet).toContain("e2e-ws-1");
       expect(fleet).toContain(TINY_SHA256.slice(0, 8));
-      const page = await fetch(`${web.url}/devices/${agent.state.deviceId}`);
+      const page = await fetch(`${web.url}/devices/${agent.state.deviceId}`, { headers: { cookie: web.cookie } });
       expect(page.status).toBe(200);
       const html = await page.text();
       expect(html).toContain(TINY_SHA256);
