@@ -3,7 +3,8 @@
 // does nothing or hashes a big synthetic GGUF as background work through its ResourceGovernor (own process, the
 // policy's nice 19 + ionice idle), and, for contrast, the same hashing at nice 0. Measured: the neighbour's
 // throughput vs its solo windows (goal >= 90 %), and the TTFT of interactive requests through the agent's local API
-// with and without the background work, the neighbour running in both (goal <= usual + 20 %). Medians with min/max
+// with and without the background work (which pauses while a request is answered, as in fleet-agent run), the
+// neighbour running in both (goal <= usual + 20 %). Medians with min/max
 // and 95 % CIs over the alternating windows; machine load before and after (the machine is shared).
 import { fork } from "node:child_process";
 import fs from "node:fs/promises";
@@ -101,6 +102,8 @@ try {
     logger: quietLogger(),
     gpu: false,
     autoLoad: false,
+    // as fleet-agent run wires it: background processes pause while a request is answered
+    beginInteractive: () => polite.beginInteractive(),
   });
   if (!(await runtime.loadConfigured())) throw new Error("the agent runtime could not load the bench model");
   const port = runtime.localApiExposure().port;
