@@ -30,3 +30,4 @@ export * from "./rollout.js";
 export * from "./device-labels.js";
 export * from "./device-auth.js";
 export * from "./auth.js";
+export * from "./audit.js";
