@@ -6,6 +6,7 @@ import { AuthModule } from "./auth/auth.module.js";
 import { ThrottlingModule } from "./common/throttling.module.js";
 import { CoreModule, type CoreDeps } from "./core.module.js";
 import { AuditModule } from "./audit/audit.module.js";
+import { OverviewModule } from "./overview/overview.module.js";
 import { EnrollmentModule } from "./enrollment/enrollment.module.js";
 import { HealthModule } from "./health/health.module.js";
 import { EventsModule } from "./events/events.module.js";
@@ -25,7 +26,7 @@ export class AppModule {
   static forRoot(deps: CoreDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(deps), ThrottlingModule, AuditModule, AuthModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule, ComplianceModule, DevicePolicyModule],
+      imports: [CoreModule.forRoot(deps), ThrottlingModule, AuditModule, AuthModule, EventsModule, HealthModule, EnrollmentModule, DevicesModule, ReportsModule, RuntimeModule, RetentionModule, CatalogModule, AssignmentsModule, DeviceLabelsModule, RolloutsModule, ComplianceModule, DevicePolicyModule, OverviewModule],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_GUARD, useExisting: AuthGuard },

@@ -31,3 +31,4 @@ export * from "./device-labels.js";
 export * from "./device-auth.js";
 export * from "./auth.js";
 export * from "./audit.js";
+export * from "./overview.js";
