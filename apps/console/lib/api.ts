@@ -10,9 +10,12 @@ import {
   ZBenchmarkRequestV1,
   ZDeviceDetailV1,
   ZDeviceListV1,
+  ZAuditListV1,
   ZAuthMeV1,
   ZErrorBody,
   ZRuntimeMetricsViewV1,
+  type TAuditListQueryV1,
+  type TAuditListV1,
   type TAuthMeV1,
   type TBenchmarkListV1,
   type TDeviceDetailV1,
@@ -22,6 +25,7 @@ import {
 } from "@fleet/protocol";
 import { consoleEnv } from "./env";
 import { ForbiddenError, InvalidResponseError, NotFoundError, ServerError, ServerUnreachableError } from "./api-errors";
+import { searchString } from "./query";
 import { loginHref } from "./safeNext";
 import { sessionToken } from "./sessionCookie";
 import { PATH_HEADER } from "./pathHeader";
@@ -142,4 +146,8 @@ export function getBenchmarks(id: string): Promise<TBenchmarkListV1> {
 
 export function requestBenchmark(id: string, request: z.input<typeof ZBenchmarkRequestV1>): Promise<z.infer<typeof ZBenchmarkRequestedV1>> {
   return call(`/api/v1/devices/${enc(id)}/benchmarks`, ZBenchmarkRequestedV1, { method: "POST", body: ZBenchmarkRequestV1.parse(request) });
+}
+
+export function listAudit(query: Partial<TAuditListQueryV1>): Promise<TAuditListV1> {
+  return call(`/api/v1/audit${searchString(query)}`, ZAuditListV1);
 }
