@@ -245,6 +245,17 @@ describe("console in a real browser against the real server", () => {
     expect(both).toContain(SILENT_HOSTNAME);
     expect(both).toContain("Never seen");
 
+    // Sorting is server-side and kept in the URL: hostname ascending by default, the header flips it.
+    await page.goto(`${consoleUrl}/devices`);
+    expect(await page.locator("tbody tr").first().innerText()).toContain(HOSTNAME);
+    await page.getByRole("link", { name: /^Hostname/ }).click();
+    await page.waitForURL(/sort=-hostname/);
+    await page.locator("th[aria-sort=descending]").waitFor();
+    expect(await page.locator("tbody tr").first().innerText()).toContain(SILENT_HOSTNAME);
+    await page.getByRole("link", { name: /^Last seen/ }).click();
+    await page.waitForURL(/sort=lastSeenAt/);
+    expect(await page.locator("tbody tr").first().innerText()).toContain(HOSTNAME); // never seen sorts last
+
     const bad = await page.goto(`${consoleUrl}/devices?status=bogus`);
     expect(bad?.status()).toBe(200);
     await page.getByRole("alert").getByText("Invalid filter").waitFor();
@@ -253,6 +264,31 @@ describe("console in a real browser against the real server", () => {
     expect(missing?.status()).toBe(404);
     await page.getByRole("heading", { name: "Device not found" }).waitFor();
 
+    await page.context().close();
+  });
+
+  it("shows the audit log filtered by actor and action, pages, and exports the same filter as CSV", async () => {
+    const page = await pageAs(adminUser);
+    await page.goto(`${consoleUrl}/audit`);
+    await page.getByRole("heading", { name: "Audit log", level: 1 }).waitFor();
+    // the users created above were audited, and the throttled sign-in too
+    await page.locator("tbody tr").first().waitFor();
+    await page.getByLabel("Action").fill("auth.login_throttled");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(/action=auth\.login_throttled/);
+    const rows = await page.locator("tbody tr").allInnerTexts();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.includes("auth.login_throttled"))).toBe(true);
+    await screenshot(page, "audit");
+    const href = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
+    expect(href).toBe("/audit/export?action=auth.login_throttled");
+    const csv = await page.evaluate(async (u) => (await fetch(u)).text(), href!);
+    const lines = csv.trim().split("\n");
+    expect(lines[0]).toBe("at,actor,action,targetType,targetId,details");
+    expect(lines.length).toBe(rows.length + 1);
+    expect(lines.slice(1).every((l) => l.includes("auth.login_throttled"))).toBe(true);
+    await page.goto(`${consoleUrl}/audit?from=2030-01-01T00:00&to=2020-01-01T00:00`);
+    await page.getByRole("alert").getByText("Invalid filter").waitFor();
     await page.context().close();
   });
 

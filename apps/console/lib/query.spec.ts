@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { firstParam, isoToLocalInput, localInputToIso, searchString } from "./query";
+import { firstParam, isoToLocalInput, localInputToIso, searchString, toggleSort } from "./query";
 
 describe("searchString", () => {
   it("keeps non-empty values in order and encodes them", () => {
@@ -32,5 +32,14 @@ describe("datetime-local <-> ISO (UTC)", () => {
     expect(isoToLocalInput("2026-01-31T09:30:00.000Z")).toBe("2026-01-31T09:30");
     expect(isoToLocalInput("nonsense")).toBe("");
     expect(isoToLocalInput(undefined)).toBe("");
+  });
+});
+
+describe("toggleSort", () => {
+  it("sorts ascending first, flips on the same column, and knows the default", () => {
+    expect(toggleSort(undefined, "hostname", "hostname")).toEqual({ next: "-hostname", state: "ascending" });
+    expect(toggleSort("-hostname", "hostname", "hostname")).toEqual({ next: "hostname", state: "descending" });
+    expect(toggleSort("hostname", "lastSeenAt", "hostname")).toEqual({ next: "lastSeenAt", state: "none" });
+    expect(toggleSort("lastSeenAt", "lastSeenAt", "hostname")).toEqual({ next: "-lastSeenAt", state: "ascending" });
   });
 });

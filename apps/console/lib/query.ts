@@ -31,3 +31,13 @@ export function isoToLocalInput(iso: string | undefined): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? "" : d.toISOString().slice(0, 16);
 }
+
+/**
+ * Clicking a sortable column: ascending first, the same column again flips it. Returns the new sort value and
+ * how the column is sorted now (for aria-sort).
+ */
+export function toggleSort(current: string | undefined, column: string, defaultSort: string): { next: string; state: "ascending" | "descending" | "none" } {
+  const cur = current ?? defaultSort;
+  const state = cur === column ? "ascending" : cur === `-${column}` ? "descending" : "none";
+  return { next: cur === column ? `-${column}` : column, state };
+}

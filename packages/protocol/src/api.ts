@@ -35,6 +35,9 @@ export const ZPageV1 = <T extends z.ZodType>(item: T) =>
 export const ZDeviceListV1 = ZPageV1(ZDeviceSummaryV1);
 export type TDeviceListV1 = z.infer<typeof ZDeviceListV1>;
 
+export const DEVICE_SORTS = ["hostname", "-hostname", "lastSeenAt", "-lastSeenAt", "enrolledAt", "-enrolledAt"] as const;
+export type TDeviceSort = (typeof DEVICE_SORTS)[number];
+
 export const ZDeviceListQueryV1 = z.object({
   page: z.coerce.number().int().positive().default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
@@ -45,6 +48,8 @@ export const ZDeviceListQueryV1 = z.object({
   gpuVendor: z.string().max(100).optional(),
   /** devices having a model with this sha256 */
   modelSha256: ZSha256Hex.optional(),
+  /** sort column, "-" for descending (default hostname); ties broken by id */
+  sort: z.enum(DEVICE_SORTS).optional(),
 });
 export type TDeviceListQueryV1 = z.infer<typeof ZDeviceListQueryV1>;
 

@@ -16,7 +16,7 @@ const STATUSES: Array<{ value: NonNullable<TDeviceListQueryV1["status"]> | ""; l
  * Status and search filters. A plain GET form (works without JavaScript); with JavaScript it
  * navigates client-side, drops empty values and goes back to page 1.
  */
-export function DeviceFilters({ status, q, gpuVendor, modelSha256 }: { status: string; q: string; gpuVendor: string; modelSha256: string }) {
+export function DeviceFilters({ status, q, gpuVendor, modelSha256, sort }: { status: string; q: string; gpuVendor: string; modelSha256: string; sort: string }) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
 
@@ -60,6 +60,7 @@ export function DeviceFilters({ status, q, gpuVendor, modelSha256 }: { status: s
           <input type="text" name="modelSha256" defaultValue={modelSha256} pattern="[0-9a-f]{64}" className="mono" size={20} />
         </label>
       ) : null}
+      {sort ? <input type="hidden" name="sort" value={sort} /> : null}
       <button type="submit" disabled={pending}>
         {pending ? "Filtering…" : "Filter"}
       </button>

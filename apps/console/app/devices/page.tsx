@@ -1,8 +1,9 @@
 import { connection } from "next/server";
-import { formatIssues, ZDeviceListQueryV1 } from "@fleet/protocol";
+import { formatIssues, ZDeviceListQueryV1, type TDeviceSort } from "@fleet/protocol";
 import { deviceListSearch, listDevices } from "../../lib/api";
 import { describeError } from "../../lib/describeError";
 import { consoleEnv } from "../../lib/env";
+import { toggleSort } from "../../lib/query";
 import { ApiErrorPanel } from "../../ui/common/ApiErrorPanel";
 import { ErrorPanel } from "../../ui/common/ErrorPanel";
 import { DeviceTable } from "../../ui/devices/DeviceTable";
@@ -28,6 +29,7 @@ export default async function FleetInventoryPage({ searchParams }: { searchParam
     q: first(sp.q),
     gpuVendor: first(sp.gpuVendor),
     modelSha256: first(sp.modelSha256),
+    sort: first(sp.sort),
   };
   const query = ZDeviceListQueryV1.safeParse(raw);
 
@@ -35,7 +37,7 @@ export default async function FleetInventoryPage({ searchParams }: { searchParam
     <>
       <h1>Devices</h1>
       <p className="subtitle">Workstations running local inference, their hardware and the models on them.</p>
-      <DeviceFilters status={raw.status ?? ""} q={raw.q ?? ""} gpuVendor={raw.gpuVendor ?? ""} modelSha256={raw.modelSha256 ?? ""} />
+      <DeviceFilters status={raw.status ?? ""} q={raw.q ?? ""} gpuVendor={raw.gpuVendor ?? ""} modelSha256={raw.modelSha256 ?? ""} sort={raw.sort ?? ""} />
       <LiveUpdates deviceId={null} />
     </>
   );
@@ -76,7 +78,14 @@ export default async function FleetInventoryPage({ searchParams }: { searchParam
         filtered ? <NoMatches /> : <EmptyFleet serverUrl={consoleEnv().FLEET_SERVER_URL} />
       ) : (
         <section className="panel" aria-label="Devices">
-          <DeviceTable devices={list.items} now={now} />
+          <DeviceTable
+            devices={list.items}
+            now={now}
+            sortLink={(column) => {
+              const { next, state } = toggleSort(filters.sort, column, "hostname");
+              return { href: `/devices${deviceListSearch({ ...filters, pageSize: filters.pageSize === PAGE_SIZE ? undefined : filters.pageSize, sort: next === "hostname" ? undefined : (next as TDeviceSort) })}`, state };
+            }}
+          />
           <Pagination
             page={list.page}
             pageSize={list.pageSize}

@@ -3,22 +3,36 @@ import type { TDeviceSummaryV1 } from "@fleet/protocol";
 import { formatBytes, formatDateTime, formatRelativeTime, shortSha } from "../../lib/format/index";
 import { StatusBadge } from "../common/StatusBadge";
 
+export type SortLink = (column: "hostname" | "lastSeenAt" | "enrolledAt") => { href: string; state: "ascending" | "descending" | "none" };
+
+function SortableTh({ label, column, sortLink }: { label: string; column: "hostname" | "lastSeenAt"; sortLink?: SortLink }) {
+  if (!sortLink) return <th scope="col">{label}</th>;
+  const { href, state } = sortLink(column);
+  return (
+    <th scope="col" aria-sort={state}>
+      <Link href={href} title={`Sort by ${label.toLowerCase()}`}>
+        {label} {state === "ascending" ? "▲" : state === "descending" ? "▼" : ""}
+      </Link>
+    </th>
+  );
+}
+
 /** The fleet at a glance: one row per device. `now` is passed in so every row uses the same clock. */
-export function DeviceTable({ devices, now }: { devices: TDeviceSummaryV1[]; now: Date }) {
+export function DeviceTable({ devices, now, sortLink }: { devices: TDeviceSummaryV1[]; now: Date; sortLink?: SortLink }) {
   return (
     <div className="table-wrap">
       <table>
         <caption className="sr-only">Enrolled devices</caption>
         <thead>
           <tr>
-            <th scope="col">Hostname</th>
+            <SortableTh label="Hostname" column="hostname" sortLink={sortLink} />
             <th scope="col">Status</th>
             <th scope="col">CPU</th>
             <th scope="col" className="num">RAM</th>
             <th scope="col">GPUs</th>
             <th scope="col">OS</th>
             <th scope="col">Models</th>
-            <th scope="col">Last seen</th>
+            <SortableTh label="Last seen" column="lastSeenAt" sortLink={sortLink} />
           </tr>
         </thead>
         <tbody>

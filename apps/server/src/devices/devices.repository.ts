@@ -46,7 +46,7 @@ export class DevicesRepository {
       this.db.device.findMany({
         where,
         include: summaryInclude,
-        orderBy: [{ hostname: "asc" }, { id: "asc" }],
+        orderBy: deviceOrder(query.sort),
         skip: (query.page - 1) * query.pageSize,
         take: query.pageSize,
       }),
@@ -103,4 +103,13 @@ export class DevicesRepository {
   async lastSeen(ids: string[]): Promise<{ id: string; lastSeenAt: Date | null }[]> {
     return this.db.device.findMany({ where: { id: { in: ids } }, select: { id: true, lastSeenAt: true } });
   }
+}
+
+/** ORDER BY for the list's sort (indexed columns: hostname, lastSeenAt, enrolledAt); never-seen devices sort last. */
+function deviceOrder(sort: TDeviceListQueryV1["sort"]): Prisma.DeviceOrderByWithRelationInput[] {
+  const s = sort ?? "hostname";
+  const dir = s.startsWith("-") ? "desc" : "asc";
+  const col = s.replace(/^-/, "") as "hostname" | "lastSeenAt" | "enrolledAt";
+  if (col === "lastSeenAt") return [{ lastSeenAt: { sort: dir, nulls: "last" } }, { id: "asc" }];
+  return [{ [col]: dir }, { id: "asc" }];
 }
