@@ -85,8 +85,9 @@ export async function startConsole(
   serverUrl: string,
   eventsToken: string | null,
   extraEnv: Record<string, string> = {},
+  fixedPort?: number,
 ): Promise<{ url: string; proc: ChildProcess; output: () => string }> {
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const proc = spawn(NEXT_BIN, ["start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: CONSOLE_DIR,
     env: {
@@ -195,6 +196,8 @@ export async function startStack(opts: {
   adminToken: string;
   consoleEnv?: Record<string, string>;
   serverEnv?: Record<string, string>;
+  /** the console's port, when it must be known in advance (e.g. an OIDC redirect URI registered at the provider) */
+  consolePort?: number;
   onServer?: (server: FleetServer) => void;
 }): Promise<Stack> {
   buildIfStale(CONSOLE_DIR, path.join(REPO, "packages/protocol"), NEXT_BIN);
@@ -218,7 +221,7 @@ export async function startStack(opts: {
   opts.onServer?.(server);
   // as the server's NATS user (it may publish on any device's subjects, as the specs simulate devices)
   const nc = await connect(nats.connectOptions());
-  const started = await startConsole(server.url, eventsToken, opts.consoleEnv);
+  const started = await startConsole(server.url, eventsToken, opts.consoleEnv, opts.consolePort);
   const browser = await launchChromium();
   return {
     nats, db, server, nc, browser, consoleUrl: started.url, consoleProc: started.proc, eventsToken, consoleOutput: started.output,

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
+import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Provider from "oidc-provider";
 import type { NatsConnection } from "nats";
 import type { Browser } from "playwright-core";
 import { ZFleetEventV1, type TFleetEventV1 } from "@fleet/protocol";
-import { waitFor } from "@fleet/test-utils";
+import { freePort, waitFor } from "@fleet/test-utils";
 import type { FleetServer } from "../../server/src/app.js";
 import { heartbeatBody, inventoryBody, modelsBody } from "./fixtures.js";
 import { createUser, enrollDevice, reportPublisher, screenshot, signIn, startStack, type Stack, type TestUser } from "./harness.js";
@@ -53,9 +55,44 @@ const dataEvents = (text: string): TFleetEventV1[] =>
     .filter((block) => block.startsWith("data: "))
     .map((block) => ZFleetEventV1.parse(JSON.parse(block.slice("data: ".length))));
 
+// The same stack also signs in through single sign-on: a real oidc-provider (dev login/consent screens) whose
+// group claim the server maps to a role (one stack per file keeps the browser tests' time down).
+const OIDC_GROUPS: Record<string, string[]> = { olivia: ["fleet-ops", "staff"] };
+let idp: Server | undefined;
+
+async function startIdp(consoleUrl: string): Promise<string> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, {
+    clients: [{ client_id: "fleetwise", client_secret: "console-e2e-client-secret", redirect_uris: [`${consoleUrl}/auth/oidc/callback`], grant_types: ["authorization_code"], response_types: ["code"] }],
+    async findAccount(_ctx, id) {
+      return { accountId: id, claims: async () => ({ sub: id, email: `${id}@corp.test`, name: id, groups: OIDC_GROUPS[id] ?? [] }) };
+    },
+    claims: { openid: ["sub"], email: ["email"], profile: ["name"], groups: ["groups"] },
+    cookies: { keys: ["console-e2e-oidc-cookie-key"] },
+    features: { devInteractions: { enabled: true } },
+  });
+  idp = await new Promise<Server>((resolve) => {
+    const s = provider.listen(port) as Server;
+    s.once("listening", () => resolve(s));
+  });
+  return issuer;
+}
+
 describe("live fleet updates in a real browser", () => {
   beforeAll(async () => {
+    const consolePort = await freePort();
+    const issuer = await startIdp(`http://127.0.0.1:${consolePort}`);
     stack = await startStack({
+      consolePort,
+      serverEnv: {
+        FLEET_CONSOLE_URL: `http://127.0.0.1:${consolePort}`,
+        FLEET_OIDC_ISSUER: issuer,
+        FLEET_OIDC_CLIENT_ID: "fleetwise",
+        FLEET_OIDC_CLIENT_SECRET: "console-e2e-client-secret",
+        FLEET_OIDC_ROLE_MAP: "fleet-admins=admin,fleet-ops=operator,fleet-viewers=viewer",
+        FLEET_OIDC_LABEL: "Corp SSO",
+      },
       adminToken: ADMIN_TOKEN,
       consoleEnv: { FLEET_EVENTS_HEARTBEAT_MS: String(HEARTBEAT_MS), FLEET_CONSOLE_MAX_STREAMS: String(MAX_STREAMS) },
       onServer: (srv) => {
@@ -74,6 +111,31 @@ describe("live fleet updates in a real browser", () => {
 
   afterAll(async () => {
     await stack?.close();
+    await new Promise((r) => (idp ? idp.close(r) : r(undefined)));
+  });
+
+  it("signs in with SSO at a real OIDC provider; the group claim becomes the role", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${consoleUrl}/devices?status=online`);
+    await page.waitForURL(/\/login\?next=/);
+    await page.getByRole("button", { name: "Sign in with SSO (Corp SSO)" }).click();
+    // the provider's own login and consent screens
+    await page.locator('input[name="login"]').fill("olivia");
+    await page.locator('input[name="password"]').fill("any");
+    await page.locator('button[type="submit"]').click();
+    await page.locator('button[type="submit"]').click(); // consent
+    await page.waitForURL(`${consoleUrl}/devices?status=online`);
+    expect(await page.getByTestId("user-role").innerText()).toBe("operator");
+    const cookie = (await page.context().cookies()).find((c) => c.name === "fleet_session");
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax" });
+    await screenshot(page, "signed-in-with-sso");
+    // a callback without this browser's transaction cookie is refused (login CSRF)
+    const stranger = await (await browser.newContext()).newPage();
+    await stranger.goto(`${consoleUrl}/auth/oidc/callback?code=x&state=y`);
+    await stranger.waitForURL(/\/login\?error=oidc_expired/);
+    await stranger.getByText("The single sign-on attempt expired").waitFor();
+    await stranger.context().close();
+    await page.context().close();
   });
 
   it("shows a newly enrolled, reporting device on /devices without a reload, and says it is live", async () => {
