@@ -214,6 +214,13 @@ describe("console in a real browser against the real server", () => {
     expect(benchText).toContain("5321.40 ± 41.20");
     expect(benchText).toContain("812.70 ± 9.30");
     expect(benchText).toContain("node-llama-cpp 3.22.1");
+    // the event timeline merges audited actions on the device (benchmark requested above) and benchmark results
+    const timeline = page.getByRole("list", { name: "Device events" });
+    await timeline.waitFor();
+    const timelineText = await timeline.innerText();
+    expect(timelineText).toContain("benchmark finished");
+    expect(timelineText).toMatch(/by (user:|admin)/);
+    await page.getByRole("heading", { name: "TTFT, TPOT and tokens/s over time" }).waitFor();
     await page.context().close();
   });
 

@@ -24,7 +24,7 @@ export function StatusDonut({ counts }: { counts: Array<{ name: string; value: n
 export function ClassBars({ data, label }: { data: Array<{ name: string; devices: number }>; label: string }) {
   if (data.length === 0) return <p className="muted">No inventory reported yet.</p>;
   return (
-    <BarChart width={420} height={Math.max(120, 34 * data.length + 40)} data={data} layout="vertical" margin={{ left: 20, right: 20 }} aria-label={label}>
+    <BarChart width={340} height={Math.max(120, 34 * data.length + 40)} data={data} layout="vertical" margin={{ left: 20, right: 20 }} aria-label={label}>
       <CartesianGrid strokeDasharray="3 3" horizontal={false} />
       <XAxis type="number" allowDecimals={false} />
       <YAxis type="category" dataKey="name" width={130} />

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { connection } from "next/server";
 import { ZDeviceId, type TDeviceDetailV1 } from "@fleet/protocol";
-import { getBenchmarks, getDevice, getRuntimeMetrics } from "../../../lib/api";
+import { getBenchmarks, getDevice, getRuntimeMetrics, listAudit } from "../../../lib/api";
 import { NotFoundError } from "../../../lib/api-errors";
 import { can } from "../../../lib/roles";
 import { describeError } from "../../../lib/describeError";
@@ -17,6 +17,8 @@ import { InventoryPanel } from "../../../ui/device/InventoryPanel";
 import { ModelsPanel } from "../../../ui/device/ModelsPanel";
 import { PosturePanel } from "../../../ui/device/PosturePanel";
 import { RuntimePanel } from "../../../ui/device/RuntimePanel";
+import { RuntimeTrendChart } from "../../../ui/device/RuntimeTrendChart";
+import { EventTimeline, timelineItems } from "../../../ui/device/EventTimeline";
 import { LiveUpdates } from "../../../ui/live/LiveUpdates";
 import { requestBenchmarkAction } from "./actions";
 import { RunBenchmarkForm } from "./page-client";
@@ -79,7 +81,12 @@ export default async function DevicePage({ params }: { params: Params }) {
   if (!id.success) notFound();
 
   // Independent calls: one failing section must not blank the others.
-  const [detailR, metricsR, benchR] = await Promise.allSettled([getDevice(id.data), getRuntimeMetrics(id.data), getBenchmarks(id.data)]);
+  const [detailR, metricsR, benchR, auditR] = await Promise.allSettled([
+    getDevice(id.data),
+    getRuntimeMetrics(id.data),
+    getBenchmarks(id.data),
+    listAudit({ targetId: id.data, pageSize: 30 }),
+  ]);
   if (detailR.status === "rejected") {
     if (detailR.reason instanceof NotFoundError) notFound();
     return (
@@ -114,6 +121,24 @@ export default async function DevicePage({ params }: { params: Params }) {
       </div>
       <div style={{ height: 20 }} />
       {metricsR.status === "fulfilled" ? <RuntimePanel metrics={metricsR.value} /> : <ApiErrorPanel error={describeError(metricsR.reason)} />}
+      <div className="grid">
+        <section className="panel" aria-labelledby="trend-title">
+          <h2 id="trend-title">TTFT, TPOT and tokens/s over time</h2>
+          {metricsR.status === "fulfilled" ? <RuntimeTrendChart items={metricsR.value.items} /> : <p className="muted">Runtime metrics unavailable.</p>}
+        </section>
+        <section className="panel" aria-labelledby="timeline-title">
+          <h2 id="timeline-title">Event timeline</h2>
+          <EventTimeline
+            items={timelineItems(
+              auditR.status === "fulfilled" ? auditR.value.items : [],
+              metricsR.status === "fulfilled" ? metricsR.value.loads : [],
+              benchR.status === "fulfilled" ? benchR.value.items : [],
+            )}
+          />
+          {auditR.status === "rejected" ? <p className="muted">Audited actions unavailable: {describeError(auditR.reason).title}</p> : null}
+        </section>
+      </div>
+      <div style={{ height: 20 }} />
       <section className="panel" aria-labelledby="bench-title">
         <h2 id="bench-title">Benchmarks</h2>
         {(await can("operator")) ? (
