@@ -13,6 +13,7 @@ describe("eventConcerns", () => {
   it.each<[string, TFleetEventV1, LiveScope, boolean]>([
     ["any device on the fleet page", online("dev2"), fleet, true],
     ["a report with no device on the fleet page (nothing listed changes)", rejectedAnonymous, fleet, false],
+    ["a rollout event with no device on the fleet pages (progress, ring)", { type: "rollout.paused", deviceId: null, at, data: {} } as unknown as TFleetEventV1, fleet, true],
     ["this device on its page", online("dev1"), dev1, true],
     ["another device on a device page", online("dev2"), dev1, false],
     ["a report with no device on a device page", rejectedAnonymous, dev1, false],
