@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Server } from "node:http";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Provider from "oidc-provider";
 import type { NatsConnection } from "nats";
@@ -9,7 +10,7 @@ import { ZFleetEventV1, type TFleetEventV1 } from "@fleet/protocol";
 import { freePort, waitFor } from "@fleet/test-utils";
 import type { FleetServer } from "../../server/src/app.js";
 import { heartbeatBody, inventoryBody, modelsBody } from "./fixtures.js";
-import { createUser, enrollDevice, reportPublisher, screenshot, signIn, startStack, type Stack, type TestUser } from "./harness.js";
+import { REPO, createUser, enrollDevice, reportPublisher, screenshot, signIn, startStack, type Stack, type TestUser } from "./harness.js";
 
 // Live updates end to end: server -> socket.io /events -> the console's SSE route -> EventSource in
 // Chromium -> router.refresh(), with devices enrolled and reporting over the real API and JetStream.
@@ -164,6 +165,40 @@ describe("live fleet updates in a real browser", () => {
     await page.context().close();
     // the console's ONE upstream stays (shared); it is not one per page
     expect(upstreamSockets).toBe(1);
+  });
+
+  it("two real agents (in-process AgentService, enrolled with one-time tokens) appear online on /devices without a reload", async () => {
+    // test/support is the cross-app e2e's helper; a computed specifier keeps the console's typecheck out of the agent's sources
+    const supportPath = path.join(REPO, "test/support/localAgent.ts");
+    const { startLocalAgent } = (await import(/* @vite-ignore */ supportPath)) as {
+      startLocalAgent(o: { serverUrl: string; token: string; hostname?: string }): Promise<{ state: { deviceId: string }; dispose(): Promise<void> }>;
+    };
+    const page = await (await browser.newContext()).newPage();
+    await signIn(page, consoleUrl, viewer, "/devices?q=ws-agent-");
+    await page.locator('[data-live="live"]').waitFor({ timeout: 10_000 });
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+    const token = async () => {
+      const r = await fetch(`${server.url}/api/v1/enrollment-tokens`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ ttlSeconds: 600, note: "console e2e real agent" }),
+      });
+      return ((await r.json()) as { token: string }).token;
+    };
+    const tag = randomUUID().slice(0, 4);
+    const agents = await Promise.all(["a", "b"].map(async (n) => startLocalAgent({ serverUrl: server.url, token: await token(), hostname: `ws-agent-${n}-${tag}` })));
+    try {
+      for (const n of ["a", "b"]) {
+        const row = page.locator("tbody tr", { hasText: `ws-agent-${n}-${tag}` });
+        await row.waitFor({ timeout: 20_000 });
+        await waitFor(async () => (await row.innerText()).includes("Online") && (await row.innerText()).includes("81f226c6"), `agent ${n} online with its model`, 20_000);
+      }
+      expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+      await screenshot(page, "devices-real-agents");
+    } finally {
+      await Promise.all(agents.map((a) => a.dispose()));
+      await page.context().close();
+    }
   });
 
   it("on a device page, refreshes for that device and lists its rejected reports", async () => {
