@@ -43,6 +43,8 @@ export interface CallInit {
   onUnauthorized?: "redirect" | "throw";
   /** false: send no session (sign-in, setup, OIDC) */
   auth?: boolean;
+  /** extra request headers (sign-in forwards the browser's address for the server's per-address lockout) */
+  headers?: Record<string, string>;
 }
 
 /** Where a 401 sends the user: sign-in, then back to the page they were on (set by proxy.ts). */
@@ -64,6 +66,7 @@ export async function call<S extends z.ZodType>(path: string, schema: S, init: C
     res = await fetch(url, {
       method: init.method ?? "GET",
       headers: {
+        ...init.headers,
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         accept: "application/json",
         ...(init.body === undefined ? {} : { "content-type": "application/json" }),
@@ -150,4 +153,14 @@ export function requestBenchmark(id: string, request: z.input<typeof ZBenchmarkR
 
 export function listAudit(query: Partial<TAuditListQueryV1>): Promise<TAuditListV1> {
   return call(`/api/v1/audit${searchString(query)}`, ZAuditListV1);
+}
+
+/**
+ * X-Forwarded-For for sign-in calls: the browser's address as this console saw it (Next fills it from the socket
+ * when no proxy in front set it), so the server, which trusts X-Forwarded-For from the console's address, locks out
+ * per browser address rather than the console's. Behind a reverse proxy, that proxy must set it.
+ */
+export async function clientAddressHeaders(): Promise<Record<string, string>> {
+  const xff = (await headers()).get("x-forwarded-for");
+  return xff ? { "x-forwarded-for": xff } : {};
 }

@@ -3,7 +3,7 @@
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { ZAuthSessionV1, ZLoginRequestV1, ZOidcStartV1, ZSetupRequestV1, formatIssues } from "@fleet/protocol";
-import { call } from "../../lib/api";
+import { call, clientAddressHeaders } from "../../lib/api";
 import { ServerError } from "../../lib/api-errors";
 import { describeError, formatWait } from "../../lib/describeError";
 import { safeNextPath } from "../../lib/safeNext";
@@ -33,7 +33,7 @@ export async function loginAction(_prev: AuthFormState, form: FormData): Promise
   if (!body.success) return { status: "error", message: "Enter your email address and password." };
   let session;
   try {
-    session = await call("/api/v1/auth/login", ZAuthSessionV1, { method: "POST", body: body.data, auth: false });
+    session = await call("/api/v1/auth/login", ZAuthSessionV1, { method: "POST", body: body.data, auth: false, headers: await clientAddressHeaders() });
   } catch (e) {
     return refusal(e);
   }
@@ -48,7 +48,7 @@ export async function setupAction(_prev: AuthFormState, form: FormData): Promise
   if (!body.success) return { status: "error", message: formatIssues(body.error) };
   let session;
   try {
-    session = await call("/api/v1/auth/setup", ZAuthSessionV1, { method: "POST", body: body.data, auth: false });
+    session = await call("/api/v1/auth/setup", ZAuthSessionV1, { method: "POST", body: body.data, auth: false, headers: await clientAddressHeaders() });
   } catch (e) {
     if (e instanceof ServerError && e.status === 401) return { status: "error", message: "This setup link is unknown, already used or expired. Ask an admin for a new one." };
     return refusal(e);
