@@ -107,8 +107,9 @@ describe("console in a real browser against the real server", () => {
       await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await page.getByRole("alert").getByText("Wrong email or password.").waitFor();
     }
-    // (React resets the form after each attempt)
-    await page.getByLabel("Email").fill(victim.email);
+    // the refused form keeps the email (never the password)
+    expect(await page.getByLabel("Email").inputValue()).toBe(victim.email);
+    expect(await page.getByLabel("Password").inputValue()).toBe("");
     await page.getByLabel("Password").fill(victim.password);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     // locked even with the right password now: a clear message with the wait, no session

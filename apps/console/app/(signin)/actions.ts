@@ -12,7 +12,7 @@ import { clearSessionCookie, consoleOrigin, sessionToken, setOidcTxCookie, setSe
 // Sign-in, setup and sign-out run as server actions: Next only accepts them from this console's own
 // Origin (CSRF), and the session token goes straight from the server's answer into the httpOnly cookie.
 
-export type AuthFormState = { status: "idle" } | { status: "error"; message: string };
+export type AuthFormState = { status: "idle" } | { status: "error"; message: string; email?: string };
 
 const field = (form: FormData, name: string) => {
   const v = form.get(name);
@@ -30,12 +30,13 @@ function refusal(e: unknown): AuthFormState {
 
 export async function loginAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {
   const body = ZLoginRequestV1.safeParse({ email: field(form, "email"), password: field(form, "password") });
-  if (!body.success) return { status: "error", message: "Enter your email address and password." };
+  if (!body.success) return { status: "error", message: "Enter your email address and password.", email: field(form, "email") };
   let session;
   try {
     session = await call("/api/v1/auth/login", ZAuthSessionV1, { method: "POST", body: body.data, auth: false, headers: await clientAddressHeaders() });
   } catch (e) {
-    return refusal(e);
+    // keep the email in the form (React resets it after the action); never the password
+    return { ...refusal(e), email: body.data.email } as AuthFormState;
   }
   await setSessionCookie(session);
   redirect(safeNextPath(field(form, "next")));

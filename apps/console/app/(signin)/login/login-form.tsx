@@ -10,7 +10,7 @@ export function LoginForm({ next }: { next: string }) {
       <input type="hidden" name="next" value={next} />
       <label>
         Email
-        <input type="email" name="email" autoComplete="username" required maxLength={254} autoFocus />
+        <input type="email" name="email" autoComplete="username" required maxLength={254} autoFocus defaultValue={state.status === "error" ? (state.email ?? "") : ""} />
       </label>
       <label>
         Password
