@@ -68,7 +68,8 @@ export class ReportsRepository implements OnModuleDestroy {
       );
       const activeIds = new Set(active.map((d) => d.id));
       const live = reports.filter((r) => activeIds.has(r.deviceId));
-      const rows = live.map((r) => ({ msgId: r.msgId, deviceId: r.deviceId, kind: r.kind, seq: r.seq, sentAt: new Date(r.sentAt), receivedAt }));
+      const stampOf = arrivalStamps(live, receivedAt);
+      const rows = live.map((r) => ({ msgId: r.msgId, deviceId: r.deviceId, kind: r.kind, seq: r.seq, sentAt: new Date(r.sentAt), receivedAt: stampOf.get(r)! }));
       const claimedRows = rows.length
         ? await db.query<{ msgId: string }>(
             `INSERT INTO "ProcessedMessage" ("msgId", "deviceId", "kind", "seq", "sentAt", "receivedAt")
@@ -96,7 +97,7 @@ export class ReportsRepository implements OnModuleDestroy {
       for (const kind of KINDS) {
         const mine = live.filter((r) => r.kind === kind && claimed.has(r.msgId));
         if (!mine.length) continue;
-        const items: WriteItem[] = mine.map((r) => ({ deviceId: r.deviceId, msgId: r.msgId, sentAt: new Date(r.sentAt), receivedAt, body: r.body }));
+        const items: WriteItem[] = mine.map((r) => ({ deviceId: r.deviceId, msgId: r.msgId, sentAt: new Date(r.sentAt), receivedAt: stampOf.get(r)!, body: r.body }));
         const outcomes = await (reportWriters[kind] as BatchWriter<ReportKind>)(db, items);
         mine.forEach((r, i) => results.set(r, { outcome: "stored", ...outcomes[i] }));
       }
@@ -158,4 +159,20 @@ export class ReportsRepository implements OnModuleDestroy {
       return false;
     }
   }
+}
+
+/**
+ * One receivedAt per report of a batch: a device's k-th report in the batch (stream order) is stamped k ms after the
+ * batch's time, so "newest first" by receivedAt keeps each device's order even when several of its reports commit
+ * together (histories would otherwise tie and come back in any order).
+ */
+export function arrivalStamps(reports: readonly TReportV1[], receivedAt: Date): Map<TReportV1, Date> {
+  const seen = new Map<string, number>();
+  const out = new Map<TReportV1, Date>();
+  for (const r of reports) {
+    const k = seen.get(r.deviceId) ?? 0;
+    seen.set(r.deviceId, k + 1);
+    out.set(r, new Date(receivedAt.getTime() + k));
+  }
+  return out;
 }

@@ -84,7 +84,7 @@ describe("rollout scheduler across server processes", () => {
     const ds = await fleet("g-restart", entry.id, 4);
     const res = await t.admin("/api/v1/rollouts", { method: "POST", body: JSON.stringify({ entryId: entry.id, group: "g-restart", rings: [ring("canary", 50, 2), ring("broad", 100)] }) });
     const id = ZRolloutV1.parse(await res.json()).id;
-    await waitFor(async () => (await get(t.url, id)).rings[0]!.counts.active === 2, "canary ring active");
+    await waitFor(async () => (await get(t.url, id)).rings[0]!.counts.active === 2, "canary ring active", 30_000);
     await t.server.close();
     await second.close();
     const stopped = await t.db.prisma.rollout.findUniqueOrThrow({ where: { id } });
