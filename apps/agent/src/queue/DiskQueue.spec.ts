@@ -124,4 +124,20 @@ describe("DiskQueue", () => {
     await waiting;
     expect(woke).toBe(true);
   });
+  it("keeps the intact records when one was cut off mid-record, and counts the lost one", async () => {
+    const q = await DiskQueue.open(dir, LIMITS);
+    for (const kind of ["heartbeat", "inventory", "models", "posture"] as const) await add(q, kind);
+    const victim = "00000000000000000001.inventory.json";
+    const full = await fs.readFile(path.join(dir, victim));
+    await fs.truncate(path.join(dir, victim), Math.floor(full.length / 2));
+    const reopened = await DiskQueue.open(dir, LIMITS);
+    expect(reopened.lostCount).toBe(1);
+    expect(reopened.list()).toEqual([
+      { seq: 0, kind: "heartbeat" },
+      { seq: 2, kind: "models" },
+      { seq: 3, kind: "posture" },
+    ]);
+    expect((await add(reopened, "heartbeat")).seq).toBe(4); // the broken record's seq is never reused
+    await expect(fs.stat(path.join(dir, victim))).rejects.toThrow(/ENOENT/);
+  });
 });

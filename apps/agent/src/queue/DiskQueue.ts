@@ -41,6 +41,7 @@ export class DiskQueue {
   private readonly mutex = new Mutex();
   private readonly waiters = new Set<() => void>();
   private dropped = 0;
+  private lost = 0;
 
   private constructor(
     readonly dir: string,
@@ -84,6 +85,13 @@ export class DiskQueue {
   get droppedCount(): number {
     return this.dropped;
   }
+  /**
+   * records found broken (truncated mid-record, unparsable, wrong seq) at open or when read back, since this
+   * instance opened: they cannot be delivered and are deleted so they cannot block the intact ones behind them
+   */
+  get lostCount(): number {
+    return this.lost;
+  }
   /** seqs and kinds in delivery order (for status and tests) */
   list(): { seq: number; kind: ReportKind }[] {
     return this.index.map(({ seq, kind }) => ({ seq, kind }));
@@ -123,10 +131,12 @@ export class DiskQueue {
         const parsed = ZStored.safeParse(JSON.parse(await fs.readFile(path.join(this.dir, head.file), "utf8")));
         if (parsed.success && parsed.data.seq === head.seq) return { seq: head.seq, kind: parsed.data.kind, msgId: parsed.data.msgId, data: parsed.data.data };
         this.log.error({ seq: head.seq, file: head.file }, "dropping unreadable queued report");
+        this.lost++;
       } catch (err) {
         // The head may have been evicted by the cap while we read it: look again.
         if (this.index[0] !== head) continue;
         this.log.error({ seq: head.seq, file: head.file, err: (err as Error).message }, "dropping unreadable queued report");
+        this.lost++;
       }
       await this.mutex.run(() => this.remove(head.seq));
     }
@@ -175,6 +185,7 @@ export class DiskQueue {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const names = await fs.readdir(this.dir);
     let maxSeq = -1;
+    const broken: string[] = [];
     for (const name of names) {
       if (name.startsWith(".") && name.endsWith(".tmp")) {
         await fs.rm(path.join(this.dir, name), { force: true }); // a write interrupted by a crash
@@ -185,17 +196,38 @@ export class DiskQueue {
       const kind = m[2] as ReportKind;
       if (!(REPORT_KINDS as readonly string[]).includes(kind)) continue;
       const seq = Number(m[1]);
-      const st = await fs.stat(path.join(this.dir, name));
-      this.index.push({ seq, kind, file: name, size: st.size });
-      this.bytes += st.size;
-      maxSeq = Math.max(maxSeq, seq);
+      // A crash or a damaged disk can leave a record cut off mid-write: check each one now (the queue is capped,
+      // so this reads at most maxBytes) so the agent reports at start how many it lost, then keeps the intact ones.
+      const text = await fs.readFile(path.join(this.dir, name), "utf8");
+      maxSeq = Math.max(maxSeq, seq); // a broken record still used its seq: never hand it out again
+      if (!isIntactRecord(text, seq, kind)) {
+        broken.push(name);
+        await fs.rm(path.join(this.dir, name), { force: true });
+        continue;
+      }
+      const size = Buffer.byteLength(text);
+      this.index.push({ seq, kind, file: name, size });
+      this.bytes += size;
     }
     this.index.sort((a, b) => a.seq - b.seq);
+    if (broken.length) {
+      this.lost += broken.length;
+      this.log.error({ lost: broken.length, recovered: this.index.length, files: broken.slice(0, 20) }, "report queue held broken records (truncated or corrupt): recovered the intact ones, the broken ones are lost");
+    }
     const stored = await fs.readFile(path.join(this.dir, SEQ_FILE), "utf8").catch(() => null);
     const storedSeq = stored === null ? 0 : Number(stored.trim());
     if (stored !== null && !Number.isSafeInteger(storedSeq)) throw new QueueError(`corrupt seq file in ${this.dir}: ${JSON.stringify(stored)}`);
     // The counter is written before the message file, so it is normally ahead; the max keeps it safe if not.
     this.nextSeq = Math.max(storedSeq, maxSeq + 1);
+  }
+}
+
+function isIntactRecord(text: string, seq: number, kind: ReportKind): boolean {
+  try {
+    const parsed = ZStored.safeParse(JSON.parse(text));
+    return parsed.success && parsed.data.seq === seq && parsed.data.kind === kind;
+  } catch {
+    return false; // not JSON: cut off mid-record
   }
 }
 

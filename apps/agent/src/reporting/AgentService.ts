@@ -175,7 +175,7 @@ export class AgentService {
   }
 
   /** For status output and tests. */
-  status(): { connected: boolean; queueDepth: number; published: number; uptimeSec: number; notQueued: number; lastQueueError: string | null } {
+  status(): { connected: boolean; queueDepth: number; published: number; uptimeSec: number; notQueued: number; lastQueueError: string | null; queueLost: number } {
     return {
       connected: this.link?.connected ?? false,
       queueDepth: this.queue?.depth ?? 0,
@@ -183,6 +183,8 @@ export class AgentService {
       uptimeSec: this.startedAt ? (Date.now() - this.startedAt) / 1000 : 0,
       notQueued: [...this.notQueued.values()].reduce((a, b) => a + b, 0),
       lastQueueError: this.lastQueueError,
+      // broken (e.g. truncated) records the queue found and could not deliver
+      queueLost: this.queue?.lostCount ?? 0,
     };
   }
 
