@@ -1,0 +1,73 @@
+// Bulk-seed a fleet straight into PostgreSQL (generate_series INSERT ... SELECT, in chunks): devices with a mix of
+// states and last-seen times, one or two inventory snapshots each (GPUs on most), two or three installed models.
+// Far faster than enrolling through the API; the shapes match what ingest writes for the columns the list reads.
+import pg from "pg";
+
+const VENDORS = ["NVIDIA", "AMD", "Intel", "Apple"];
+
+/** Seed `n` devices into the database at `url`; `progress(done, n)` after every chunk. Runs ANALYZE at the end. */
+export async function seedDevices(url, n, progress = () => {}) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const chunk = 10_000;
+    for (let from = 1; from <= n; from += chunk) {
+      const to = Math.min(n, from + chunk - 1);
+      await client.query("BEGIN");
+      // ids and hostnames are zero-padded so sorting and substring search behave like a real fleet's names.
+      // 5% revoked, 10% never seen, 30% seen in the last minute (online), the rest within the last ~2 days.
+      await client.query(
+        `INSERT INTO "Device" (id, hostname, state, "publicKeyJwk", "publicKeyThumbprint", "agentVersion", labels, "enrolledAt", "lastSeenAt", "lastSeq", "updatedAt")
+         SELECT 'dev-' || lpad(i::text, 7, '0'),
+                'ws-' || lpad(((i * 7919) % $3)::text, 7, '0') || '.corp',
+                (CASE WHEN i % 20 = 0 THEN 'revoked' ELSE 'active' END)::"DeviceState",
+                '{"kty":"OKP","crv":"Ed25519","x":"AAAA"}'::jsonb,
+                'thumb-' || i,
+                '0.1.0',
+                '{}'::jsonb,
+                now() - (i % 1000) * interval '1 hour',
+                CASE WHEN i % 10 = 3 THEN NULL WHEN i % 10 < 3 THEN now() - (i % 60) * interval '1 second'
+                     ELSE now() - ((i * 37) % 172800) * interval '1 second' END,
+                10,
+                now()
+         FROM generate_series($1::int, $2::int) i`,
+        [from, to, Math.max(n, 10)],
+      );
+      // every device one snapshot; every 4th an older one as well (the list must pick the latest)
+      await client.query(
+        `INSERT INTO "InventorySnapshot" (id, "deviceId", "msgId", "collectedAt", "receivedAt", "cpuBrand", "cpuCores", "ramTotalBytes", "ramFreeBytes", "osName", "modelsDirFreeBytes", "hasBattery", data)
+         SELECT 'snap-' || i || '-' || k, 'dev-' || lpad(i::text, 7, '0'), 'msg-inv-' || i || '-' || k,
+                now() - k * interval '1 day', now() - k * interval '1 day',
+                'AMD EPYC', 8 + (i % 4) * 8, (16 + (i % 8) * 16)::bigint * 1073741824, 4294967296, 'Debian 12',
+                107374182400, i % 3 = 0, '{}'::jsonb
+         FROM generate_series($1::int, $2::int) i, generate_series(0, 1) k
+         WHERE k = 0 OR i % 4 = 0`,
+        [from, to],
+      );
+      // GPUs on 3 of 4 devices (on both snapshots, so old ones count as rows the vendor filter must skip)
+      await client.query(
+        `INSERT INTO "Gpu" (id, "snapshotId", "deviceId", index, vendor, model, "vramBytes", "driverVersion")
+         SELECT 'gpu-' || i || '-' || k, 'snap-' || i || '-' || k, 'dev-' || lpad(i::text, 7, '0'), 0,
+                ($3::text[])[1 + (i / 4 + k) % 4], 'GPU model ' || (i % 12), (8 + (i % 4) * 8)::bigint * 1073741824, '550.1'
+         FROM generate_series($1::int, $2::int) i, generate_series(0, 1) k
+         WHERE i % 4 <> 1 AND (k = 0 OR i % 4 = 0)`,
+        [from, to, VENDORS],
+      );
+      // 2-3 installed models per device (a third removed on some), shas drawn from 40 distinct models
+      await client.query(
+        `INSERT INTO "InstalledModel" (id, "deviceId", path, "fileName", "sizeBytes", "mtimeMs", sha256, architecture, quantization, "removedAt")
+         SELECT 'im-' || i || '-' || m, 'dev-' || lpad(i::text, 7, '0'), '/models/model-' || ((i + m) % 40) || '.gguf',
+                'model-' || ((i + m) % 40) || '.gguf', 4294967296, 1700000000000, lpad(to_hex((i + m) % 40), 64, '0'),
+                'llama', 'Q4_K_M', CASE WHEN m = 2 THEN now() ELSE NULL END
+         FROM generate_series($1::int, $2::int) i, generate_series(0, 2) m
+         WHERE m < 2 OR i % 3 = 0`,
+        [from, to],
+      );
+      await client.query("COMMIT");
+      progress(to, n);
+    }
+    await client.query("ANALYZE");
+  } finally {
+    await client.end();
+  }
+}
