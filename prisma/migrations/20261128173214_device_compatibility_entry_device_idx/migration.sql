@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "DeviceCompatibility_entryId_deviceId_idx" ON "DeviceCompatibility"("entryId", "deviceId");
