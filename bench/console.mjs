@@ -212,7 +212,7 @@ try {
   } finally {
     await client.end();
   }
-  for (const p of plans) log(`  ${p.usesIndex ? "INDEX   " : "NO INDEX"} ${p.name.padEnd(34)} ${String(p.ms).padStart(7)} ms  ${p.nodes}`);
+  for (const p of plans) log(`  ${p.usesIndex ? "INDEX   " : "NO INDEX"} ${p.name.padEnd(34)} ${String(p.ms).padStart(7)} ms  ${p.nodes}${p.usesIndex && p.seqScans.length ? `  (still reads all of ${p.seqScans.join(", ")})` : ""}`);
 
   const after = await machineLoad();
   log(`after: ${describeLoad(after)}`);
@@ -225,6 +225,7 @@ try {
     api: Object.fromEntries(Object.entries(api).map(([k, v]) => [k, { p50: v.p50, p95: v.p95 }])),
     page: Object.fromEntries(Object.entries(pages).map(([k, v]) => [k, v.medianMs])),
     noIndex: plans.filter((p) => !p.usesIndex).map((p) => p.name),
+    seqScanOf: Object.fromEntries(plans.filter((p) => p.seqScans.length).map((p) => [p.name, p.seqScans.join(",")])),
     seedSec,
     machine: machine(),
     loadBefore: before.loadavg,

@@ -31,7 +31,7 @@ function walk(plan, out = []) {
   return out;
 }
 
-/** [{name, ms, usesIndex, nodes}] for each list query; page/late-page/sorts/filters, counts and the relation loads. */
+/** [{name, ms, usesIndex, seqScans, nodes}] for each list query; page/late-page/sorts/filters, counts and the relation loads. */
 export async function explainListQueries(client, { latePage, pageSize }) {
   const ids = (await client.query(`SELECT id FROM "Device" ORDER BY ${BY_HOSTNAME} LIMIT ${pageSize}`)).rows.map((r) => r.id);
   const inIds = ids.map((id) => `'${id.replace(/'/g, "''")}'`).join(",");
@@ -58,7 +58,9 @@ export async function explainListQueries(client, { latePage, pageSize }) {
   for (const [name, sql] of Object.entries(queries)) {
     const [{ "QUERY PLAN": [plan] }] = (await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`)).rows;
     const nodes = walk(plan.Plan);
-    out.push({ name, ms: Math.round(plan["Execution Time"] * 10) / 10, usesIndex: nodes.some((n) => /Index/.test(n)), nodes: nodes.join(" > ") });
+    // a plan can use an index on one table and still read another whole (e.g. the gpuVendor join reads all of "Gpu")
+    const seqScans = nodes.filter((n) => n.startsWith("Seq Scan")).map((n) => n.slice("Seq Scan(".length, -1));
+    out.push({ name, ms: Math.round(plan["Execution Time"] * 10) / 10, usesIndex: nodes.some((n) => /Index/.test(n)), seqScans, nodes: nodes.join(" > ") });
   }
   return out;
 }
