@@ -1,0 +1,271 @@
+// bench/fleet-sim: a simulated fleet against the real server (its own process, production config), real
+// nats-server (JetStream) and PostgreSQL, all on 127.0.0.1. Per fleet size (BENCH_SIZES, default
+// "1000,10000,50000"), on a fresh database, NATS and server:
+// - N devices are seeded in bulk into the database (one Ed25519 key pair each, Device rows as enrollment writes
+//   them; not enrolled over REST, which would take longer than the measurement at 50,000);
+// - every device sends the reports an agent sends, on the agent's intervals (heartbeat 30 s, metrics 60 s, models
+//   and posture 300 s, inventory 3600 s; bench/lib/sim/schedule.mjs), each at its own random phase (steady state),
+//   with a spread of hardware in its inventory (RAM 8-128 GB; no GPU, integrated, or 4-24 GB VRAM; Windows, Linux,
+//   macOS; bench/lib/sim/fleet.mjs). Each report is signed with the device's own key (signReport, as the agent and
+//   bench/server-ingest do) and published over JetStream with its msgId; many devices share one of
+//   BENCH_SIM_CONNECTIONS NATS connections, and NATS runs WITHOUT per-device auth here (one connection cannot hold
+//   50,000 device identities);
+// - time runs BENCH_TIME_COMPRESSION (default 1: the real intervals) times faster than the wall clock, for
+//   BENCH_SIM_SECONDS (60) of wall time or BENCH_SIM_MAX_REPORTS (400,000) reports, whichever comes first; then the
+//   backlog is given up to BENCH_SIM_DRAIN_SECONDS (120) to be stored.
+// Measured: reportsPerSec (every stored report / time from the first publish until the last acked one is stored),
+// lag (publish-to-stored: one report in BENCH_SIM_LAG_SAMPLE is polled in ProcessedMessage every 250 ms, so an upper
+// bound by up to one poll; lagReceived is sentAt to the row's receivedAt for every report), lost and duplicated
+// from the database against what JetStream acked, the server's CPU (% of one core over that time) and max RSS.
+// Rollout participation (simulated downloads, self-tests, failure rate) is not simulated yet.
+// Last line: `BENCH fleet-sim {"sizes":[...]}`.
+import { randomUUID } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { importPrivateJwk, signReport, subjects } from "@fleet/protocol";
+import { account } from "./lib/sim/accounting.mjs";
+import { bodyFor, hardwareFor } from "./lib/sim/fleet.mjs";
+import { INTERVALS_SEC, forEachDue, makeSchedule, reportsPerSimSecond } from "./lib/sim/schedule.mjs";
+import { deviceId, generateKeys, hostnameOf, seedFleet } from "./lib/sim/seed.mjs";
+import { describeLoad, machineLoad } from "./lib/machineLoad.mjs";
+import { percentile } from "./lib/percentile.mjs";
+import { procStats } from "./lib/procStats.mjs";
+import { round } from "./lib/stats.mjs";
+
+// The simulator's NATS runs without auth: set before bench/lib/benchServices.mjs loads the test helpers.
+process.env.FLEET_TEST_NATS_AUTH = "none";
+const { importFromServer, startInfra, startServerChild } = await import("./lib/benchServices.mjs");
+const { connect } = await importFromServer("nats");
+
+const num = (name, dflt) => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(process.env[name])}`);
+  return v;
+};
+const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,50000").split(",").map((s) => {
+  const n = Number(s.trim());
+  if (!Number.isInteger(n) || n < 1 || n > 200_000) throw new Error(`BENCH_SIZES: ${JSON.stringify(s)} is not a fleet size in 1..200000`);
+  return n;
+});
+const WINDOW_SEC = num("BENCH_SIM_SECONDS", 60);
+const COMPRESSION = num("BENCH_TIME_COMPRESSION", 1);
+const MAX_REPORTS = num("BENCH_SIM_MAX_REPORTS", 400_000);
+const DRAIN_SEC = num("BENCH_SIM_DRAIN_SECONDS", 120);
+const CONNECTIONS = num("BENCH_SIM_CONNECTIONS", 4);
+const LAG_SAMPLE = num("BENCH_SIM_LAG_SAMPLE", 10);
+/** publishes awaiting their PubAck, at most (the simulator's own memory bound) */
+const MAX_INFLIGHT = 4000;
+const MB = 2 ** 20;
+const progress = (msg) => console.log(`[fleet-sim] ${msg}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const encoder = new TextEncoder();
+
+function machine() {
+  return { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(), ramGB: round(os.totalmem() / 2 ** 30, 1), loadavg: os.loadavg().map((x) => round(x, 2)) };
+}
+
+async function runSize(n) {
+  const infra = await startInfra(`fleet-sim-${n}`);
+  let server = null;
+  const conns = [];
+  const db = new pg.Client({ connectionString: infra.db.url });
+  try {
+    let t = performance.now();
+    const keys = generateKeys(n);
+    await seedFleet(infra.db.url, keys);
+    progress(`${n} devices: keys generated and seeded in bulk in ${round((performance.now() - t) / 1000, 1)} s`);
+    server = await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, "server.log"));
+    for (let c = 0; c < CONNECTIONS; c++) conns.push(await connect({ servers: infra.nats.url, name: `fleet-sim-${c}` }));
+    const jss = conns.map((nc) => nc.jetstream());
+    await db.connect();
+    const subj = subjects(process.env.FLEET_SUBJECT_PREFIX ?? undefined);
+    const cryptoKeys = new Array(n).fill(null);
+    const seqs = new Uint32Array(n);
+    const hw = new Array(n).fill(null);
+    const schedule = makeSchedule(n);
+    const expectedPerSec = reportsPerSimSecond(n) * COMPRESSION;
+    progress(`server pid ${server.pid}; ${CONNECTIONS} NATS connections; simulating ${WINDOW_SEC} s at ×${COMPRESSION} (≈${round(expectedPerSec, 0)} reports/s offered)`);
+
+    const loadBefore = await machineLoad();
+    progress(`machine before: ${describeLoad(loadBefore)}`);
+    const acked = new Set();
+    const uncertain = new Set(); // publishes whose PubAck never came: maybe stored, so neither lost nor foreign
+    const pendingLag = new Map(); // sampled msgId -> sentAt epoch ms
+    const lag = [];
+    const behind = []; // ms from when a report was due to when it was signed (the simulator falling behind)
+    const rss = [];
+    let published = 0;
+    let inflight = 0;
+    let publishErrors = 0;
+    let firstError = null;
+    const queue = []; // [deviceIndex, kind, dueWallMs]
+    let head = 0;
+
+    async function send(i, kind, dueAt) {
+      cryptoKeys[i] ??= await importPrivateJwk(keys[i].privateJwk);
+      hw[i] ??= hardwareFor(i);
+      const id = deviceId(i);
+      const sentAt = new Date();
+      behind.push(sentAt.getTime() - dueAt);
+      const body = bodyFor(kind, i, hostnameOf(i), hw[i], sentAt, 3600 + (sentAt.getTime() - wall0) / 1000);
+      const report = { v: 1, kind, deviceId: id, msgId: randomUUID(), seq: seqs[i]++, sentAt: sentAt.toISOString(), body };
+      const jws = await signReport(report, cryptoKeys[i]);
+      try {
+        await jss[i % CONNECTIONS].publish(subj.report(id, kind), encoder.encode(jws), { msgID: report.msgId, timeout: 30_000 });
+        acked.add(report.msgId);
+        if (published % LAG_SAMPLE === 0) pendingLag.set(report.msgId, sentAt.getTime());
+      } catch (err) {
+        publishErrors++;
+        firstError ??= err.message;
+        uncertain.add(report.msgId);
+      }
+      published++;
+    }
+
+    let stored = 0;
+    let polling = true;
+    async function poll() {
+      let lastProgress = performance.now();
+      while (polling) {
+        await sleep(250);
+        const ids = [...pendingLag.keys()].slice(0, 5000);
+        if (ids.length) {
+          const { rows } = await db.query(`SELECT "msgId" FROM "ProcessedMessage" WHERE "msgId" = ANY($1)`, [ids]);
+          const now = Date.now();
+          for (const r of rows) {
+            lag.push(now - pendingLag.get(r.msgId));
+            pendingLag.delete(r.msgId);
+          }
+        }
+        rss.push(procStats(server.pid).rssBytes / MB);
+        if (performance.now() - lastProgress > 5000) {
+          lastProgress = performance.now();
+          stored = (await db.query(`SELECT count(*)::int AS n FROM "ProcessedMessage"`)).rows[0].n;
+          progress(`  t=${round((lastProgress - t0) / 1000, 0)} s: ${published} published, ${stored} stored, ${inflight} awaiting PubAck, ${queue.length - head} due and not yet sent`);
+        }
+      }
+    }
+
+    const machineBefore = machine();
+    const s0 = procStats(server.pid);
+    const client0 = process.cpuUsage();
+    const t0 = performance.now();
+    const wall0 = Date.now();
+    const poller = poll();
+    let simPrev = 0;
+    let scheduled = 0;
+    while (performance.now() - t0 < WINDOW_SEC * 1000 && scheduled < MAX_REPORTS) {
+      const simNow = ((performance.now() - t0) / 1000) * COMPRESSION;
+      const dueAt = Date.now();
+      forEachDue(schedule, simPrev, simNow, (i, kind) => {
+        if (scheduled++ < MAX_REPORTS) queue.push([i, kind, dueAt]);
+      });
+      simPrev = simNow;
+      while (head < queue.length && inflight < MAX_INFLIGHT) {
+        const [i, kind, due] = queue[head];
+        queue[head++] = undefined;
+        inflight++;
+        void send(i, kind, due).finally(() => inflight--);
+      }
+      await sleep(20);
+    }
+    // what was due within the window is still sent (the window bounds the schedule, not the backlog)
+    while (head < queue.length || inflight > 0) {
+      while (head < queue.length && inflight < MAX_INFLIGHT) {
+        const [i, kind, due] = queue[head];
+        queue[head++] = undefined;
+        inflight++;
+        void send(i, kind, due).finally(() => inflight--);
+      }
+      await sleep(20);
+    }
+    const publishedMs = performance.now() - t0;
+    progress(`${published} published in ${round(publishedMs / 1000, 1)} s (${publishErrors} without PubAck); draining`);
+    const drainDeadline = performance.now() + DRAIN_SEC * 1000;
+    for (;;) {
+      stored = (await db.query(`SELECT count(*)::int AS n FROM "ProcessedMessage"`)).rows[0].n;
+      if (stored >= acked.size || performance.now() > drainDeadline) break;
+      await sleep(100);
+    }
+    const wallMs = performance.now() - t0;
+    const s1 = procStats(server.pid);
+    const client = process.cpuUsage(client0);
+    polling = false;
+    await poller;
+    const machineAfter = machine();
+
+    const counts = await account(infra.db.url, acked, uncertain);
+    const { rows: received } = await db.query(`SELECT kind, EXTRACT(EPOCH FROM ("receivedAt" - "sentAt")) * 1000 AS ms FROM "ProcessedMessage"`);
+    const lagReceived = received.map((r) => Number(r.ms));
+    const byKind = {};
+    for (const r of received) byKind[r.kind] = (byKind[r.kind] ?? 0) + 1;
+    const rejected = (await db.query(`SELECT count(*)::int AS n FROM "AuditLog" WHERE action = 'report.rejected'`)).rows[0].n;
+    const cpuMs = s1.cpuMs - s0.cpuMs;
+    const result = {
+      devices: n,
+      reportsPerSec: round(counts.stored / (wallMs / 1000), 1),
+      lagP99Ms: percentile(lag, 99),
+      lost: counts.lost,
+      duplicated: counts.duplicated,
+      serverCpuPct: round((cpuMs / wallMs) * 100, 1),
+      serverRssMB: round(Math.max(...rss, s1.rssBytes / MB), 1),
+      offeredPerSec: round(published / (publishedMs / 1000), 1),
+      stored: counts.stored,
+      published,
+      publishErrors,
+      ...(firstError ? { firstPublishError: firstError } : {}),
+      rejected,
+      byKind,
+      lagP50Ms: percentile(lag, 50),
+      lagSampled: lag.length,
+      lagNotStoredAtEnd: pendingLag.size,
+      lagReceivedP99Ms: round(percentile(lagReceived, 99), 0),
+      simBehindScheduleP99Ms: percentile(behind, 99),
+      cpuMsPerReport: round(cpuMs / Math.max(1, counts.stored), 3),
+      wallSeconds: round(wallMs / 1000, 1),
+      drainSeconds: round((wallMs - publishedMs) / 1000, 1),
+      simClientCpuPct: round(((client.user + client.system) / 1000 / wallMs) * 100, 1),
+      loadavgBefore: machineBefore.loadavg,
+      loadavgAfter: machineAfter.loadavg,
+      dupTablesChecked: counts.tablesChecked,
+    };
+    progress(`${n} devices: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await db.end().catch(() => undefined);
+    await Promise.allSettled(conns.map((nc) => nc.close()));
+    await server?.close().catch((err) => console.error(`[fleet-sim] server close: ${err.message}`));
+    await infra.dispose();
+  }
+}
+
+const before = machine();
+progress(`machine: ${before.cpu}, ${before.cores} cores, ${before.ramGB} GB RAM; loadavg ${before.loadavg.join(" ")}`);
+progress(`sizes ${SIZES.join(", ")}; intervals ${JSON.stringify(INTERVALS_SEC)} s; time ×${COMPRESSION}; ${WINDOW_SEC} s per size, at most ${MAX_REPORTS} reports`);
+const sizes = [];
+for (const n of SIZES) sizes.push(await runSize(n));
+const after = machine();
+const contended = Math.max(before.loadavg[0], after.loadavg[0], ...sizes.flatMap((s) => [s.loadavgBefore[0], s.loadavgAfter[0]])) > 1.5;
+console.log("");
+console.log(`| devices | offered/s | stored/s | lag p50 ms | lag p99 ms | lost | duplicated | rejected | server CPU % (1 core) | server RSS MB | drain s |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
+for (const s of sizes) {
+  console.log(`| ${s.devices} | ${s.offeredPerSec} | ${s.reportsPerSec} | ${s.lagP50Ms} | ${s.lagP99Ms} | ${s.lost} | ${s.duplicated} | ${s.rejected} | ${s.serverCpuPct} | ${s.serverRssMB} | ${s.drainSeconds} |`);
+}
+console.log("");
+progress(
+  `machine: ${before.cpu}, ${before.cores} cores, ${before.ramGB} GB RAM; loadavg before ${before.loadavg.join(" ")}, after ${after.loadavg.join(" ")}` +
+    `${contended ? " — shared machine, under contention" : ""}; server, PostgreSQL, nats-server and the simulator share these cores`,
+);
+progress(`NATS without per-device auth (simulator); devices seeded in bulk; time ×${COMPRESSION}; rollout participation not simulated`);
+const summary = sizes.map((s) => ({
+  devices: s.devices,
+  reportsPerSec: s.reportsPerSec,
+  lagP99Ms: s.lagP99Ms,
+  lost: s.lost,
+  duplicated: s.duplicated,
+  serverCpuPct: s.serverCpuPct,
+  serverRssMB: s.serverRssMB,
+}));
+console.log(`BENCH fleet-sim ${JSON.stringify({ sizes: summary })}`);

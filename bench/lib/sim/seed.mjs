@@ -1,0 +1,43 @@
+// A simulated fleet's identities, written straight into PostgreSQL in bulk (json_to_recordset, 5,000 rows a
+// statement) instead of enrolling 50,000 devices over REST: one Ed25519 key pair per device (node:crypto), the
+// Device row carrying its public JWK and RFC 7638 thumbprint, as enrollment stores them.
+import { createHash, generateKeyPairSync } from "node:crypto";
+import pg from "pg";
+
+export const deviceId = (n) => `sim-${String(n).padStart(6, "0")}`;
+export const hostnameOf = (n) => `ws-sim-${String(n).padStart(6, "0")}`;
+
+/** n key pairs as JWKs (the private ones stay in the simulator; each device signs with its own). */
+export function generateKeys(n) {
+  return Array.from({ length: n }, () => {
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    return { publicJwk: publicKey.export({ format: "jwk" }), privateJwk: privateKey.export({ format: "jwk" }) };
+  });
+}
+
+const thumbprint = (jwk) => createHash("sha256").update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).digest("base64url");
+
+/** Insert one active Device row per key; `progress(done, n)` after every chunk. */
+export async function seedFleet(url, keys, progress = () => {}) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (let from = 0; from < keys.length; from += 5000) {
+      const rows = keys.slice(from, from + 5000).map((k, j) => ({
+        id: deviceId(from + j),
+        hostname: hostnameOf(from + j),
+        jwk: { kty: k.publicJwk.kty, crv: k.publicJwk.crv, x: k.publicJwk.x },
+        thumb: thumbprint(k.publicJwk),
+      }));
+      await client.query(
+        `INSERT INTO "Device" (id, hostname, "publicKeyJwk", "publicKeyThumbprint", "agentVersion", "updatedAt")
+         SELECT id, hostname, jwk, thumb, '0.1.0', now() FROM json_to_recordset($1::json) AS x(id text, hostname text, jwk jsonb, thumb text)`,
+        [JSON.stringify(rows)],
+      );
+      progress(Math.min(keys.length, from + 5000), keys.length);
+    }
+    await client.query(`ANALYZE "Device"`);
+  } finally {
+    await client.end();
+  }
+}
