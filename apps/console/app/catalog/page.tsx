@@ -1,37 +1,76 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { connection } from "next/server";
-import { ZCatalogListQueryV1, listCatalog } from "../../lib/api/catalog";
+import { CATALOG_STATES, formatIssues, ZCatalogListQueryV1 } from "@fleet/protocol";
+import { listCatalog } from "../../lib/api/catalog";
 import { describeError } from "../../lib/describeError";
-import { formatBytes, formatDateTime, shortSha } from "../../lib/format/index";
-import { firstParam } from "../../lib/query";
+import { firstParam, searchString } from "../../lib/query";
+import { can } from "../../lib/roles";
 import { ApiErrorPanel } from "../../ui/common/ApiErrorPanel";
 import { ErrorPanel } from "../../ui/common/ErrorPanel";
-import { groupBySource } from "../../ui/catalog/groupBySource";
+import { CatalogTable } from "../../ui/catalog/CatalogTable";
+import { ImportForm } from "../../ui/catalog/ImportForm";
+import { Pagination } from "../../ui/devices/Pagination";
+import { importEntryAction } from "./actions";
 
 export const metadata: Metadata = { title: "Catalog" };
 
+const PAGE_SIZE = 50;
 type SearchParams = Record<string, string | string[] | undefined>;
 
 export default async function CatalogPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const sp = await searchParams;
-  const query = ZCatalogListQueryV1.safeParse({ page: firstParam(sp.page), state: firstParam(sp.state), pageSize: 200 });
+  const filters = { state: firstParam(sp.state), name: firstParam(sp.name) };
+  const query = ZCatalogListQueryV1.safeParse({ ...filters, page: firstParam(sp.page), pageSize: PAGE_SIZE });
+  const filterQs = searchString(filters);
+  const admin = await can("admin");
+
   const header = (
     <>
-      <h1>Catalog</h1>
-      <p className="subtitle">Model entries with provenance, license, hash and state; quantizations of one source model side by side.</p>
+      <h1>Model catalog</h1>
+      <p className="subtitle">Quantized packages the fleet may run: facts read from each file, provenance, state and quality.</p>
+      {admin ? (
+        <details className="panel">
+          <summary>Import a model from a file on the server</summary>
+          <ImportForm action={importEntryAction} />
+        </details>
+      ) : null}
+      <form className="filters" method="get" action="/catalog" role="search">
+        <label>
+          Name
+          <input type="search" name="name" defaultValue={filters.name ?? ""} maxLength={64} placeholder="exact entry name" />
+        </label>
+        <label>
+          State
+          <select name="state" defaultValue={filters.state ?? ""}>
+            <option value="">Any</option>
+            {CATALOG_STATES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+      </form>
     </>
   );
+
   if (!query.success) {
     return (
       <>
         {header}
         <ErrorPanel title="Invalid filter">
-          <p>The page or state in the address is not valid.</p>
+          <p>{formatIssues(query.error)}</p>
+          <p>
+            <Link href="/catalog">Show all entries</Link>
+          </p>
         </ErrorPanel>
       </>
     );
   }
+
   let list;
   try {
     list = await listCatalog(query.data);
@@ -43,58 +82,25 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
       </>
     );
   }
-  if (list.items.length === 0) {
-    return (
-      <>
-        {header}
-        <p className="empty">No catalog entries yet.</p>
-      </>
-    );
-  }
+
   return (
     <>
       {header}
-      {groupBySource(list.items).map((group) => (
-        <section key={group.key}>
-          <h2>Source {group.key}</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Version</th>
-                <th>Quantization</th>
-                <th>Size</th>
-                <th>Quality (perplexity / top-1 agreement)</th>
-                <th>License</th>
-                <th>SHA-256</th>
-                <th>State</th>
-                <th>Changed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {group.entries.map((e) => (
-                <tr key={e.id}>
-                  <td>{e.facts.name}</td>
-                  <td>{e.facts.version}</td>
-                  <td>{e.facts.quantization.type}</td>
-                  <td>{formatBytes(e.facts.fileSizeBytes)}</td>
-                  <td>
-                    {e.quality
-                      ? `${e.quality.perplexity.toFixed(2)} / ${(e.quality.top1Agreement * 100).toFixed(1)} %${e.quality.referenceEntryId === e.id ? " (reference)" : ""}`
-                      : "not measured"}
-                  </td>
-                  <td>{e.facts.license}</td>
-                  <td title={e.facts.sha256}>{shortSha(e.facts.sha256)}</td>
-                  <td>{e.state}</td>
-                  <td title={e.stateReason ?? undefined}>
-                    {formatDateTime(e.stateChangedAt)} by {e.stateChangedBy}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+      {list.total === 0 ? (
+        <section className="panel empty">
+          <h2>No catalog entries{filterQs ? " match these filters" : " yet"}</h2>
+          {filterQs ? (
+            <Link href="/catalog">Clear the filters</Link>
+          ) : (
+            <p className="muted">{admin ? "Import a GGUF file above, then approve it so rollouts may use it." : "An admin imports and approves models."}</p>
+          )}
         </section>
-      ))}
+      ) : (
+        <section className="panel" aria-label="Catalog entries">
+          <CatalogTable items={list.items} />
+          <Pagination page={list.page} pageSize={list.pageSize} total={list.total} noun={["entry", "entries"]} hrefFor={(page) => `/catalog${searchString({ ...filters, page })}`} />
+        </section>
+      )}
     </>
   );
 }

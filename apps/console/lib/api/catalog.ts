@@ -18,7 +18,7 @@ import { searchString } from "../query";
 
 export const ZCatalogListV1 = ZPageV1(ZCatalogEntryV1);
 export type TCatalogListV1 = z.infer<typeof ZCatalogListV1>;
-export type TCatalogListQuery = z.input<typeof ZCatalogListQueryV1>;
+export type TCatalogListQuery = z.infer<typeof ZCatalogListQueryV1>;
 export type CatalogTransition = "approve" | "deprecate" | "revoke";
 
 const enc = encodeURIComponent;
