@@ -20,6 +20,7 @@
 // Rollout participation (simulated downloads, self-tests, failure rate) is not simulated yet.
 // Last line: `BENCH fleet-sim {"sizes":[...]}`.
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -87,6 +88,12 @@ async function runSize(n) {
     const expectedPerSec = reportsPerSimSecond(n) * COMPRESSION;
     progress(`server pid ${server.pid}; ${CONNECTIONS} NATS connections; simulating ${WINDOW_SEC} s at ×${COMPRESSION} (≈${round(expectedPerSec, 0)} reports/s offered)`);
 
+    // the fresh server's start-up work (e.g. over the seeded devices) settles before the window opens (at most 20 s)
+    for (let k = 0; k < 20; k++) {
+      const a = procStats(server.pid).cpuMs;
+      await sleep(1000);
+      if (procStats(server.pid).cpuMs - a < 150) break;
+    }
     const loadBefore = await machineLoad();
     progress(`machine before: ${describeLoad(loadBefore)}`);
     const acked = new Set();
@@ -125,10 +132,23 @@ async function runSize(n) {
 
     let stored = 0;
     let polling = true;
+    let ticks = 0;
+    let longestStallMs = 0;
     async function poll() {
       let lastProgress = performance.now();
+      let lastStored = 0;
+      let stalledSince = null;
       while (polling) {
         await sleep(250);
+        // stalls: acked reports waiting while the stored count does not move (counted once a second)
+        if (++ticks % 4 === 0) {
+          stored = (await db.query(`SELECT count(*)::int AS n FROM "ProcessedMessage"`)).rows[0].n;
+          const now = performance.now();
+          if (stored > lastStored || stored >= acked.size) stalledSince = null;
+          else stalledSince ??= now;
+          if (stalledSince !== null) longestStallMs = Math.max(longestStallMs, now - stalledSince);
+          lastStored = stored;
+        }
         const ids = [...pendingLag.keys()].slice(0, 5000);
         if (ids.length) {
           const { rows } = await db.query(`SELECT "msgId" FROM "ProcessedMessage" WHERE "msgId" = ANY($1)`, [ids]);
@@ -141,7 +161,6 @@ async function runSize(n) {
         rss.push(procStats(server.pid).rssBytes / MB);
         if (performance.now() - lastProgress > 5000) {
           lastProgress = performance.now();
-          stored = (await db.query(`SELECT count(*)::int AS n FROM "ProcessedMessage"`)).rows[0].n;
           progress(`  t=${round((lastProgress - t0) / 1000, 0)} s: ${published} published, ${stored} stored, ${inflight} awaiting PubAck, ${queue.length - head} due and not yet sent`);
         }
       }
@@ -222,6 +241,7 @@ async function runSize(n) {
       lagNotStoredAtEnd: pendingLag.size,
       lagReceivedP99Ms: round(percentile(lagReceived, 99), 0),
       simBehindScheduleP99Ms: percentile(behind, 99),
+      longestStallSec: round(longestStallMs / 1000, 1),
       cpuMsPerReport: round(cpuMs / Math.max(1, counts.stored), 3),
       wallSeconds: round(wallMs / 1000, 1),
       drainSeconds: round((wallMs - publishedMs) / 1000, 1),
@@ -230,6 +250,20 @@ async function runSize(n) {
       loadavgAfter: machineAfter.loadavg,
       dupTablesChecked: counts.tablesChecked,
     };
+    // the server's own log (pino JSON: batches, warnings) outlives the run's temp dir, for a look at its stalls
+    const keptLog = path.join(os.tmpdir(), `fleet-sim-${n}-server-${Date.now()}.log`);
+    fs.copyFileSync(path.join(infra.dir, "server.log"), keptLog);
+    result.serverLog = keptLog;
+    // the server's account of its batches (pino JSON lines), as bench/server-ingest reads it
+    const batches = fs.readFileSync(keptLog, "utf8").split("\n").filter((l) => l.includes('"report batch stored"')).map((l) => JSON.parse(l));
+    if (batches.length) {
+      result.serverBatches = {
+        count: batches.length,
+        meanSize: round(batches.reduce((a, b) => a + b.batch, 0) / batches.length, 1),
+        commitP50Ms: percentile(batches.map((b) => b.commitMs), 50),
+        commitP95Ms: percentile(batches.map((b) => b.commitMs), 95),
+      };
+    }
     progress(`${n} devices: ${JSON.stringify(result)}`);
     return result;
   } finally {
@@ -244,7 +278,15 @@ const before = machine();
 progress(`machine: ${before.cpu}, ${before.cores} cores, ${before.ramGB} GB RAM; loadavg ${before.loadavg.join(" ")}`);
 progress(`sizes ${SIZES.join(", ")}; intervals ${JSON.stringify(INTERVALS_SEC)} s; time ×${COMPRESSION}; ${WINDOW_SEC} s per size, at most ${MAX_REPORTS} reports`);
 const sizes = [];
-for (const n of SIZES) sizes.push(await runSize(n));
+for (const n of SIZES) {
+  // a hung size (a service that never came up) fails the run instead of blocking the machine indefinitely
+  const watchdog = setTimeout(() => {
+    console.error(`[fleet-sim] ${n} devices: no result after ${WINDOW_SEC + DRAIN_SEC + 300} s; giving up`);
+    process.exit(1);
+  }, (WINDOW_SEC + DRAIN_SEC + 300) * 1000);
+  sizes.push(await runSize(n));
+  clearTimeout(watchdog);
+}
 const after = machine();
 const contended = Math.max(before.loadavg[0], after.loadavg[0], ...sizes.flatMap((s) => [s.loadavgBefore[0], s.loadavgAfter[0]])) > 1.5;
 console.log("");
