@@ -6,7 +6,9 @@
 // - every device sends the reports an agent sends, on the agent's intervals (heartbeat 30 s, metrics 60 s, models
 //   and posture 300 s, inventory 3600 s; bench/lib/sim/schedule.mjs), each at its own random phase (steady state),
 //   with a spread of hardware in its inventory (RAM 8-128 GB; no GPU, integrated, or 4-24 GB VRAM; Windows, Linux,
-//   macOS; bench/lib/sim/fleet.mjs). Each report is signed with the device's own key (signReport, as the agent and
+//   macOS; bench/lib/sim/fleet.mjs); metrics only from the BENCH_SIM_ACTIVE_SHARE (0.25) of devices serving local
+//   inference (the agent sends none for an idle window), while inventory, models and posture are sent on every
+//   interval (the agent skips unchanged ones: a worst case). Each report is signed with the device's own key (signReport, as the agent and
 //   bench/server-ingest do) and published over JetStream with its msgId; many devices share one of
 //   BENCH_SIM_CONNECTIONS NATS connections, and NATS runs WITHOUT per-device auth here (one connection cannot hold
 //   50,000 device identities);
@@ -26,7 +28,7 @@ import path from "node:path";
 import pg from "pg";
 import { importPrivateJwk, signReport, subjects } from "@fleet/protocol";
 import { account } from "./lib/sim/accounting.mjs";
-import { bodyFor, hardwareFor } from "./lib/sim/fleet.mjs";
+import { bodyFor, hardwareFor, servesInference } from "./lib/sim/fleet.mjs";
 import { INTERVALS_SEC, forEachDue, makeSchedule, reportsPerSimSecond } from "./lib/sim/schedule.mjs";
 import { deviceId, generateKeys, hostnameOf, seedFleet } from "./lib/sim/seed.mjs";
 import { describeLoad, machineLoad } from "./lib/machineLoad.mjs";
@@ -55,6 +57,7 @@ const MAX_REPORTS = num("BENCH_SIM_MAX_REPORTS", 400_000);
 const DRAIN_SEC = num("BENCH_SIM_DRAIN_SECONDS", 120);
 const CONNECTIONS = num("BENCH_SIM_CONNECTIONS", 4);
 const LAG_SAMPLE = num("BENCH_SIM_LAG_SAMPLE", 10);
+const ACTIVE_SHARE = Math.min(1, num("BENCH_SIM_ACTIVE_SHARE", 0.25));
 /** publishes awaiting their PubAck, at most (the simulator's own memory bound) */
 const MAX_INFLIGHT = 4000;
 const MB = 2 ** 20;
@@ -85,7 +88,8 @@ async function runSize(n) {
     const seqs = new Uint32Array(n);
     const hw = new Array(n).fill(null);
     const schedule = makeSchedule(n);
-    const expectedPerSec = reportsPerSimSecond(n) * COMPRESSION;
+    const active = Uint8Array.from({ length: n }, (_, i) => (servesInference(i, ACTIVE_SHARE) ? 1 : 0));
+    const expectedPerSec = (reportsPerSimSecond(n) - (n * (1 - ACTIVE_SHARE)) / INTERVALS_SEC.metrics) * COMPRESSION;
     progress(`server pid ${server.pid}; ${CONNECTIONS} NATS connections; simulating ${WINDOW_SEC} s at ×${COMPRESSION} (≈${round(expectedPerSec, 0)} reports/s offered)`);
 
     // the fresh server's start-up work (e.g. over the seeded devices) settles before the window opens (at most 20 s)
@@ -178,6 +182,7 @@ async function runSize(n) {
       const simNow = ((performance.now() - t0) / 1000) * COMPRESSION;
       const dueAt = Date.now();
       forEachDue(schedule, simPrev, simNow, (i, kind) => {
+        if (kind === "metrics" && !active[i]) return;
         if (scheduled++ < MAX_REPORTS) queue.push([i, kind, dueAt]);
       });
       simPrev = simNow;
@@ -300,7 +305,7 @@ progress(
   `machine: ${before.cpu}, ${before.cores} cores, ${before.ramGB} GB RAM; loadavg before ${before.loadavg.join(" ")}, after ${after.loadavg.join(" ")}` +
     `${contended ? " — shared machine, under contention" : ""}; server, PostgreSQL, nats-server and the simulator share these cores`,
 );
-progress(`NATS without per-device auth (simulator); devices seeded in bulk; time ×${COMPRESSION}; rollout participation not simulated`);
+progress(`NATS without per-device auth (simulator); devices seeded in bulk; time ×${COMPRESSION}; ${ACTIVE_SHARE * 100}% of devices send metrics; rollout participation not simulated`);
 const summary = sizes.map((s) => ({
   devices: s.devices,
   reportsPerSec: s.reportsPerSec,

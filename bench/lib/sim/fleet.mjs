@@ -40,6 +40,14 @@ export function hardwareFor(n) {
   return { os, ramGB, gpu, cores: pick(r, [4, 8, 12, 16, 24]) };
 }
 
+/**
+ * Whether device n serves local inference in this run: the agent sends a metrics report only for a window with
+ * requests (runtime.takeMetrics() is empty otherwise). BENCH_SIM_ACTIVE_SHARE of the fleet (default 0.25).
+ */
+export function servesInference(n, share) {
+  return rng(n * 40503 + 17)() < share;
+}
+
 const OS = {
   windows: { platform: "win32", distro: "Microsoft Windows 11 Pro", release: "10.0.22631", kernel: "10.0.22631", arch: "x64" },
   linux: { platform: "linux", distro: "Ubuntu", release: "24.04", kernel: "6.8.0", arch: "x64" },
