@@ -4,6 +4,7 @@ import { connection } from "next/server";
 import { listRollouts, ZRolloutListQuery } from "../../lib/api/rollouts";
 import { describeError } from "../../lib/describeError";
 import { formatDateTime } from "../../lib/format/index";
+import { can } from "../../lib/roles";
 import { firstParam } from "../../lib/query";
 import { ApiErrorPanel } from "../../ui/common/ApiErrorPanel";
 import { ErrorPanel } from "../../ui/common/ErrorPanel";
@@ -15,11 +16,19 @@ type SearchParams = Record<string, string | string[] | undefined>;
 export default async function RolloutsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   await connection();
   const sp = await searchParams;
+  const mayStart = await can("operator");
   const query = ZRolloutListQuery.safeParse({ page: firstParam(sp.page), state: firstParam(sp.state) });
   const header = (
     <>
       <h1>Rollouts</h1>
       <p className="subtitle">Staged model rollouts: rings, gates and device progress.</p>
+      {mayStart && (
+        <p>
+          <Link className="button" href="/rollouts/new">
+            New rollout
+          </Link>
+        </p>
+      )}
     </>
   );
   if (!query.success) {
