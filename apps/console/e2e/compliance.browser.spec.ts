@@ -48,7 +48,7 @@ describe("console compliance in a real browser", () => {
     await page.waitForURL(/\/compliance$/);
 
     const totals = page.getByTestId("compliance-totals");
-    await expect.poll(() => totals.innerText()).toMatch(/Devices\s*1/);
+    await expect.poll(() => totals.innerText()).toMatch(/Devices\s*1\b/);
     const rows = page.getByTestId("compliance-row");
     expect(await rows.count()).toBeGreaterThan(0);
     expect(await rows.first().innerText()).toContain(HOSTNAME);

@@ -66,13 +66,22 @@ export default async function CompliancePage({ searchParams }: { searchParams: P
       {header}
       <section className="panel" aria-label="Fleet totals">
         <h2>Fleet totals</h2>
-        <dl className="stats" data-testid="compliance-totals">
-          <div><dt>Devices</dt><dd>{t.devices}</dd></div>
-          <div><dt>Passing</dt><dd>{t.passing}</dd></div>
-          <div><dt>Failing</dt><dd>{t.failing}</dd></div>
-          <div><dt>No data</dt><dd>{t.noData}</dd></div>
-          <div><dt>Open violations</dt><dd>{t.openViolations}</dd></div>
-        </dl>
+        <div className="cards" data-testid="compliance-totals">
+          {(
+            [
+              ["Devices", t.devices],
+              ["Passing", t.passing],
+              ["Failing", t.failing],
+              ["No data", t.noData],
+              ["Open violations", t.openViolations],
+            ] as const
+          ).map(([label, value]) => (
+            <div className="card" key={label}>
+              <div className="label">{label}</div>
+              <div className="value">{value}</div>
+            </div>
+          ))}
+        </div>
         <p>
           Download:{" "}
           <a href="/compliance/export/csv" download>CSV</a> · <a href="/compliance/export/json" download>Signed JSON</a> ·{" "}
@@ -128,7 +137,7 @@ export default async function CompliancePage({ searchParams }: { searchParams: P
                 <tbody>
                   {pageRows.map(({ device, result }) => (
                     <tr key={`${device.deviceId}:${result.policy}`} data-testid="compliance-row">
-                      <td>
+                      <td style={{ whiteSpace: "nowrap" }}>
                         <Link href={`/compliance/devices/${encodeURIComponent(device.deviceId)}`}>{device.hostname}</Link>
                       </td>
                       <td><code>{result.policy}</code></td>
