@@ -116,6 +116,9 @@ describe("rollouts in a real browser", () => {
     await page.locator('[data-rollout-state="rolled_back"]').first().waitFor({ timeout: 10_000 });
     const audited = await admin(`/api/v1/rollouts/${rolloutId}`);
     expect(((await audited.json()) as { state: string }).state).toBe("rolled_back");
+    // stopped: no ring runs, and no per-device rollback is offered any more
+    expect(await page.locator("tr[data-ring]").first().innerText()).not.toContain("running");
+    expect(await page.getByRole("button", { name: "Roll back device" }).count()).toBe(0);
     await screenshot(page, "rollout-rolled-back");
     await page.context().close();
   });

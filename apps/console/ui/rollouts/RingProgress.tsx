@@ -15,9 +15,10 @@ function gateValue(gate: string, v: number | null): string {
   return String(v);
 }
 
-function ringStatus(r: Ring, current: boolean): string {
+function ringStatus(r: Ring, current: boolean, open: boolean): string {
   if (r.passedAt) return `passed ${formatDateTime(r.passedAt)}`;
-  if (r.startedAt) return `${current ? "running" : "started"} since ${formatDateTime(r.startedAt)}${r.soakEndsAt ? ` · soak ends ${formatDateTime(r.soakEndsAt)}` : ""}`;
+  // a stopped rollout (aborted, rolled back) runs no ring any more
+  if (r.startedAt) return `${current && open ? "running" : "started"} since ${formatDateTime(r.startedAt)}${r.soakEndsAt ? ` · soak ends ${formatDateTime(r.soakEndsAt)}` : ""}`;
   return "not started";
 }
 
@@ -87,7 +88,7 @@ export function RingProgress({ rollout }: { rollout: TRolloutV1 }) {
                   </td>
                 ))}
                 <td className="ring-progress">{progressText(r.counts)}</td>
-                <td>{ringStatus(r, r.index === rollout.currentRing)}</td>
+                <td>{ringStatus(r, r.index === rollout.currentRing, rollout.state === "running" || rollout.state === "paused")}</td>
               </tr>
             ))}
           </tbody>

@@ -74,6 +74,8 @@ export default async function RolloutPage({ params, searchParams }: { params: Pa
     );
   }
   const r = rolloutR.v;
+  // after an abort or a whole rollback every sent device already has its rollback assignment
+  const deviceRollbackOpen = r.state !== "aborted" && r.state !== "rolled_back";
   const act = rolloutAction.bind(null, r.id);
   const devicesHref = (q: { page?: number; state?: string }) => `/rollouts/${r.id}${searchString({ state: q.state, page: q.page === 1 ? undefined : q.page })}`;
 
@@ -195,7 +197,7 @@ export default async function RolloutPage({ params, searchParams }: { params: Pa
                       <td>{formatDateTime(d.stateAt)}</td>
                       {mayAct ? (
                         <td>
-                          {ROLLBACKABLE.has(d.state) ? (
+                          {deviceRollbackOpen && ROLLBACKABLE.has(d.state) ? (
                             <ConfirmAction action={act} kind="rollback" label="Roll back device" small danger deviceId={d.deviceId} question={`Roll back ${d.hostname} to its previous model?`} />
                           ) : null}
                         </td>
