@@ -59,14 +59,22 @@ describe("roles on a real server", () => {
     await setCompatibility(srv.db.prisma, entry.id, device.id, "fits");
     const started = await operator.as("/api/v1/rollouts", json({ entryId: entry.id, group: "roles", rings: [ring] }));
     expect(started.status, await started.clone().text()).toBe(201);
-    const rolloutId = ((await started.json()) as { id: string }).id;
+    const startedBody = (await started.json()) as { id: string; createdBy: string };
+    const rolloutId = startedBody.id;
+    expect(startedBody.createdBy).toBe(`user:${operator.email}`);
     expect((await viewer.as(`/api/v1/rollouts/${rolloutId}/pause`, json({ reason: "no" }))).status).toBe(403);
     const rolledBack = await operator.as(`/api/v1/rollouts/${rolloutId}/rollback`, json({ reason: "e2e roll back" }));
     expect(rolledBack.status, await rolledBack.clone().text()).toBe(200);
 
     // the audit trail names the signed-in users
     const audit = await srv.db.prisma.auditLog.findMany({ where: { targetId: { in: [entry.id, rolloutId] } }, select: { actor: true, action: true } });
-    expect(audit).toEqual(expect.arrayContaining([{ actor: `user:${admin.email}`, action: "catalog.approved" }]));
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        { actor: `user:${admin.email}`, action: "catalog.approved" },
+        { actor: `user:${operator.email}`, action: "rollout.create" },
+        { actor: `user:${operator.email}`, action: "rollout.rollback" },
+      ]),
+    );
   });
 
   it("websocket: refused without a token (with a reason) and with the events token on REST; accepted with a session or the events token", async () => {

@@ -2,12 +2,7 @@ import { Inject, Injectable } from "@nestjs/common";
 import type { Prisma } from "@fleet/db";
 import { PRISMA } from "../common/config.token.js";
 import type { Db, Tx } from "../common/prisma.js";
-import { currentRequestContext } from "../common/request-context.js";
-
-/** "admin" (the generic caller) becomes the signed-in user who made the request, e.g. "user:ana@example.com". */
-export function actingAs(actor: string): string {
-  return actor === "admin" ? (currentRequestContext()?.actor ?? actor) : actor;
-}
+import { actingAs } from "../common/request-context.js";
 
 export interface AuditEntry {
   actor: string;

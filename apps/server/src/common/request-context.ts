@@ -15,3 +15,8 @@ export function requestContextMiddleware(_req: unknown, _res: unknown, next: () 
 export function currentRequestContext(): RequestContext | undefined {
   return storage.getStore();
 }
+
+/** "admin" (the generic caller) becomes the signed-in user who made the request, e.g. "user:ana@example.com". */
+export function actingAs(actor: string): string {
+  return actor === "admin" ? (currentRequestContext()?.actor ?? actor) : actor;
+}

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, Inject, Param, Put, Query, StreamableFile } from "@nestjs/common";
 import { Roles } from "../common/auth-metadata.js";
-import { actingAs } from "../audit/audit.repository.js";
+import { actingAs } from "../common/request-context.js";
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from "@nestjs/swagger";
 import { signComplianceExport } from "@fleet/protocol";
 import { SERVER_KEY } from "../common/config.token.js";

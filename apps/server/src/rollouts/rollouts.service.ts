@@ -11,6 +11,7 @@ import { RolloutScheduler } from "./rollout.scheduler.js";
 import { adoption, historyOf, ringsOf, toDeviceView, toRolloutView } from "./rollout-views.js";
 import { RolloutsRepository, type NewRolloutDevice } from "./rollouts.repository.js";
 import type { RolloutAdoptionDto, RolloutDeviceQueryDto, RolloutListQueryDto } from "./rollouts.dto.js";
+import { actingAs } from "../common/request-context.js";
 
 export type RolloutAction = "pause" | "resume" | "abort" | "rollback";
 
@@ -29,7 +30,8 @@ export class RolloutsService {
     this.log = log.child({ context: "RolloutsService" });
   }
 
-  async create(req: TCreateRolloutRequestV1, actor = "admin"): Promise<TRolloutV1> {
+  async create(req: TCreateRolloutRequestV1, actorName = "admin"): Promise<TRolloutV1> {
+    const actor = actingAs(actorName); // the signed-in user, not "admin", in createdBy, reasons and audit
     const entry = await this.repo.entry(req.entryId);
     if (!entry) throw new NotFoundError("catalog entry", req.entryId);
     if (entry.state !== "approved") {
@@ -102,7 +104,8 @@ export class RolloutsService {
   }
 
   /** pause, resume, abort (stop and roll back) or rollback (the whole rollout); audited; under the scheduler's lock. */
-  async act(id: string, action: RolloutAction, reason: string, actor = "admin"): Promise<TRolloutV1> {
+  async act(id: string, action: RolloutAction, reason: string, actorName = "admin"): Promise<TRolloutV1> {
+    const actor = actingAs(actorName); // the signed-in user, not "admin", in createdBy, reasons and audit
     await this.repo.withLock(async () => {
       const r = await this.repo.get(id);
       if (!r) throw new NotFoundError("rollout", id);
@@ -146,7 +149,8 @@ export class RolloutsService {
   }
 
   /** Roll one device of the rollout back to its previous model (audited). */
-  async rollbackDevice(id: string, deviceId: string, reason: string, actor = "admin"): Promise<TRolloutDeviceViewV1> {
+  async rollbackDevice(id: string, deviceId: string, reason: string, actorName = "admin"): Promise<TRolloutDeviceViewV1> {
+    const actor = actingAs(actorName); // the signed-in user, not "admin", in createdBy, reasons and audit
     await this.repo.withLock(async () => {
       const row = await this.repo.device(id, deviceId);
       if (!row) throw new NotFoundError("rollout device", `${id}/${deviceId}`);
