@@ -22,6 +22,7 @@ let consoleUrl: string;
 let serverUrl: string;
 let operator: TestUser;
 let viewer: TestUser;
+let catalogAdmin: TestUser;
 let entry: TCatalogEntryV1;
 let rolloutId = "";
 const devices: { enrolled: TEnrollResponseV1; reports: ReturnType<typeof reportPublisher> }[] = [];
@@ -52,14 +53,29 @@ describe("rollouts in a real browser", () => {
     stack = await startStack({ adminToken: ADMIN_TOKEN, serverEnv: { FLEET_QUALITY_GATE: "off" } });
     ({ nc, browser, consoleUrl } = stack);
     serverUrl = stack.server.url;
-    [operator, viewer] = await Promise.all([createUser(serverUrl, ADMIN_TOKEN, "operator"), createUser(serverUrl, ADMIN_TOKEN, "viewer")]);
+    [operator, viewer, catalogAdmin] = await Promise.all([
+      createUser(serverUrl, ADMIN_TOKEN, "operator"),
+      createUser(serverUrl, ADMIN_TOKEN, "viewer"),
+      createUser(serverUrl, ADMIN_TOKEN, "admin"),
+    ]);
 
     const imported = await admin("/api/v1/catalog/import", { name: "tiny-console", version: "2", source: { repository: "test/tiny", revision: "main" }, conversion: { method: "as is" }, license: "MIT", memoryContextSize: 512, path: TINY });
     expect(imported.status, await imported.clone().text()).toBe(201);
     const draft = ZCatalogEntryV1.parse(await imported.json());
-    const approved = await admin(`/api/v1/catalog/${draft.id}/approve`, { reason: "console e2e" });
-    expect(approved.status, await approved.clone().text()).toBe(200);
-    entry = ZCatalogEntryV1.parse(await approved.json());
+    // an admin approves the draft on its catalog page: the button asks for a reason before anything is sent
+    const page = await (await browser.newContext()).newPage();
+    await signIn(page, consoleUrl, catalogAdmin, `/catalog/${draft.id}`);
+    await page.getByRole("button", { name: "Approve…" }).click();
+    await page.getByLabel(/Reason for approval/).fill("console e2e: license and facts reviewed");
+    await page.getByRole("button", { name: "Confirm approval" }).click();
+    // the page re-renders from the server: an approved entry offers deprecate instead of approve
+    await page.getByRole("button", { name: "Deprecate…" }).waitFor({ timeout: 15_000 });
+    expect(await page.getByRole("button", { name: "Approve…" }).count()).toBe(0);
+    expect(await page.locator("main").innerText()).toContain(`by user:${catalogAdmin.email}`);
+    await screenshot(page, "catalog-approved");
+    await page.context().close();
+    entry = ZCatalogEntryV1.parse(await (await admin(`/api/v1/catalog/${draft.id}`)).json());
+    expect(entry.state).toBe("approved");
 
     for (const name of ["ws-roll-a", "ws-roll-b"]) {
       const { enrolled, privateKey } = await enrollDevice(serverUrl, ADMIN_TOKEN, name);
@@ -131,6 +147,10 @@ describe("rollouts in a real browser", () => {
     expect(await page.getByRole("button", { name: /Pause|Resume|Abort|Roll back/ }).count()).toBe(0);
     await page.goto(`${consoleUrl}/rollouts`);
     expect(await page.getByRole("link", { name: "New rollout" }).count()).toBe(0);
+    // nor catalog transitions; the server refuses the viewer's approve too
+    await page.goto(`${consoleUrl}/catalog/${entry.id}`);
+    await page.getByRole("heading", { level: 1 }).waitFor({ timeout: 10_000 });
+    expect(await page.getByRole("button", { name: /Approve|Deprecate|Revoke/ }).count()).toBe(0);
     await screenshot(page, "rollout-viewer");
     const refused = await fetch(`${serverUrl}/api/v1/rollouts/${rolloutId}/pause`, {
       method: "POST",
@@ -138,6 +158,14 @@ describe("rollouts in a real browser", () => {
       body: JSON.stringify({ reason: "viewer tries" }),
     });
     expect(refused.status).toBe(403);
+    const deprecate = await fetch(`${serverUrl}/api/v1/catalog/${entry.id}/deprecate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${viewer.session.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ reason: "viewer tries" }),
+    });
+    expect(deprecate.status).toBe(403);
+    const audit = await admin(`/api/v1/audit?action=catalog.approved`);
+    expect(JSON.stringify(await audit.json())).toContain(`user:${catalogAdmin.email}`);
     await page.context().close();
   });
 });

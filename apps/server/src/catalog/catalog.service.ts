@@ -16,6 +16,7 @@ import { buildCatalogFacts, CatalogFactsError } from "./build-catalog-facts.js";
 import { CatalogRepository, DuplicateEntryError, type CatalogEntryRow } from "./catalog.repository.js";
 import { NotGgufError, readGgufFacts } from "./read-gguf-facts.js";
 import { QualityService } from "./quality/quality.service.js";
+import { actingAs } from "../common/request-context.js";
 
 export type CatalogAction = "approve" | "deprecate" | "revoke";
 
@@ -43,7 +44,8 @@ export class CatalogService {
   }
 
   /** Import a GGUF file that is already on the server (admin only): copied into the content-addressed store. */
-  async importFromPath(req: TCatalogImportRequestV1, actor = "admin"): Promise<TCatalogEntryV1> {
+  async importFromPath(req: TCatalogImportRequestV1, actorName = "admin"): Promise<TCatalogEntryV1> {
+    const actor = actingAs(actorName); // the signed-in user behind a console request, else the caller's name
     if (!req.path) throw new AppError(ErrorCode.ValidationFailed, "path is required (or upload the bytes to /api/v1/catalog/upload)");
     if (!path.isAbsolute(req.path)) throw new AppError(ErrorCode.ValidationFailed, "path must be absolute");
     const stat = await fs.stat(req.path).catch(() => null);
@@ -53,7 +55,8 @@ export class CatalogService {
   }
 
   /** Import streamed bytes (the request body), never buffered whole; over the limit = 413, nothing kept. */
-  async importFromUpload(req: TCatalogImportRequestV1, body: Readable, declaredLength: number | null, actor = "admin"): Promise<TCatalogEntryV1> {
+  async importFromUpload(req: TCatalogImportRequestV1, body: Readable, declaredLength: number | null, actorName = "admin"): Promise<TCatalogEntryV1> {
+    const actor = actingAs(actorName); // the signed-in user behind a console request, else the caller's name
     if (declaredLength !== null && declaredLength > this.config.uploadMaxBytes) {
       throw new AppError(ErrorCode.PayloadTooLarge, `upload of ${declaredLength} bytes exceeds the limit of ${this.config.uploadMaxBytes} bytes`);
     }
@@ -114,7 +117,8 @@ export class CatalogService {
   }
 
   /** approve | deprecate | revoke; re-signs the TUF targets; an approval recomputes the fleet's compatibility. */
-  async transition(id: string, action: CatalogAction, reason: string, actor = "admin"): Promise<TCatalogEntryV1> {
+  async transition(id: string, action: CatalogAction, reason: string, actorName = "admin"): Promise<TCatalogEntryV1> {
+    const actor = actingAs(actorName); // the signed-in user behind a console request, else the caller's name
     const t = TRANSITIONS[action];
     if (action === "approve" && this.config.quality.gate) await this.refuseBelowQuality(id);
     const res = await this.repo.transition(id, t.from, t.to, actor, reason);

@@ -14,6 +14,7 @@ import { MetricsService } from "../common/metrics.service.js";
 import { EnrollmentRepository, type TokenRefusal } from "./enrollment.repository.js";
 import { issueEnrollmentToken } from "./issue-token.js";
 import { hashEnrollmentSecret, newDeviceId } from "./token-hash.js";
+import { actingAs } from "../common/request-context.js";
 
 const REFUSAL: Record<TokenRefusal, { code: ErrorCode; message: string }> = {
   invalid: { code: ErrorCode.TokenInvalid, message: "enrollment token is not valid" },
@@ -39,7 +40,8 @@ export class EnrollmentService {
   }
 
   /** Issue a one-time token; the secret is returned once and only its hash is stored. */
-  async createToken(ttlSeconds: number, note: string | undefined, actor = "admin") {
+  async createToken(ttlSeconds: number, note: string | undefined, actorName = "admin") {
+    const actor = actingAs(actorName); // the signed-in user behind a console request, else the caller's name
     const issued = await issueEnrollmentToken(this.repo, ttlSeconds, note, actor);
     this.log.info({ tokenId: issued.id, expiresAt: issued.expiresAt }, "enrollment token created");
     return issued;

@@ -11,6 +11,7 @@ import type { ServerKey } from "../common/server-key.js";
 import { DevicesRepository } from "../devices/devices.repository.js";
 import { NatsService } from "../nats/nats.service.js";
 import { RuntimeRepository } from "./runtime.repository.js";
+import { actingAs } from "../common/request-context.js";
 
 /**
  * A requested run with no result this long after the request is failed. Generous: the command itself expires
@@ -92,7 +93,8 @@ export class RuntimeService {
   }
 
   /** Record the request, then publish the signed command; the agent verifies it with the server's public key. */
-  async requestBenchmark(deviceId: string, req: BenchmarkRequest, actor = "admin") {
+  async requestBenchmark(deviceId: string, req: BenchmarkRequest, actorName = "admin") {
+    const actor = actingAs(actorName); // the signed-in user behind a console request, else the caller's name
     const device = await this.requireDevice(deviceId);
     if (device.state !== "active") throw new AppError(ErrorCode.Conflict, `device ${deviceId} is revoked`);
     const commandId = randomUUID();

@@ -9,6 +9,7 @@ import { FleetEvent, FleetEventBus } from "../../events/fleet-events.js";
 import { CatalogRepository, type CatalogEntryRow } from "../catalog.repository.js";
 import { checkMeasurable, measureEntryQuality, QualityRefusedError, qualityVariantOf, qualityVerdict } from "./measure-entry-quality.js";
 import { QualityRepository, type CatalogQualityRow } from "./quality.repository.js";
+import { actingAs } from "../../common/request-context.js";
 
 const median = (xs: number[]): number | null => {
   if (!xs.length) return null;
@@ -41,7 +42,8 @@ export class QualityService {
   }
 
   /** Start measuring `entryId` against `referenceEntryId`; answers at once with the run, which goes on in a child process. */
-  async start(entryId: string, referenceEntryId: string, actor = "admin"): Promise<TCatalogQualityRunV1> {
+  async start(entryId: string, referenceEntryId: string, actorName = "admin"): Promise<TCatalogQualityRunV1> {
+    const actor = actingAs(actorName); // the signed-in user behind a console request, else the caller's name
     const entry = await this.entryOr404(entryId);
     const reference = entryId === referenceEntryId ? entry : await this.entryOr404(referenceEntryId);
     // one at a time per server: each run loads a model (up to twice its file size in RAM) and takes the cores
