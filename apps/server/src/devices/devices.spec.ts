@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZDeviceListV1, type TDeviceListV1, type TReportV1 } from "@fleet/protocol";
 import { waitFor } from "@fleet/test-utils";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
+import { PresenceService } from "./presence.service.js";
 import type { SimDevice } from "../testing/device-sim.js";
 import { heartbeatBody, inventoryBody, modelEntry, modelsBody } from "../testing/fixtures.js";
 
@@ -36,7 +37,9 @@ beforeAll(async () => {
   await publishAndWait(amd, amd.report("inventory", inventoryBody({ gpus: [inventoryBody().gpus[0]!] })));
   await publishAndWait(amd, amd.report("inventory", inventoryBody({ gpus: [inventoryBody().gpus[1]!] })));
   await publishAndWait(amd, amd.report("models", modelsBody([modelEntry("other.gguf", OTHER_SHA)])));
-  // amd was last seen two minutes ago: offline
+  // amd was last seen two minutes ago: offline. Liveness is flushed from memory every second, so write the pending
+  // lastSeenAt first; otherwise a later flush would put amd's real (recent) time back over the backdated one.
+  await t.server.app.get(PresenceService).flush();
   await t.db.prisma.device.update({ where: { id: amd.id }, data: { lastSeenAt: new Date(Date.now() - 120_000) } });
   await t.admin(`/api/v1/devices/${gone.id}/revoke`, { method: "POST" });
 });
