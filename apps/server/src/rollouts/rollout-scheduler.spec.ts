@@ -71,13 +71,13 @@ describe("rollout scheduler across server processes", () => {
       },
       { timeout: 30_000 },
     );
-    await waitFor(async () => (await get(second.url, id)).state === "completed", "rollout completed once the lock is free", 30_000);
+    await waitFor(async () => (await get(second.url, id)).state === "completed", "rollout completed once the lock is free", 90_000);
     expect(schedulers.some((s) => s.stats.acted > 0)).toBe(true);
     // Both servers ran passes concurrently, yet each device got exactly one assignment (version 1).
     const versions = await t.db.prisma.deviceAssignment.findMany({ where: { deviceId: { in: ds.map((d) => d.id) } }, select: { version: true } });
     expect(versions.map((v) => v.version)).toEqual([1n, 1n, 1n, 1n]);
     for (const d of ds) expect(d.accepted.map((a) => a.version)).toEqual([1]);
-  });
+  }, 150_000); // waits below allow a loaded CI machine 90 s for the rollout to finish
 
   it("a server started after every server stopped mid-rollout resumes the rollout from the database", async () => {
     const entry = await newCatalogEntry(t.db.prisma);
@@ -92,9 +92,9 @@ describe("rollout scheduler across server processes", () => {
 
     const restarted = await createServer(t.config);
     extra.push(restarted);
-    await waitFor(async () => (await get(restarted.url, id)).state === "completed", "rollout completed after the restart", 30_000);
+    await waitFor(async () => (await get(restarted.url, id)).state === "completed", "rollout completed after the restart", 90_000);
     const done = await get(restarted.url, id);
     expect(done.totals.active).toBe(4);
     expect(ds.every((d) => d.accepted.length === 1 && d.accepted[0]!.action === "install")).toBe(true);
-  });
+  }, 150_000); // waits below allow a loaded CI machine 90 s for the rollout to finish
 });
