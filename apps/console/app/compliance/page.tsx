@@ -4,11 +4,12 @@ import { connection } from "next/server";
 import { CompliancePolicyIds, ZCompliancePolicyId, type TComplianceReportV1 } from "@fleet/protocol";
 import { getComplianceReport, listViolations, type TComplianceViolationListV1 } from "../../lib/api/compliance";
 import { describeError } from "../../lib/describeError";
-import { formatBytes, formatDateTime } from "../../lib/format/index";
+import { formatDateTime } from "../../lib/format/index";
 import { firstParam, searchString } from "../../lib/query";
 import { ApiErrorPanel } from "../../ui/common/ApiErrorPanel";
 import { evidenceLine, PolicyStatusBadge } from "../../ui/compliance/PolicyStatusBadge";
 import { ViolationsChart } from "../../ui/compliance/ViolationsChart";
+import { DestinationsTable } from "../../ui/compliance/DestinationsTable";
 import { violationSeries } from "../../ui/compliance/violationSeries";
 import { Pagination } from "../../ui/devices/Pagination";
 
@@ -163,34 +164,7 @@ export default async function CompliancePage({ searchParams }: { searchParams: P
         {report.destinations.length === 0 ? (
           <p className="muted">No destinations declared or observed yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Destination</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Purposes</th>
-                  <th scope="col">Sent</th>
-                  <th scope="col">Received</th>
-                  <th scope="col">Devices (declared / observed)</th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.destinations.map((d) => (
-                  <tr key={d.destination}>
-                    <td className="mono">{d.destination}</td>
-                    <td>{d.source ?? "—"}</td>
-                    <td>{d.purposes.join(", ") || "—"}</td>
-                    <td>{d.bytesSent == null ? "—" : formatBytes(d.bytesSent)}</td>
-                    <td>{d.bytesReceived == null ? "—" : formatBytes(d.bytesReceived)}</td>
-                    <td>
-                      {d.deviceCount} / {d.observedDeviceCount ?? "—"}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DestinationsTable destinations={report.destinations} withDeviceCounts />
         )}
       </section>
 

@@ -4,10 +4,11 @@ import { connection } from "next/server";
 import type { TComplianceReportV1 } from "@fleet/protocol";
 import { getComplianceReport, listViolations, type TComplianceViolationListV1 } from "../../../../lib/api/compliance";
 import { describeError } from "../../../../lib/describeError";
-import { formatBytes, formatDateTime } from "../../../../lib/format/index";
+import { formatDateTime } from "../../../../lib/format/index";
 import { ApiErrorPanel } from "../../../../ui/common/ApiErrorPanel";
 import { ErrorPanel } from "../../../../ui/common/ErrorPanel";
 import { evidenceLine, PolicyStatusBadge } from "../../../../ui/compliance/PolicyStatusBadge";
+import { DestinationsTable } from "../../../../ui/compliance/DestinationsTable";
 
 export const metadata: Metadata = { title: "Device compliance" };
 
@@ -131,30 +132,7 @@ export default async function DeviceCompliancePage({ params }: { params: Promise
         {report.destinations.length === 0 ? (
           <p className="muted">No destinations declared or observed for this device.</p>
         ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Destination</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Purposes</th>
-                  <th scope="col">Sent</th>
-                  <th scope="col">Received</th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.destinations.map((d) => (
-                  <tr key={d.destination}>
-                    <td className="mono">{d.destination}</td>
-                    <td>{d.source ?? "—"}</td>
-                    <td>{d.purposes.join(", ") || "—"}</td>
-                    <td>{d.bytesSent == null ? "—" : formatBytes(d.bytesSent)}</td>
-                    <td>{d.bytesReceived == null ? "—" : formatBytes(d.bytesReceived)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DestinationsTable destinations={report.destinations} withDeviceCounts={false} />
         )}
       </section>
     </>
