@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { openDeviceRevoked, signDeviceRevoked } from "./control.js";
+import { CompactSign } from "jose";
+import { FLEET_EVENT_BATCH_JWS_TYP, openDeviceRevoked, openFleetEventBatch, signDeviceRevoked, signFleetEventBatch } from "./control.js";
 import { generateSigningKeyPair, importPrivateJwk, importPublicJwk } from "./signing.js";
 
 describe("device-revoked announcements", () => {
@@ -17,5 +18,38 @@ describe("device-revoked announcements", () => {
     const forged = await signDeviceRevoked(msg, await importPrivateJwk(other.privateJwk));
     expect(await openDeviceRevoked(enc(forged), serverPub)).toMatchObject({ ok: false, detail: expect.stringMatching(/not signed by the server key/) });
     expect(await openDeviceRevoked(enc(JSON.stringify(msg)), serverPub)).toMatchObject({ ok: false });
+  });
+});
+
+describe("fleet event batches (replica fan-out)", () => {
+  const batch = {
+    v: 1 as const,
+    origin: "instance-a",
+    seq: 1,
+    events: [{ type: "device.online" as const, deviceId: "dev-1", at: new Date().toISOString(), data: { lastSeenAt: new Date().toISOString() } }],
+  };
+  const enc = (s: string) => new TextEncoder().encode(s);
+
+  it("open only when signed by the server key and well-formed", async () => {
+    const server = await generateSigningKeyPair();
+    const other = await generateSigningKeyPair();
+    const serverPub = await importPublicJwk(server.publicJwk);
+    const signed = await signFleetEventBatch(batch, await importPrivateJwk(server.privateJwk));
+    expect(await openFleetEventBatch(enc(signed), serverPub)).toEqual({ ok: true, value: batch });
+
+    const forged = await signFleetEventBatch(batch, await importPrivateJwk(other.privateJwk));
+    expect(await openFleetEventBatch(enc(forged), serverPub)).toMatchObject({ ok: false, reason: "unsigned" });
+    expect(await openFleetEventBatch(enc(JSON.stringify(batch)), serverPub)).toMatchObject({ ok: false, reason: "unsigned" });
+
+    // signed with the right key but not a batch (an unknown event type)
+    const bad = await new CompactSign(enc(JSON.stringify({ ...batch, events: [{ ...batch.events[0], type: "device.exploded" }] })))
+      .setProtectedHeader({ alg: "EdDSA", typ: FLEET_EVENT_BATCH_JWS_TYP })
+      .sign(await importPrivateJwk(server.privateJwk));
+    expect(await openFleetEventBatch(enc(bad), serverPub)).toMatchObject({ ok: false, reason: "malformed", detail: expect.stringMatching(/invalid batch/) });
+  });
+
+  it("refuses to sign an invalid batch", async () => {
+    const server = await generateSigningKeyPair();
+    await expect(signFleetEventBatch({ ...batch, events: [] }, await importPrivateJwk(server.privateJwk))).rejects.toThrow();
   });
 });

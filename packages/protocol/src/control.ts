@@ -1,6 +1,7 @@
 import { CompactSign, compactVerify, type CryptoKey } from "jose";
 import { z } from "zod";
 import { SCHEMA_VERSION, ZDeviceId, ZIsoDate } from "./common.js";
+import { ZFleetEventV1 } from "./fleet-events.js";
 
 /**
  * Server -> every server instance, on core NATS `<prefix>.control.device-revoked`: drop this device's cached key.
@@ -39,4 +40,54 @@ export async function openDeviceRevoked(data: Uint8Array, serverPublicKey: Crypt
   } catch (err) {
     return { ok: false, detail: `not signed by the server key (${(err as Error).message})` };
   }
+}
+
+/** Most fleet events one relay message carries. */
+export const FLEET_EVENT_BATCH_MAX = 1000;
+
+/**
+ * Server -> every other server instance, on core NATS `<prefix>.control.fleet-events`: the fleet events one instance
+ * published, in order, for the websocket clients connected to the others. Signed like the revocation announcement.
+ */
+export const ZFleetEventBatchV1 = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  /** instance id of the publishing server: it skips its own batches (its clients had the events already) */
+  origin: z.string().min(1).max(100),
+  /** per-origin counter from 1: receivers can tell a gap (lost batch) from reordering */
+  seq: z.number().int().positive(),
+  events: z.array(ZFleetEventV1).min(1).max(FLEET_EVENT_BATCH_MAX),
+});
+export type TFleetEventBatchV1 = z.infer<typeof ZFleetEventBatchV1>;
+
+export const FLEET_EVENT_BATCH_JWS_TYP = "fleet-event-batch+jws";
+
+/** Sign a batch with the server's key (a device on a NATS without per-device auth cannot forge one). */
+export async function signFleetEventBatch(batch: TFleetEventBatchV1, serverPrivateKey: CryptoKey): Promise<string> {
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(ZFleetEventBatchV1.parse(batch))))
+    .setProtectedHeader({ alg: "EdDSA", typ: FLEET_EVENT_BATCH_JWS_TYP })
+    .sign(serverPrivateKey);
+}
+
+/** Verify and parse a batch; never throws. `reason`: "unsigned" (not the server key's) or "malformed". */
+export async function openFleetEventBatch(
+  data: Uint8Array,
+  serverPublicKey: CryptoKey,
+): Promise<{ ok: true; value: TFleetEventBatchV1 } | { ok: false; reason: "unsigned" | "malformed"; detail: string }> {
+  let payload: Uint8Array;
+  try {
+    const verified = await compactVerify(new TextDecoder().decode(data).trim(), serverPublicKey, { algorithms: ["EdDSA"] });
+    if (verified.protectedHeader.typ !== FLEET_EVENT_BATCH_JWS_TYP) return { ok: false, reason: "malformed", detail: `not a ${FLEET_EVENT_BATCH_JWS_TYP}` };
+    payload = verified.payload;
+  } catch (err) {
+    return { ok: false, reason: "unsigned", detail: `not signed by the server key (${(err as Error).message})` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    return { ok: false, reason: "malformed", detail: "payload is not JSON" };
+  }
+  const parsed = ZFleetEventBatchV1.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: "malformed", detail: `invalid batch: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` };
+  return { ok: true, value: parsed.data };
 }

@@ -8,6 +8,7 @@ describe("subjects", () => {
     expect(s.report("dev-1", "inventory")).toBe("t42.fleet.v1.device.dev-1.inventory");
     expect(s.command("dev-1")).toBe("t42.fleet.v1.command.dev-1");
     expect(s.deviceRevoked()).toBe("t42.fleet.v1.control.device-revoked");
+    expect(s.fleetEvents()).toBe("t42.fleet.v1.control.fleet-events");
     expect(s.allReports()).toHaveLength(REPORT_KINDS.length);
     expect(s.allReports()).toContain("t42.fleet.v1.device.*.heartbeat");
   });

@@ -38,6 +38,8 @@ export function subjects(prefix: string = DEFAULT_SUBJECT_PREFIX) {
     allCommands: () => `${prefix}.command.*`,
     /** server -> servers (core NATS, no stream): a device was revoked, drop its cached key */
     deviceRevoked: () => `${prefix}.control.device-revoked`,
+    /** server -> servers (core NATS, no stream): fleet events of one replica for the websocket clients of the others */
+    fleetEvents: () => `${prefix}.control.fleet-events`,
     /** Parse a report subject back to its device id and kind, or null if it is not one. */
     parseReport(subject: string): { deviceId: string; kind: ReportKind } | null {
       if (!subject.startsWith(`${prefix}.device.`)) return null;

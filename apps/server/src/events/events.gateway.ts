@@ -6,7 +6,9 @@ import type { ServerConfig } from "../common/env.js";
 import { isAdminBearer } from "../common/admin-token.js";
 import { SessionService } from "../auth/session.service.js";
 import { authenticateSocket } from "./socket-auth.js";
-import { FleetEventBus } from "./fleet-events.js";
+import { FleetEventBus, type FleetEventMessage } from "./fleet-events.js";
+import { FleetEventRelay } from "./fleet-event-relay.js";
+import { PresenceDedup } from "./presence-dedup.js";
 
 // Minimal structural types of the socket.io namespace we use (socket.io is a dependency of the Nest adapter, not ours).
 interface IoSocket {
@@ -28,11 +30,14 @@ interface IoNamespace {
  * session token (any role), the admin token or FLEET_EVENTS_TOKEN (the console's shared read-only connection).
  * A session's socket is closed ("session.ended") when it signs out here, and within FLEET_WS_SESSION_RECHECK_SEC when it
  * expires, is revoked on another replica or its user is disabled.
+ * With several replicas, a client sees every replica's events (FleetEventRelay) once, whichever replica it is connected to.
  */
 @WebSocketGateway({ namespace: "/events", cors: { origin: false } })
 export class EventsGateway implements OnGatewayInit, OnModuleDestroy {
   @WebSocketServer() private server!: IoNamespace;
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeRemote: (() => void) | null = null;
+  private readonly presence = new PresenceDedup();
   private readonly log: Logger;
   /** open sockets of session tokens, by jti */
   private readonly sessionSockets = new Map<string, Set<IoSocket>>();
@@ -44,6 +49,7 @@ export class EventsGateway implements OnGatewayInit, OnModuleDestroy {
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) log: Logger,
     private readonly sessions: SessionService,
+    private readonly relay: FleetEventRelay,
   ) {
     this.log = log.child({ context: "EventsGateway" });
   }
@@ -72,11 +78,16 @@ export class EventsGateway implements OnGatewayInit, OnModuleDestroy {
     this.stopRevokedListener = this.sessions.onRevoked((jti) => this.endSession(jti, "signed out"));
     this.recheckTimer = setInterval(() => void this.recheckSessions(), this.config.auth.wsSessionRecheckSec * 1000);
     this.recheckTimer.unref();
-    this.unsubscribe = this.bus.subscribe((msg) => ns.emit(msg.type, msg));
+    const deliver = (msg: FleetEventMessage) => {
+      if (this.presence.admit(msg)) ns.emit(msg.type, msg);
+    };
+    this.unsubscribe = this.bus.subscribe(deliver);
+    this.unsubscribeRemote = this.relay.onRemote(deliver);
   }
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
+    this.unsubscribeRemote?.();
     this.stopRevokedListener?.();
     if (this.recheckTimer) clearInterval(this.recheckTimer);
   }

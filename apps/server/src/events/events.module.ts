@@ -1,5 +1,6 @@
 import { Module } from "@nestjs/common";
 import { EventsGateway } from "./events.gateway.js";
+import { FleetEventRelay } from "./fleet-event-relay.js";
 
-@Module({ providers: [EventsGateway] })
+@Module({ providers: [EventsGateway, FleetEventRelay] })
 export class EventsModule {}
