@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from "@nestjs/common";
+import type { CryptoKey } from "jose";
+import type { Subscription } from "nats";
+import type { Logger } from "pino";
+import { Counter } from "prom-client";
+import { FLEET_EVENT_BATCH_MAX, importPublicJwk, openFleetEventBatch, signFleetEventBatch, subjects, type TFleetEventV1 } from "@fleet/protocol";
+import { CONFIG, LOGGER, SERVER_KEY } from "../common/config.token.js";
+import type { ServerConfig } from "../common/env.js";
+import { MetricsService } from "../common/metrics.service.js";
+import type { ServerKey } from "../common/server-key.js";
+import { NatsService } from "../nats/nats.service.js";
+import { FleetEvent, FleetEventBus, type FleetEventMessage, type FleetEventType } from "./fleet-events.js";
+
+/** Reach the other instances another way: each one's RevocationBroadcast re-publishes a revocation on its own bus. */
+const LOCAL_ONLY: ReadonlySet<FleetEventType> = new Set([FleetEvent.DeviceRevoked]);
+/** A batch's JSON above this is split (NATS' default max_payload is 1 MiB). */
+const MAX_BATCH_BYTES = 256 * 1024;
+/** Origins whose last seq is remembered (one per server process that ever ran; restarts add new ones). */
+const MAX_ORIGINS = 64;
+
+export type RelayDropReason = "unsigned" | "malformed" | "lost" | "send_failed";
+
+/**
+ * Cross-replica fan-out of fleet events, for websocket clients. Every event published on this instance's bus (except
+ * LOCAL_ONLY) goes out in signed, ordered batches on core NATS `<prefix>.control.fleet-events` (no stream: live events
+ * are best effort); each instance delivers the other instances' batches to its own websocket clients via onRemote(),
+ * never to its in-process subscribers (those act on events: two instances must not both act), and skips its own.
+ * Only the server's NATS user may use the subject (devices' allow lists do not cover `<prefix>.control.>`); on a NATS
+ * without per-device auth the server-key signature keeps forged events out. Bad batches are dropped and counted in
+ * fleet_event_relay_dropped_total{reason}, as are batches that never arrived (a gap in an origin's seq).
+ */
+@Injectable()
+export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  /** this process's id in batches: it skips its own */
+  readonly instanceId = randomUUID();
+  private readonly subject: string;
+  private readonly log: Logger;
+  private readonly remote = new EventEmitter().setMaxListeners(100);
+  private readonly dropped: Counter<"reason">;
+  private readonly relayed: Counter<"direction">;
+  private pending: FleetEventMessage[] = [];
+  private flushScheduled = false;
+  private seq = 0;
+  private sending: Promise<void> = Promise.resolve();
+  private readonly lastSeq = new Map<string, number>();
+  private unsubscribeBus: (() => void) | null = null;
+  private sub: Subscription | null = null;
+  private receiving: Promise<void> = Promise.resolve();
+  private verifyKey: Promise<CryptoKey> | null = null;
+
+  constructor(
+    private readonly bus: FleetEventBus,
+    private readonly nats: NatsService,
+    @Inject(SERVER_KEY) private readonly serverKey: ServerKey,
+    @Inject(CONFIG) config: ServerConfig,
+    @Inject(LOGGER) log: Logger,
+    metrics: MetricsService,
+  ) {
+    this.subject = subjects(config.subjectPrefix).fleetEvents();
+    this.log = log.child({ context: "FleetEventRelay", instanceId: this.instanceId });
+    this.dropped = new Counter({
+      name: "fleet_event_relay_dropped_total",
+      help: "Cross-replica fleet event batches dropped: received unsigned or malformed, lost in transit (seq gap), or not sent",
+      labelNames: ["reason"] as const,
+      registers: [metrics.registry],
+    });
+    for (const reason of ["unsigned", "malformed", "lost", "send_failed"] satisfies RelayDropReason[]) this.dropped.inc({ reason }, 0);
+    this.relayed = new Counter({
+      name: "fleet_event_relay_events_total",
+      help: "Fleet events sent to the other replicas (out) and received from them for this instance's websocket clients (in)",
+      labelNames: ["direction"] as const,
+      registers: [metrics.registry],
+    });
+    this.relayed.inc({ direction: "out" }, 0);
+    this.relayed.inc({ direction: "in" }, 0);
+  }
+
+  onApplicationBootstrap(): void {
+    this.unsubscribeBus = this.bus.subscribe((msg) => this.enqueue(msg));
+    const sub = this.nats.nc.subscribe(this.subject);
+    this.sub = sub;
+    // One message at a time, in arrival order (verification is async); the client buffers the rest.
+    this.receiving = (async () => {
+      for await (const m of sub) await this.receive(m.data);
+    })().catch((err: unknown) => this.log.error({ err }, "fleet event relay subscription ended"));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.unsubscribeBus?.();
+    this.flush();
+    await this.sending;
+    this.sub?.unsubscribe();
+    await this.receiving;
+  }
+
+  /** Listen to the events of the other instances (the websocket gateway). */
+  onRemote(fn: (msg: TFleetEventV1) => void): () => void {
+    this.remote.on("event", fn);
+    return () => this.remote.off("event", fn);
+  }
+
+  private enqueue(msg: FleetEventMessage): void {
+    if (LOCAL_ONLY.has(msg.type)) return;
+    this.pending.push(msg);
+    if (this.pending.length >= FLEET_EVENT_BATCH_MAX) return this.flush();
+    if (this.flushScheduled) return;
+    // Events published in one turn (a committed ingest batch) travel together.
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const events = this.pending;
+    this.pending = [];
+    this.sending = this.sending.then(() => this.send(events));
+  }
+
+  private async send(events: FleetEventMessage[]): Promise<void> {
+    if (events.length > 1 && JSON.stringify(events).length > MAX_BATCH_BYTES) {
+      const half = Math.ceil(events.length / 2);
+      await this.send(events.slice(0, half));
+      return this.send(events.slice(half));
+    }
+    const batch = { v: 1 as const, origin: this.instanceId, seq: ++this.seq, events };
+    try {
+      const jws = await signFleetEventBatch(batch, this.serverKey.privateKey);
+      this.nats.nc.publish(this.subject, new TextEncoder().encode(jws));
+      this.relayed.inc({ direction: "out" }, events.length);
+    } catch (err) {
+      this.dropped.inc({ reason: "send_failed" });
+      this.log.warn({ err, events: events.length, seq: batch.seq }, "fleet events not relayed to the other instances");
+    }
+  }
+
+  private async receive(data: Uint8Array): Promise<void> {
+    this.verifyKey ??= importPublicJwk({ ...this.serverKey.publicJwk });
+    const opened = await openFleetEventBatch(data, await this.verifyKey);
+    if (!opened.ok) {
+      this.dropped.inc({ reason: opened.reason });
+      this.log.warn({ subject: this.subject, reason: opened.reason, detail: opened.detail, bytes: data.byteLength }, "fleet event batch dropped");
+      return;
+    }
+    const { origin, seq, events } = opened.value;
+    if (origin === this.instanceId) return;
+    const last = this.lastSeq.get(origin);
+    if (last !== undefined && seq > last + 1) {
+      this.dropped.inc({ reason: "lost" }, seq - last - 1);
+      this.log.warn({ origin, from: last + 1, to: seq - 1 }, "fleet event batches of another instance never arrived");
+    }
+    this.lastSeq.delete(origin);
+    this.lastSeq.set(origin, Math.max(seq, last ?? 0));
+    if (this.lastSeq.size > MAX_ORIGINS) this.lastSeq.delete(this.lastSeq.keys().next().value!);
+    this.relayed.inc({ direction: "in" }, events.length);
+    for (const e of events) this.remote.emit("event", e);
+  }
+}
