@@ -118,7 +118,7 @@ async function writeHeartbeats(db: BatchSql, items: WriteItem<"heartbeat">[]): P
   return empty(items.length);
 }
 
-/** Inventory snapshots and their GPUs: two INSERTs for the batch. */
+/** Inventory snapshots and their GPUs: two INSERTs for the batch, and the devices' current GPU vendors. */
 async function writeInventories(db: BatchSql, items: WriteItem<"inventory">[]): Promise<WriteOutcome[]> {
   const snaps = items.map(({ deviceId, msgId, receivedAt, body: inv }) => ({
     id: randomUUID(),
@@ -148,6 +148,11 @@ async function writeInventories(db: BatchSql, items: WriteItem<"inventory">[]): 
       SELECT "id", "snapshotId", "deviceId", "index", "vendor", "model", "vramBytes", "driverVersion"
       FROM json_to_recordset($1::json) AS x("id" text, "snapshotId" text, "deviceId" text, "index" int, "vendor" text, "model" text, "vramBytes" bigint, "driverVersion" text)`, [JSON.stringify(gpus)]);
   }
+  // Device.gpuVendors: the latest inventory's GPU vendors, one per line (the devices list filters on it through a
+  // trigram index); the last report of a device in the batch wins; unchanged rows are not rewritten.
+  const vendors = new Map(snaps.map((s) => [s.deviceId, s.gpus.map((g) => g.vendor.replace(/\n/g, " ")).join("\n")]));
+  await db.execute(`UPDATE "Device" d SET "gpuVendors" = x."gpuVendors" FROM json_to_recordset($1::json) AS x("deviceId" text, "gpuVendors" text)
+    WHERE d.id = x."deviceId" AND d."gpuVendors" IS DISTINCT FROM x."gpuVendors"`, [JSON.stringify([...vendors].map(([deviceId, gpuVendors]) => ({ deviceId, gpuVendors })))]);
   return empty(items.length);
 }
 
