@@ -363,6 +363,10 @@ async function writeUpdate(ctx: Ctx, u: ReportBody<"update">): Promise<WriteOutc
 
 async function applyUpdate({ tx, deviceId, sentAt }: Ctx, u: ReportBody<"update">): Promise<{ rolloutId: string | null; changed: boolean }> {
   if (!u.rolloutId) return { rolloutId: null, changed: false };
+  // Lock the row before judging the transition: another replica may store this device's next report at the same time
+  // (the durable consumer is shared), and the scheduler writes the same row; a read-then-write without the lock lost
+  // one of two concurrent updates, leaving a device "testing" after it reported "active" and its ring waiting forever.
+  await tx.$queryRaw`SELECT 1 FROM "RolloutDevice" WHERE "rolloutId" = ${u.rolloutId} AND "deviceId" = ${deviceId} FOR UPDATE`;
   const row = await tx.rolloutDevice.findUnique({ where: { rolloutId_deviceId: { rolloutId: u.rolloutId, deviceId } } });
   if (!row || row.assignmentVersion === null || BigInt(u.assignmentVersion) !== row.assignmentVersion) return { rolloutId: u.rolloutId, changed: false };
   const order = ["pending", "downloading", "verifying", "testing", "active", "failed", "rolled_back"];
