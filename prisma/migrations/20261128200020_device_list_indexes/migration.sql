@@ -34,5 +34,3 @@ CREATE INDEX "Device_hostname_trgm_idx" ON "Device" USING GIN ("hostname" gin_tr
 -- CreateIndex
 CREATE INDEX "Device_id_trgm_idx" ON "Device" USING GIN ("id" gin_trgm_ops);
 
--- CreateIndex
-CREATE INDEX "Device_gpuVendors_trgm_idx" ON "Device" USING GIN ("gpuVendors" gin_trgm_ops);
