@@ -115,6 +115,10 @@ export class ReportsRepository implements OnModuleDestroy {
     }
     const client = await this.pool.connect();
     let failed: Error | undefined;
+    // pg-pool listens for errors on idle clients only: a checked-out connection cut by a database restart emits
+    // 'error' (its query in flight fails too), which without a listener is an uncaught exception that ends the process
+    const onError = (err: Error) => void (failed ??= err);
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const out = await fn({
@@ -129,6 +133,7 @@ export class ReportsRepository implements OnModuleDestroy {
       await client.query("ROLLBACK").catch(() => undefined);
       throw err;
     } finally {
+      client.off("error", onError);
       // a connection that saw an error (a restarted database, a timeout) is dropped rather than reused
       client.release(failed);
     }
