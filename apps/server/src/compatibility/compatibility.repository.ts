@@ -1,9 +1,9 @@
 import { Inject, Injectable } from "@nestjs/common";
-import type { Prisma } from "@fleet/db";
 import type { TCompatibilityClass } from "@fleet/protocol";
 import { AuditRepository } from "../audit/audit.repository.js";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
+import { matrixCountSql, matrixPageSql, type MatrixFilter } from "./compatibility-matrix.sql.js";
 
 export interface CompatEntry {
   id: string;
@@ -28,14 +28,21 @@ export interface CompatRow {
   plan: unknown;
 }
 
-export interface MatrixFilter {
-  page: number;
-  pageSize: number;
-  entryId?: string;
-  hardwareClass?: string;
-  group?: string;
-  class?: TCompatibilityClass;
-  deviceId?: string;
+export type { MatrixFilter };
+
+/** A row of the matrix page. */
+export interface MatrixRow {
+  deviceId: string;
+  hostname: string;
+  entryId: string;
+  targetPath: string;
+  class: string;
+  gpuLayers: number;
+  totalLayers: number;
+  hardwareClass: string;
+  reason: string | null;
+  plan: unknown;
+  computedAt: Date;
 }
 
 @Injectable()
@@ -100,26 +107,15 @@ export class CompatibilityRepository {
         "hardwareClass" = EXCLUDED."hardwareClass", "reason" = EXCLUDED."reason", "plan" = EXCLUDED."plan", "computedAt" = EXCLUDED."computedAt"`;
   }
 
-  async matrix(f: MatrixFilter) {
-    const where: Prisma.DeviceCompatibilityWhereInput = {
-      entryId: f.entryId,
-      hardwareClass: f.hardwareClass,
-      class: f.class,
-      deviceId: f.deviceId,
-      // Revoked devices keep their rows (history) but are not part of the fleet any more.
-      device: { state: "active", ...(f.group !== undefined ? { labels: { path: ["group"], equals: f.group } } : {}) },
-    };
-    const [items, total] = await this.db.$transaction([
-      this.db.deviceCompatibility.findMany({
-        where,
-        include: { device: { select: { hostname: true } }, entry: { select: { targetPath: true } } },
-        orderBy: [{ entryId: "asc" }, { deviceId: "asc" }],
-        skip: (f.page - 1) * f.pageSize,
-        take: f.pageSize,
-      }),
-      this.db.deviceCompatibility.count({ where }),
+  /** A page of the matrix and its total (compatibility-matrix.sql.ts), side by side on two pool connections. */
+  async matrix(f: MatrixFilter): Promise<{ items: MatrixRow[]; total: number }> {
+    const page = matrixPageSql(f);
+    const count = matrixCountSql(f);
+    const [items, [total]] = await Promise.all([
+      this.db.$queryRawUnsafe<MatrixRow[]>(page.text, ...page.values),
+      this.db.$queryRawUnsafe<{ n: number }[]>(count.text, ...count.values),
     ]);
-    return { items, total };
+    return { items, total: total!.n };
   }
 
   async summary(entryId: string): Promise<{ hardwareClass: string; class: string; count: number }[]> {

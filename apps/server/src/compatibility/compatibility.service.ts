@@ -145,9 +145,9 @@ export class CompatibilityService implements OnApplicationShutdown {
     return {
       items: items.map((r) => ({
         deviceId: r.deviceId,
-        hostname: r.device.hostname,
+        hostname: r.hostname,
         entryId: r.entryId,
-        targetPath: r.entry.targetPath,
+        targetPath: r.targetPath,
         class: r.class as TCompatibilityClass,
         gpuLayers: r.gpuLayers,
         totalLayers: r.totalLayers,

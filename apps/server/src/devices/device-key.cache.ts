@@ -42,6 +42,32 @@ export class DeviceKeyCache {
     return entry;
   }
 
+  /**
+   * Caches the keys of those of `deviceIds` not cached yet with one query (report ingest: a batch from thousands of
+   * devices would otherwise read them one query each). Unknown or revoked devices stay uncached, as in entry().
+   */
+  async prefetch(deviceIds: Iterable<string>): Promise<void> {
+    const missing = [...new Set(deviceIds)].filter((id) => !this.keys.has(id));
+    if (!missing.length) return;
+    const epoch = this.epoch;
+    const rows = await this.repo.activePublicJwks(missing);
+    const entries = await Promise.all(
+      rows.map(async (r) => {
+        const jwk = ZEd25519PublicJwk.safeParse(r.publicKeyJwk);
+        if (!jwk.success) return null;
+        const key = await importPublicJwk(jwk.data);
+        return [r.id, { key, keyObject: KeyObject.from(key) }] as const;
+      }),
+    );
+    // a revocation landed while the rows were read: cache nothing (each lookup reads its row again)
+    if (epoch !== this.epoch) return;
+    for (const e of entries) {
+      if (!e) continue;
+      if (this.keys.size >= DeviceKeyCache.MAX) this.keys.clear();
+      this.keys.set(e[0], e[1]);
+    }
+  }
+
   forget(deviceId: string): void {
     this.epoch++;
     this.keys.delete(deviceId);

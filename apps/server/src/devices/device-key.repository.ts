@@ -11,4 +11,10 @@ export class DeviceKeyRepository {
     const d = await this.db.device.findFirst({ where: { id: deviceId, state: "active" }, select: { publicKeyJwk: true } });
     return d?.publicKeyJwk ?? null;
   }
+
+  /** The public JWKs of those of `ids` that are active devices, in one query (ingest: a batch's uncached devices). */
+  async activePublicJwks(ids: string[]): Promise<{ id: string; publicKeyJwk: unknown }[]> {
+    if (!ids.length) return [];
+    return this.db.$queryRaw<{ id: string; publicKeyJwk: unknown }[]>`SELECT id, "publicKeyJwk" FROM "Device" WHERE id = ANY(${ids}::text[]) AND state = 'active'`;
+  }
 }

@@ -1,12 +1,12 @@
 import type { TDeviceDetailV1, TDeviceSummaryV1, TGgufMetadataV1, TInventoryV1, TPostureV1 } from "@fleet/protocol";
 import { deviceStatus } from "./device-status.js";
-import type { DeviceWithSummary } from "./devices.repository.js";
+import type { DeviceSummaryRow, DeviceWithSummary } from "./devices.repository.js";
 
 // Rows -> REST shapes. BigInt byte counts become numbers (safe below 2^53 bytes = 8 PiB).
 export const num = (v: bigint | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 const iso = (d: Date) => d.toISOString();
 
-export function toDeviceSummary(d: DeviceWithSummary, now: Date, offlineAfterSec: number): TDeviceSummaryV1 {
+export function toDeviceSummary(d: DeviceSummaryRow, now: Date, offlineAfterSec: number): TDeviceSummaryV1 {
   const inv = d.inventorySnapshots[0];
   return {
     id: d.id,

@@ -4,6 +4,7 @@ import type { TDeviceListQueryV1 } from "@fleet/protocol";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
 import { AuditRepository } from "../audit/audit.repository.js";
+import { deviceCountSql, devicePageSql, isSplitSort, type SqlStatement } from "./devices-list.sql.js";
 
 export const summaryInclude = {
   inventorySnapshots: { orderBy: { receivedAt: "desc" }, take: 1, include: { gpus: { orderBy: { index: "asc" } } } },
@@ -13,6 +14,36 @@ export const summaryInclude = {
 
 export type DeviceWithSummary = Prisma.DeviceGetPayload<{ include: typeof summaryInclude }>;
 
+/** What a list row needs (the detail's Prisma row has it too). */
+export interface DeviceSummaryRow {
+  id: string;
+  hostname: string;
+  state: string;
+  enrolledAt: Date;
+  lastSeenAt: Date | null;
+  agentVersion: string | null;
+  inventorySnapshots: { cpuBrand: string; cpuCores: number; ramTotalBytes: bigint; osName: string; gpus: { vendor: string; model: string; vramBytes: bigint | null }[] }[];
+  installedModels: { fileName: string; sha256: string; architecture: string | null; quantization: string | null }[];
+  memoryPressureFlags: { modelId: string; sha256: string | null; reason: string; lastSeenAt: Date }[];
+}
+
+/** A row of devicePageSql as the driver returns it (bigint columns may come as bigint or string; JSON parsed). */
+interface PageRow {
+  id: string;
+  hostname: string;
+  state: string;
+  enrolledAt: Date;
+  lastSeenAt: Date | null;
+  agentVersion: string | null;
+  cpuBrand: string | null;
+  cpuCores: number | null;
+  ramTotalBytes: bigint | string | number | null;
+  osName: string | null;
+  gpus: { vendor: string; model: string; vramBytes: number | null }[];
+  models: DeviceSummaryRow["installedModels"];
+  flags: { modelId: string; sha256: string | null; reason: string; lastSeenAt: string }[];
+}
+
 @Injectable()
 export class DevicesRepository {
   constructor(
@@ -20,50 +51,48 @@ export class DevicesRepository {
     private readonly audit: AuditRepository,
   ) {}
 
-  async list(query: TDeviceListQueryV1, cutoff: Date): Promise<{ rows: DeviceWithSummary[]; total: number }> {
-    const and: Prisma.DeviceWhereInput[] = [];
-    switch (query.status) {
-      case "revoked":
-        and.push({ state: "revoked" });
-        break;
-      case "never_seen":
-        and.push({ state: "active", lastSeenAt: null });
-        break;
-      case "online":
-        and.push({ state: "active", lastSeenAt: { gte: cutoff } });
-        break;
-      case "offline":
-        and.push({ state: "active", lastSeenAt: { lt: cutoff } });
-        break;
-    }
-    if (query.q) {
-      and.push({ OR: [{ hostname: { contains: query.q, mode: "insensitive" } }, { id: { contains: query.q, mode: "insensitive" } }] });
-    }
-    if (query.modelSha256) and.push({ installedModels: { some: { sha256: query.modelSha256, removedAt: null } } });
-    if (query.gpuVendor) and.push({ id: { in: await this.idsWithCurrentGpuVendor(query.gpuVendor) } });
-    const where: Prisma.DeviceWhereInput = { AND: and };
-    const [rows, total] = await this.db.$transaction([
-      this.db.device.findMany({
-        where,
-        include: summaryInclude,
-        orderBy: deviceOrder(query.sort),
-        skip: (query.page - 1) * query.pageSize,
-        take: query.pageSize,
-      }),
-      this.db.device.count({ where }),
-    ]);
+  /**
+   * A page of the list and the total, as raw SQL (devices-list.sql.ts): one statement for the page with its
+   * relations, one for the count, run side by side on two pool connections (each statement sees its own snapshot,
+   * as it did in Prisma's READ COMMITTED batch).
+   */
+  async list(query: TDeviceListQueryV1, cutoff: Date): Promise<{ rows: DeviceSummaryRow[]; total: number }> {
+    const offset = (query.page - 1) * query.pageSize;
+    const [rows, total] = await Promise.all([this.pageRows(query, cutoff, offset), this.count(deviceCountSql(query, cutoff))]);
     return { rows, total };
   }
 
-  /** Devices whose latest inventory lists a GPU of this vendor (old snapshots do not count). */
-  private async idsWithCurrentGpuVendor(vendor: string): Promise<string[]> {
-    const pattern = `%${vendor.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = await this.db.$queryRaw<{ deviceId: string }[]>`
-      SELECT DISTINCT g."deviceId" FROM "Gpu" g
-      JOIN (SELECT DISTINCT ON ("deviceId") id FROM "InventorySnapshot" ORDER BY "deviceId", "receivedAt" DESC) latest
-        ON latest.id = g."snapshotId"
-      WHERE g.vendor ILIKE ${pattern}`;
-    return rows.map((r) => r.deviceId);
+  private async pageRows(query: TDeviceListQueryV1, cutoff: Date, offset: number): Promise<DeviceSummaryRow[]> {
+    if (!isSplitSort(query)) return this.page(devicePageSql(query, cutoff, "all", query.pageSize, offset));
+    // lastSeenAt descending, never-seen devices last: the seen devices in index order, then the never-seen ones
+    const seen = await this.page(devicePageSql(query, cutoff, "seen", query.pageSize, offset));
+    if (seen.length === query.pageSize) return seen;
+    const seenBefore = seen.length > 0 || offset === 0 ? offset + seen.length : await this.count(deviceCountSql(query, cutoff, "seen"));
+    const unseen = await this.page(devicePageSql(query, cutoff, "unseen", query.pageSize - seen.length, Math.max(0, offset - seenBefore)));
+    return [...seen, ...unseen];
+  }
+
+  private async page(sql: SqlStatement): Promise<DeviceSummaryRow[]> {
+    const rows = await this.db.$queryRawUnsafe<PageRow[]>(sql.text, ...sql.values);
+    return rows.map((r) => ({
+      id: r.id,
+      hostname: r.hostname,
+      state: r.state,
+      enrolledAt: r.enrolledAt,
+      lastSeenAt: r.lastSeenAt,
+      agentVersion: r.agentVersion,
+      inventorySnapshots:
+        r.cpuBrand === null
+          ? []
+          : [{ cpuBrand: r.cpuBrand, cpuCores: r.cpuCores!, ramTotalBytes: BigInt(r.ramTotalBytes!), osName: r.osName!, gpus: r.gpus.map((g) => ({ ...g, vramBytes: g.vramBytes === null ? null : BigInt(g.vramBytes) })) }],
+      installedModels: r.models,
+      memoryPressureFlags: r.flags.map((f) => ({ ...f, lastSeenAt: new Date(f.lastSeenAt) })),
+    }));
+  }
+
+  private async count(sql: SqlStatement): Promise<number> {
+    const [row] = await this.db.$queryRawUnsafe<{ n: number }[]>(sql.text, ...sql.values);
+    return row!.n;
   }
 
   async findDetail(id: string) {
@@ -103,13 +132,4 @@ export class DevicesRepository {
   async lastSeen(ids: string[]): Promise<{ id: string; lastSeenAt: Date | null }[]> {
     return this.db.device.findMany({ where: { id: { in: ids } }, select: { id: true, lastSeenAt: true } });
   }
-}
-
-/** ORDER BY for the list's sort (indexed columns: hostname, lastSeenAt, enrolledAt); never-seen devices sort last. */
-function deviceOrder(sort: TDeviceListQueryV1["sort"]): Prisma.DeviceOrderByWithRelationInput[] {
-  const s = sort ?? "hostname";
-  const dir = s.startsWith("-") ? "desc" : "asc";
-  const col = s.replace(/^-/, "") as "hostname" | "lastSeenAt" | "enrolledAt";
-  if (col === "lastSeenAt") return [{ lastSeenAt: { sort: dir, nulls: "last" } }, { id: "asc" }];
-  return [{ [col]: dir }, { id: "asc" }];
 }

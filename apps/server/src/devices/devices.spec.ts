@@ -96,6 +96,24 @@ describe("GET /api/v1/devices", () => {
     expect((await list("?pageSize=3&page=3")).items).toEqual([]);
   });
 
+  it("sorts by lastSeenAt with never-seen devices last in both directions, the same across page boundaries", async () => {
+    const unseen = [quiet, gone].sort((a, b) => (a.id < b.id ? -1 : 1)).map((d) => (d === quiet ? "charlie-quiet" : "delta-gone"));
+    expect(hostnames(await list("?sort=-lastSeenAt"))).toEqual(["alpha-nv", "bravo-amd", ...unseen]);
+    expect(hostnames(await list("?sort=lastSeenAt"))).toEqual(["bravo-amd", "alpha-nv", ...unseen]);
+    // pages that straddle the seen / never-seen boundary, and one after it
+    expect(hostnames(await list("?sort=-lastSeenAt&pageSize=3&page=1"))).toEqual(["alpha-nv", "bravo-amd", unseen[0]]);
+    expect(hostnames(await list("?sort=-lastSeenAt&pageSize=3&page=2"))).toEqual([unseen[1]]);
+    expect(hostnames(await list("?sort=-lastSeenAt&pageSize=1&page=4"))).toEqual([unseen[1]]);
+    expect((await list("?sort=-lastSeenAt&pageSize=1&page=4")).total).toBe(4);
+    expect(hostnames(await list("?sort=-enrolledAt"))).toEqual(["delta-gone", "charlie-quiet", "bravo-amd", "alpha-nv"]);
+  });
+
+  it("takes q literally (no LIKE wildcards)", async () => {
+    expect((await list("?q=%25")).total).toBe(0);
+    expect((await list("?q=lph_")).total).toBe(0); // "_" as a wildcard would match "alpha"
+    expect(hostnames(await list("?q=-NV"))).toEqual(["alpha-nv"]);
+  });
+
   it("combines filters", async () => {
     expect(hostnames(await list("?status=online&gpuVendor=nvidia&q=alpha"))).toEqual(["alpha-nv"]);
     expect((await list("?status=offline&gpuVendor=nvidia")).total).toBe(0);
