@@ -7,7 +7,7 @@ import { collectEvents, counterSum, startReplicaSet, type ReplicaSet, type Serve
 
 // Two server processes on one NATS and one PostgreSQL (issue 15): every report is stored once by the shared durable
 // consumer, both replicas take part, and a websocket client of either replica sees every report's event once,
-// whichever replica stored it. (A replica killed while holding the scheduler lock: test/faults/replica-killed-holding-lock.test.ts.)
+// whichever replica stored it; retention runs on both, one batch at a time, and deletes each old row once. (A replica killed while holding the scheduler lock: test/faults/replica-killed-holding-lock.test.ts.)
 
 const DEVICES = 6;
 const REPORTS_EACH = 10;
@@ -19,7 +19,8 @@ describe("two server replicas", () => {
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    set = await startReplicaSet();
+    // retention every second in small batches on both: their runs overlap
+    set = await startReplicaSet({ RETENTION_INTERVAL_SEC: "1", RETENTION_BATCH_SIZE: "10" });
     a = await set.start("replica-a"); // one after the other: the first one migrates and creates the streams
     b = await set.start("replica-b");
   });
@@ -71,5 +72,29 @@ describe("two server replicas", () => {
     }
     // Nothing was dropped on the way.
     for (const r of [a, b]) expect(counterSum(await r.metrics(), "fleet_event_relay_dropped_total")).toBe(0);
+  });
+
+  it("retention runs on both replicas but one batch at a time: each old row is deleted and counted once", async () => {
+    const dev = await set.enrollDevice(a, "replica-retention");
+    const old = Date.now() - 30 * 86_400_000;
+    const rows = Array.from({ length: 60 }, (_, i) => ({
+      deviceId: dev.id,
+      msgId: `old-${dev.id}-${i}`,
+      sentAt: new Date(old + i * 1000),
+      receivedAt: new Date(old + i * 1000),
+      agentVersion: "0.1.0-test",
+      uptimeSec: i,
+      queueDepth: 0,
+      runtimeState: "idle",
+      rssBytes: 1n,
+    }));
+    const deletedBefore = await Promise.all([a, b].map(async (r) => counterSum(await r.metrics(), "fleet_retention_deleted_total")));
+    await set.db.prisma.heartbeat.createMany({ data: rows });
+    // every old heartbeat but the device's latest goes (retention keeps each device's newest)
+    await waitFor(async () => (await set.db.prisma.heartbeat.count({ where: { deviceId: dev.id } })) === 1, "old heartbeats pruned", 90_000);
+    const kept = await set.db.prisma.heartbeat.findMany({ where: { deviceId: dev.id }, select: { msgId: true } });
+    expect(kept).toEqual([{ msgId: `old-${dev.id}-59` }]);
+    const deleted = await Promise.all([a, b].map(async (r, i) => counterSum(await r.metrics(), "fleet_retention_deleted_total") - deletedBefore[i]!));
+    expect(deleted[0]! + deleted[1]!).toBe(59);
   });
 });
