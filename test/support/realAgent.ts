@@ -19,8 +19,9 @@ export interface RealAgent {
 /**
  * A whole agent as `fleet-agent run` builds it, in this process: enrolled through the real REST API, serving the
  * tiny model from its own inference host, applying its signed assignments through TUF, in a device group.
+ * `srv` is any server: its URL and a fetch as admin (the console's browser tests pass their own).
  */
-export async function startRealAgent(srv: TestServer, name: string, group: string, extra: { governor?: (runtime: InferenceRuntime) => ResourceGovernor } = {}): Promise<RealAgent> {
+export async function startRealAgent(srv: Pick<TestServer, "url" | "admin">, name: string, group: string, extra: { governor?: (runtime: InferenceRuntime) => ResourceGovernor } = {}): Promise<RealAgent> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), `fleet-e2e-${name}-`));
   const modelsDir = path.join(home, "models");
   await fs.mkdir(modelsDir);

@@ -212,6 +212,8 @@ export async function startStack(opts: {
       FLEET_ADMIN_TOKEN: opts.adminToken,
       FLEET_SUBJECT_PREFIX: DEFAULT_SUBJECT_PREFIX,
       FLEET_SERVER_KEY_FILE: path.join(tmp, "server-key.json"),
+      // catalog artifacts, TUF keys and the session secret: this stack's own (agents download from it)
+      FLEET_DATA_DIR: path.join(tmp, "data"),
       ...(nats.keysFile ? { FLEET_NATS_KEYS_FILE: nats.keysFile } : {}),
       LOG_LEVEL: "error",
       FLEET_EVENTS_TOKEN: eventsToken,

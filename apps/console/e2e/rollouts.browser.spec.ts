@@ -1,22 +1,37 @@
 import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Empty, type NatsConnection } from "nats";
-import type { Browser } from "playwright-core";
-import { importPublicJwk, openAssignment, updateStatusOf, ZCatalogEntryV1, type TCatalogEntryV1, type TEnrollResponseV1 } from "@fleet/protocol";
+import type { Browser, Page } from "playwright-core";
+import { ZCatalogEntryV1, type TCatalogEntryV1 } from "@fleet/protocol";
 import { waitFor } from "@fleet/test-utils";
-import { heartbeatBody, inventoryBody, modelsBody } from "./fixtures.js";
-import { createUser, enrollDevice, reportPublisher, screenshot, signIn, startStack, type Stack, type TestUser } from "./harness.js";
+import { REPO, createUser, screenshot, signIn, startStack, type Stack, type TestUser } from "./harness.js";
 
-// Rollouts end to end in Chromium: an operator starts one through the wizard, watches a ring's progress move without
-// a reload (devices answer their signed assignment with signed "update" reports over JetStream), rolls it back with a
-// reason; a viewer sees no actions and the server refuses the same POST with 403.
+// Rollouts end to end in Chromium against two REAL agents (each in this process as `fleet-agent run` builds it: its own
+// key, NATS identity, inference host serving the tiny model, assignment watcher and TUF client). An operator starts a
+// two-ring rollout of a "v2" of the model through the wizard; the agents read their signed assignment, check it against
+// TUF, download, verify sha256 and GGUF facts, self-test and report each step; the page's progress moves without a
+// reload. The operator rolls it back and the agents serve their previous model again. A viewer sees no actions and the
+// server refuses the same POSTs with 403.
 
 const ADMIN_TOKEN = `console-rollouts-${randomUUID()}`;
 const TINY = fileURLToPath(new URL("../../../../shared/models/llama-2-tiny-random.gguf", import.meta.url));
+/** the file the agents start with (their "previous model" after a rollback) */
+const PREVIOUS_MODEL = "llama-2-tiny-random.gguf";
+const GROUP = "console-roll";
+const WAIT = 90_000; // generous: CI shares two cores between several sessions; the happy path takes seconds
+
+/** What the console's spec uses of test/support/realAgent.ts (imported by a computed path, see startAgents). */
+interface RealAgent {
+  name: string;
+  state: { deviceId: string };
+  runtime: { status(): { activeModel: string | null } };
+  stop(): Promise<void>;
+}
 
 let stack: Stack | undefined;
-let nc: NatsConnection;
 let browser: Browser;
 let consoleUrl: string;
 let serverUrl: string;
@@ -25,41 +40,92 @@ let viewer: TestUser;
 let catalogAdmin: TestUser;
 let entry: TCatalogEntryV1;
 let rolloutId = "";
-const devices: { enrolled: TEnrollResponseV1; reports: ReturnType<typeof reportPublisher> }[] = [];
+let tmp = "";
+const agents: RealAgent[] = [];
 
-const admin = (p: string, body?: unknown) =>
+const admin = (p: string, init: RequestInit = {}) =>
   fetch(`${serverUrl}${p}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    ...init,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...(init.headers as Record<string, string> | undefined) },
   });
+const post = (p: string, body: unknown) => admin(p, { method: "POST", body: JSON.stringify(body) });
+const serving = () => agents.map((a) => a.runtime.status().activeModel);
 
-/** What the agent's update loop does: read its signed assignment from the KV bucket, verify it, report "active". */
-async function installAndReportActive(d: (typeof devices)[number]): Promise<void> {
-  const { enrolled } = d;
-  const bucket = enrolled.assignmentBucket;
-  const a = await waitFor(async () => {
-    const reply = await nc.request(`$JS.API.DIRECT.GET.KV_${bucket}.$KV.${bucket}.${enrolled.deviceId}`, Empty, { timeout: 5000 });
-    if (reply.data.length === 0) return null;
-    const opened = await openAssignment(reply.data, await importPublicJwk(enrolled.serverPublicKeyJwk), { deviceId: enrolled.deviceId, minVersionExclusive: 0 });
-    return opened.ok && opened.value.action === "install" && opened.value.desired ? opened.value : null;
-  }, "the device's install assignment", 10_000);
-  const desired = a.desired!;
-  await d.reports.publish("update", updateStatusOf(a, "active", { serving: { model: desired.target, sha256: desired.sha256 }, selfTest: { ok: true, loadMs: 100, outputTokens: 16, tokensPerSecond: 50, error: null } }));
+/**
+ * A "v2" of the tiny model: the same weights with `general.name` rewritten in place (same length), so its sha256
+ * differs while llama.cpp loads it as before.
+ */
+async function tinyV2(dir: string): Promise<string> {
+  const bytes = Buffer.from(await fs.readFile(TINY));
+  const key = bytes.indexOf("general.name");
+  if (key < 0) throw new Error("the tiny model has no general.name");
+  const at = key + "general.name".length;
+  if (bytes.readUInt32LE(at) !== 8) throw new Error("general.name is not a GGUF string"); // GGUF type 8 = string
+  const len = Number(bytes.readBigUInt64LE(at + 4));
+  const name = "Fleet v2".padEnd(len, " ").slice(0, len);
+  bytes.write(name, at + 12, "utf8");
+  const file = path.join(dir, "llama-2-tiny-v2.gguf");
+  await fs.writeFile(file, bytes);
+  return file;
 }
 
-describe("rollouts in a real browser", () => {
+async function startAgents(): Promise<void> {
+  // test/support is the cross-app e2e's helper; a computed specifier keeps the console's typecheck out of the agent's sources
+  const supportPath = path.join(REPO, "test/support/realAgent.ts");
+  const { startRealAgent } = (await import(/* @vite-ignore */ supportPath)) as {
+    startRealAgent(srv: { url: string; admin: typeof admin }, name: string, group: string): Promise<RealAgent>;
+  };
+  const started = await Promise.allSettled(["ws-roll-a", "ws-roll-b"].map((n) => startRealAgent({ url: serverUrl, admin }, n, GROUP)));
+  for (const s of started) if (s.status === "fulfilled") agents.push(s.value);
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Record, in the page, every text the rollout's progress line and its devices' state badges show from now on
+ * (a MutationObserver: it survives router.refresh() but not a reload), and mark the window so a reload shows.
+ */
+async function watchProgress(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __noReload: boolean; __progress: string[]; __deviceStates: string[] };
+    w.__noReload = true;
+    w.__progress = [];
+    w.__deviceStates = [];
+    const read = () => {
+      const p = document.querySelector('[data-testid="rollout-progress"]')?.textContent ?? "";
+      if (w.__progress.at(-1) !== p) w.__progress.push(p);
+      for (const b of document.querySelectorAll("tr[data-device] [data-device-state]")) {
+        const s = `${b.closest("tr")?.getAttribute("data-device")}:${b.getAttribute("data-device-state")}`;
+        if (!w.__deviceStates.includes(s)) w.__deviceStates.push(s);
+      }
+    };
+    read();
+    new MutationObserver(read).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+}
+
+const seen = (page: Page) =>
+  page.evaluate(() => {
+    const w = window as unknown as { __noReload?: boolean; __progress: string[]; __deviceStates: string[] };
+    return { noReload: w.__noReload === true, progress: w.__progress, deviceStates: w.__deviceStates };
+  });
+
+describe("rollouts in a real browser, over two real agents", () => {
   beforeAll(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-console-rollouts-"));
     stack = await startStack({ adminToken: ADMIN_TOKEN, serverEnv: { FLEET_QUALITY_GATE: "off" } });
-    ({ nc, browser, consoleUrl } = stack);
+    ({ browser, consoleUrl } = stack);
     serverUrl = stack.server.url;
+    // the agents enroll, load the tiny model and report while users are made and the catalog entry is approved
+    const agentsUp = startAgents();
+    agentsUp.catch(() => undefined); // awaited below; this only keeps an early failure from being reported as unhandled
     [operator, viewer, catalogAdmin] = await Promise.all([
       createUser(serverUrl, ADMIN_TOKEN, "operator"),
       createUser(serverUrl, ADMIN_TOKEN, "viewer"),
       createUser(serverUrl, ADMIN_TOKEN, "admin"),
     ]);
-
-    const imported = await admin("/api/v1/catalog/import", { name: "tiny-console", version: "2", source: { repository: "test/tiny", revision: "main" }, conversion: { method: "as is" }, license: "MIT", memoryContextSize: 512, path: TINY });
+    const v2 = await tinyV2(tmp);
+    const imported = await post("/api/v1/catalog/import", { name: "tiny-console", version: "2", source: { repository: "test/tiny", revision: "main" }, conversion: { method: "as is" }, license: "MIT", memoryContextSize: 512, path: v2 });
     expect(imported.status, await imported.clone().text()).toBe(201);
     const draft = ZCatalogEntryV1.parse(await imported.json());
     // an admin approves the draft on its catalog page: the button asks for a reason before anything is sent
@@ -77,67 +143,90 @@ describe("rollouts in a real browser", () => {
     entry = ZCatalogEntryV1.parse(await (await admin(`/api/v1/catalog/${draft.id}`)).json());
     expect(entry.state).toBe("approved");
 
-    for (const name of ["ws-roll-a", "ws-roll-b"]) {
-      const { enrolled, privateKey } = await enrollDevice(serverUrl, ADMIN_TOKEN, name);
-      const reports = reportPublisher(nc, enrolled, privateKey);
-      await reports.publish("inventory", inventoryBody(name));
-      await reports.publish("models", modelsBody());
-      await reports.publish("heartbeat", heartbeatBody());
-      devices.push({ enrolled, reports });
-    }
+    await agentsUp;
+    expect(serving()).toEqual([PREVIOUS_MODEL, PREVIOUS_MODEL]);
+    // the agents' real inventories make them compatible with the entry
     await waitFor(async () => {
       const r = await admin(`/api/v1/catalog/${entry.id}/compatibility`);
       if (r.status !== 200) return null;
       const totals = ((await r.json()) as { totals: Record<string, number> }).totals;
       return (totals["cpu-only"] ?? 0) + (totals["gpu-full"] ?? 0) + (totals["gpu-partial"] ?? 0) === 2 ? totals : null;
-    }, "both devices compatible with the entry", 15_000);
+    }, "both agents compatible with the entry", WAIT);
   }, 240_000);
 
   afterAll(async () => {
+    await Promise.allSettled(agents.map((a) => a.stop()));
     await stack?.close();
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });
 
-  it("an operator starts a rollout in the wizard, sees its ring progress live, and rolls it back with a reason", async () => {
+  it("an operator starts a rollout in the wizard, sees the agents install it live, rolls it back, and the agents serve their previous model", async () => {
     const page = await (await browser.newContext()).newPage();
     await signIn(page, consoleUrl, operator, "/rollouts");
+    await screenshot(page, "rollouts-list");
     await page.getByRole("link", { name: "New rollout" }).click();
     await page.waitForURL(`${consoleUrl}/rollouts/new`);
     await page.locator('select[name="entryId"]').selectOption(entry.id);
-    await page.getByLabel("All compatible devices").check();
-    // one ring to all devices, no soak; the second default ring is dropped by emptying its name
-    await page.locator('input[name="rings.0.name"]').fill("all");
-    await page.locator('input[name="rings.0.percent"]').fill("100");
-    await page.locator('input[name="rings.0.soakMin"]').fill("0");
+    await page.getByLabel(/A device group/).check();
+    await page.locator('input[name="group"]').fill(GROUP);
+    // a canary of one agent that soaks 9 s (so the page is up before the second ring starts), then the other agent
+    await page.locator('input[name="rings.0.name"]').fill("canary");
+    await page.locator('input[name="rings.0.percent"]').fill("50");
+    await page.locator('input[name="rings.0.soakMin"]').fill("0.15");
     await page.locator('input[name="rings.0.gates.minTokensPerSecRatio"]').fill("");
-    await page.locator('input[name="rings.1.name"]').fill("");
+    await page.locator('input[name="rings.1.name"]').fill("broad");
+    await page.locator('input[name="rings.1.percent"]').fill("100");
+    await page.locator('input[name="rings.1.soakMin"]').fill("0");
+    await page.locator('input[name="rings.1.gates.minTokensPerSecRatio"]').fill("");
     await screenshot(page, "rollout-wizard");
     await page.getByRole("button", { name: "Start rollout" }).click();
     await page.waitForURL(/\/rollouts\/[0-9a-f-]{36}$/);
     rolloutId = page.url().split("/").pop()!;
+    await page.locator('[data-live="live"]').waitFor({ timeout: WAIT });
+    await watchProgress(page);
 
-    const ring = page.locator("td.ring-progress").first();
-    await waitFor(async () => (await ring.innerText()).includes("0 / 2 active"), "ring shows 0 of 2 active", 10_000);
-    await page.locator('[data-live="live"]').waitFor({ timeout: 10_000 });
-    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
-
-    await installAndReportActive(devices[0]!);
-    await waitFor(async () => (await ring.innerText()).includes("1 / 2 active"), "ring progress to move live to 1 of 2", 10_000);
-    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    // the agents install the model for real; each update report moves the page without a reload
+    await page.locator('[data-rollout-state="completed"]').first().waitFor({ timeout: WAIT });
+    const installed = await seen(page);
+    expect(installed.noReload).toBe(true);
+    expect(installed.progress.at(-1)).toBe("2 / 2 active (100%)");
+    expect(installed.progress.length, `progress texts seen: ${installed.progress.join(" | ")}`).toBeGreaterThan(1);
+    expect(installed.progress[0]).not.toBe("2 / 2 active (100%)");
+    for (const a of agents) expect(installed.deviceStates).toContain(`${a.name}:active`);
+    expect(await page.locator('tr[data-ring="canary"]').innerText()).toContain("50% · soak 9 s");
+    expect(await page.locator('tr[data-ring="canary"] td.ring-progress').innerText()).toBe("1 / 1 active (100%)");
+    expect(await page.locator('tr[data-ring="broad"] td.ring-progress').innerText()).toBe("1 / 1 active (100%)");
+    // what the page says is what the agents do: both serve the new model
+    expect(serving()).toEqual([entry.targetPath, entry.targetPath]);
     await screenshot(page, "rollout-progress-live");
 
     await page.getByRole("group", { name: "Rollout actions" }).getByRole("button", { name: "Roll back", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Confirm Roll back" });
     await dialog.getByLabel("Reason").fill("e2e: wrong model for this fleet");
+    await screenshot(page, "rollout-rollback-confirm");
     await dialog.getByRole("button", { name: "Confirm roll back" }).click();
-    await page.locator('[data-rollout-state="rolled_back"]').first().waitFor({ timeout: 10_000 });
-    const audited = await admin(`/api/v1/rollouts/${rolloutId}`);
-    expect(((await audited.json()) as { state: string }).state).toBe("rolled_back");
+    await page.locator('[data-rollout-state="rolled_back"]').first().waitFor({ timeout: WAIT });
+    // each agent applies its signed rollback assignment and reports it; the rows follow live
+    await waitFor(() => (serving().every((m) => m === PREVIOUS_MODEL) ? true : null), "both agents serve their previous model", WAIT);
+    for (const a of agents) await page.locator(`tr[data-device="${a.name}"] [data-device-state="rolled_back"]`).waitFor({ timeout: WAIT });
+    expect((await seen(page)).noReload).toBe(true);
+    const after = (await (await admin(`/api/v1/rollouts/${rolloutId}`)).json()) as { state: string; totals: Record<string, number> };
+    expect(after.state).toBe("rolled_back");
+    expect(after.totals.rolled_back).toBe(2);
     // stopped: no ring runs, and no per-device rollback is offered any more
     expect(await page.locator("tr[data-ring]").first().innerText()).not.toContain("running");
     expect(await page.getByRole("button", { name: "Roll back device" }).count()).toBe(0);
     await screenshot(page, "rollout-rolled-back");
+
+    // the device page shows what the agent's heartbeat says it serves: the previous model again
+    await page.locator(`tr[data-device="${agents[0]!.name}"] a`).click();
+    await page.waitForURL(`${consoleUrl}/devices/${agents[0]!.state.deviceId}`);
+    const summary = page.getByRole("region", { name: "Summary" });
+    await waitFor(async () => ((await summary.innerText()).includes(PREVIOUS_MODEL) ? true : null), "the device page shows the previous model served", WAIT);
+    expect(await summary.innerText()).not.toContain(entry.targetPath);
+    await screenshot(page, "rollout-device-rolled-back");
     await page.context().close();
-  });
+  }, 180_000);
 
   it("a viewer sees the rollout without action buttons, and the server refuses the same POST with 403", async () => {
     expect(rolloutId).not.toBe("");

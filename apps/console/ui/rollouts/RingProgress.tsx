@@ -15,6 +15,11 @@ function gateValue(gate: string, v: number | null): string {
   return String(v);
 }
 
+/** A soak under a minute in seconds (a 9 s soak is not "0 min"), else in whole minutes. */
+function soakText(sec: number): string {
+  return sec > 0 && sec < 60 ? `${sec} s` : `${Math.round(sec / 60)} min`;
+}
+
 function ringStatus(r: Ring, current: boolean, open: boolean): string {
   if (r.passedAt) return `passed ${formatDateTime(r.passedAt)}`;
   // a stopped rollout (aborted, rolled back) runs no ring any more
@@ -79,7 +84,7 @@ export function RingProgress({ rollout }: { rollout: TRolloutV1 }) {
                   {r.index + 1}. {r.spec.name}
                 </th>
                 <td>
-                  {r.spec.percent}% · soak {Math.round(r.spec.soakSec / 60)} min
+                  {r.spec.percent}% · soak {soakText(r.spec.soakSec)}
                 </td>
                 <td>{r.devices}</td>
                 {shown.map((s) => (

@@ -35,5 +35,9 @@ const DEVICE_CLASS: Partial<Record<TRolloutDeviceState, string>> = {
 
 /** A device's state in a rollout. */
 export function DeviceStateBadge({ state }: { state: TRolloutDeviceState }) {
-  return <span className={`badge ${DEVICE_CLASS[state] ?? "badge-never_seen"}`}>{state.replace("_", " ")}</span>;
+  return (
+    <span className={`badge ${DEVICE_CLASS[state] ?? "badge-never_seen"}`} data-device-state={state}>
+      {state.replace("_", " ")}
+    </span>
+  );
 }
