@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CompactSign } from "jose";
-import { FLEET_EVENT_BATCH_JWS_TYP, openDeviceRevoked, openFleetEventBatch, signDeviceRevoked, signFleetEventBatch } from "./control.js";
+import { FLEET_EVENT_BATCH_JWS_TYP, fleetEventBatchOrigin, openDeviceRevoked, openFleetEventBatch, signDeviceRevoked, signFleetEventBatch } from "./control.js";
 import { generateSigningKeyPair, importPrivateJwk, importPublicJwk } from "./signing.js";
 
 describe("device-revoked announcements", () => {
@@ -36,6 +36,8 @@ describe("fleet event batches (replica fan-out)", () => {
     const serverPub = await importPublicJwk(server.publicJwk);
     const signed = await signFleetEventBatch(batch, await importPrivateJwk(server.privateJwk));
     expect(await openFleetEventBatch(enc(signed), serverPub)).toEqual({ ok: true, value: batch });
+    expect(fleetEventBatchOrigin(enc(signed))).toBe("instance-a");
+    expect(fleetEventBatchOrigin(enc("garbage"))).toBeNull();
 
     const forged = await signFleetEventBatch(batch, await importPrivateJwk(other.privateJwk));
     expect(await openFleetEventBatch(enc(forged), serverPub)).toMatchObject({ ok: false, reason: "unsigned" });
@@ -46,6 +48,11 @@ describe("fleet event batches (replica fan-out)", () => {
       .setProtectedHeader({ alg: "EdDSA", typ: FLEET_EVENT_BATCH_JWS_TYP })
       .sign(await importPrivateJwk(server.privateJwk));
     expect(await openFleetEventBatch(enc(bad), serverPub)).toMatchObject({ ok: false, reason: "malformed", detail: expect.stringMatching(/invalid batch/) });
+    // the header's origin (read unverified to skip one's own batches) must be the signed batch's
+    const spoofed = await new CompactSign(enc(JSON.stringify(batch)))
+      .setProtectedHeader({ alg: "EdDSA", typ: FLEET_EVENT_BATCH_JWS_TYP, origin: "instance-b" })
+      .sign(await importPrivateJwk(server.privateJwk));
+    expect(await openFleetEventBatch(enc(spoofed), serverPub)).toMatchObject({ ok: false, reason: "malformed", detail: expect.stringMatching(/origin/) });
   });
 
   it("refuses to sign an invalid batch", async () => {

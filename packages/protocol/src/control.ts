@@ -1,4 +1,4 @@
-import { CompactSign, compactVerify, type CryptoKey } from "jose";
+import { CompactSign, base64url, compactVerify, type CryptoKey } from "jose";
 import { z } from "zod";
 import { SCHEMA_VERSION, ZDeviceId, ZIsoDate } from "./common.js";
 import { ZFleetEventV1 } from "./fleet-events.js";
@@ -64,8 +64,22 @@ export const FLEET_EVENT_BATCH_JWS_TYP = "fleet-event-batch+jws";
 /** Sign a batch with the server's key (a device on a NATS without per-device auth cannot forge one). */
 export async function signFleetEventBatch(batch: TFleetEventBatchV1, serverPrivateKey: CryptoKey): Promise<string> {
   return new CompactSign(new TextEncoder().encode(JSON.stringify(ZFleetEventBatchV1.parse(batch))))
-    .setProtectedHeader({ alg: "EdDSA", typ: FLEET_EVENT_BATCH_JWS_TYP })
+    .setProtectedHeader({ alg: "EdDSA", typ: FLEET_EVENT_BATCH_JWS_TYP, origin: batch.origin })
     .sign(serverPrivateKey);
+}
+
+/**
+ * The origin a batch's header claims, read without verifying anything (null if unreadable): an instance skips its own
+ * batches before the signature check. Never trust it for anything else.
+ */
+export function fleetEventBatchOrigin(data: Uint8Array): string | null {
+  try {
+    const header = new TextDecoder().decode(data.subarray(0, Math.max(0, data.indexOf(0x2e)))); // up to the first "."
+    const origin = (JSON.parse(new TextDecoder().decode(base64url.decode(header))) as { origin?: unknown }).origin;
+    return typeof origin === "string" ? origin : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Verify and parse a batch; never throws. `reason`: "unsigned" (not the server key's) or "malformed". */
@@ -74,10 +88,12 @@ export async function openFleetEventBatch(
   serverPublicKey: CryptoKey,
 ): Promise<{ ok: true; value: TFleetEventBatchV1 } | { ok: false; reason: "unsigned" | "malformed"; detail: string }> {
   let payload: Uint8Array;
+  let headerOrigin: unknown;
   try {
     const verified = await compactVerify(new TextDecoder().decode(data).trim(), serverPublicKey, { algorithms: ["EdDSA"] });
     if (verified.protectedHeader.typ !== FLEET_EVENT_BATCH_JWS_TYP) return { ok: false, reason: "malformed", detail: `not a ${FLEET_EVENT_BATCH_JWS_TYP}` };
     payload = verified.payload;
+    headerOrigin = verified.protectedHeader.origin;
   } catch (err) {
     return { ok: false, reason: "unsigned", detail: `not signed by the server key (${(err as Error).message})` };
   }
@@ -89,5 +105,6 @@ export async function openFleetEventBatch(
   }
   const parsed = ZFleetEventBatchV1.safeParse(json);
   if (!parsed.success) return { ok: false, reason: "malformed", detail: `invalid batch: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` };
+  if (headerOrigin !== parsed.data.origin) return { ok: false, reason: "malformed", detail: "header origin differs from the batch's" };
   return { ok: true, value: parsed.data };
 }

@@ -5,7 +5,7 @@ import type { CryptoKey } from "jose";
 import type { Subscription } from "nats";
 import type { Logger } from "pino";
 import { Counter } from "prom-client";
-import { FLEET_EVENT_BATCH_MAX, importPublicJwk, openFleetEventBatch, signFleetEventBatch, subjects, type TFleetEventV1 } from "@fleet/protocol";
+import { FLEET_EVENT_BATCH_MAX, fleetEventBatchOrigin, importPublicJwk, openFleetEventBatch, signFleetEventBatch, subjects, type TFleetEventV1 } from "@fleet/protocol";
 import { CONFIG, LOGGER, SERVER_KEY } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { MetricsService } from "../common/metrics.service.js";
@@ -137,6 +137,8 @@ export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async receive(data: Uint8Array): Promise<void> {
+    // Its own batches come back too (one connection for everything): skip them before the costly checks.
+    if (fleetEventBatchOrigin(data) === this.instanceId) return;
     this.verifyKey ??= importPublicJwk({ ...this.serverKey.publicJwk });
     const opened = await openFleetEventBatch(data, await this.verifyKey);
     if (!opened.ok) {
