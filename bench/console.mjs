@@ -3,7 +3,8 @@
 // process) and the built console (`next start`), signs in as an admin created through the users API, and measures
 //   - GET /api/v1/devices with the session as Bearer (first page, a late page, sorts, filters): p50/p95 per case,
 //   - the /devices page in headless Chromium (navigation until the table's first row is visible after load): median,
-//   - EXPLAIN (ANALYZE, FORMAT JSON) of the SQL the devices repository runs (reproduced here), index or not.
+//   - EXPLAIN (ANALYZE, BUFFERS) of the SQL the server sends for each of those requests (page and total, from the
+//     server's own SQL builder apps/server/dist/devices/devices-list.sql.js), index or not.
 // Last line: BENCH console {"devices":N,"apiP95Ms":worst case p95,"pageMs":median of /devices,...}
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -15,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { ADMIN_TOKEN, startInfra, startServerChild } from "./lib/benchServices.mjs";
 import { seedDevices, touchOnlineDevices } from "./lib/seedDevices.mjs";
-import { explainListQueries } from "./lib/devicesListSql.mjs";
+import { describePlan, explain, listStatements, onlineCutoff } from "./lib/devicesListSql.mjs";
 import { machineLoad, describeLoad } from "./lib/machineLoad.mjs";
 import { percentile } from "./lib/percentile.mjs";
 import { freePort, waitFor } from "../packages/test-utils/dist/index.js";
@@ -183,7 +184,7 @@ try {
   const latePage = Math.max(2, Math.floor(N / 50 / 2));
   // the online cohort is kept online between phases (as heartbeats would), so status=online is never empty
   log(`online cohort refreshed: ${await touchOnlineDevices(infra.db.url)} devices`);
-  const api = await measureApi(server.url, session, {
+  const apiCases = {
     first: "page=1",
     late: `page=${latePage}`,
     hostnameDesc: "sort=-hostname",
@@ -194,7 +195,8 @@ try {
     gpuNvidia: "gpuVendor=nvidia",
     q: "q=ws-00012",
     combined: "status=offline&gpuVendor=amd&sort=-lastSeenAt",
-  });
+  };
+  const api = await measureApi(server.url, session, apiCases);
   await touchOnlineDevices(infra.db.url);
   const pages = await measurePage(consoleApp.url, session, {
     first: "/devices",
@@ -202,17 +204,24 @@ try {
     filtered: "/devices?status=online&gpuVendor=nvidia",
   });
 
-  log("EXPLAIN (ANALYZE) of the list's SQL (reproduced from devices.repository.ts as Prisma 6 issues it):");
+  log("EXPLAIN (ANALYZE, BUFFERS) of the SQL the server sends for each request above (page, then total):");
   await touchOnlineDevices(infra.db.url);
   const client = new pg.Client({ connectionString: infra.db.url });
   await client.connect();
-  let plans;
+  const plans = [];
   try {
-    plans = await explainListQueries(client, { latePage, pageSize: 50 });
+    const cutoff = onlineCutoff();
+    for (const [name, qs] of Object.entries(apiCases)) {
+      const { page, count } = listStatements(qs, cutoff);
+      for (const [part, st] of [["page", page], ["count", count]]) {
+        const p = await explain(client, `${name} ${part}`, st);
+        plans.push(p);
+        log(`  ${describePlan(p)}`);
+      }
+    }
   } finally {
     await client.end();
   }
-  for (const p of plans) log(`  ${p.usesIndex ? "INDEX   " : "NO INDEX"} ${p.name.padEnd(34)} ${String(p.ms).padStart(7)} ms  ${p.nodes}${p.usesIndex && p.seqScans.length ? `  (still reads all of ${p.seqScans.join(", ")})` : ""}`);
 
   const after = await machineLoad();
   log(`after: ${describeLoad(after)}`);
@@ -226,6 +235,7 @@ try {
     page: Object.fromEntries(Object.entries(pages).map(([k, v]) => [k, v.medianMs])),
     noIndex: plans.filter((p) => !p.usesIndex).map((p) => p.name),
     seqScanOf: Object.fromEntries(plans.filter((p) => p.seqScans.length).map((p) => [p.name, p.seqScans.join(",")])),
+    explainMs: Object.fromEntries(plans.map((p) => [p.name, p.ms])),
     seedSec,
     machine: machine(),
     loadBefore: before.loadavg,

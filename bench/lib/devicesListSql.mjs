@@ -1,66 +1,75 @@
-// The SQL GET /api/v1/devices runs, reproduced from apps/server/src/devices/devices.repository.ts as Prisma 6
-// (no relationJoins) issues it: one page query on "Device", a COUNT over the same WHERE, then one query per included
-// relation with the page's ids (IN list), and for gpuVendor a raw query on the latest snapshots first.
-// EXPLAIN (ANALYZE, FORMAT JSON) of each, and whether its plan reads through an index.
-// Keep in step with the repository when it changes (another helper is tuning these queries and their indexes).
+// EXPLAIN (ANALYZE, BUFFERS) of the SQL the server really sends for its hot reads, for `pnpm bench console` and
+// `pnpm bench hot-queries`:
+//   - the devices list and the compatibility matrix are raw SQL built by apps/server/dist/devices/devices-list.sql.js
+//     and apps/server/dist/compatibility/compatibility-matrix.sql.js: the benches import those builders, so the text
+//     and parameters explained are exactly the server's;
+//   - a device's detail is a Prisma query: its statements are captured from a PrismaClient with query events running
+//     the server's own DevicesRepository.findDetail (apps/server/dist), then explained with the captured parameters.
+import { ZDeviceListQueryV1 } from "@fleet/protocol";
+import { deviceListSql, devicePageSql, deviceCountSql } from "../../apps/server/dist/devices/devices-list.sql.js";
+import { matrixCountSql, matrixPageSql } from "../../apps/server/dist/compatibility/compatibility-matrix.sql.js";
+import { DevicesRepository } from "../../apps/server/dist/devices/devices.repository.js";
+import { PrismaClient, pgAdapter } from "../../prisma/dist/index.js";
 
-const ONLINE_CUTOFF_SQL = "now() - interval '5 minutes'";
+export { devicePageSql, deviceCountSql, matrixPageSql, matrixCountSql };
 
-const deviceWhere = {
-  all: "TRUE",
-  online: `"state" = 'active' AND "lastSeenAt" >= ${ONLINE_CUTOFF_SQL}`,
-  neverSeen: `"state" = 'active' AND "lastSeenAt" IS NULL`,
-  q: `("hostname" ILIKE '%ws-00012%' OR "id" ILIKE '%ws-00012%')`,
-};
+/** The server's online cutoff with its default OFFLINE_AFTER_SEC (90 s). */
+export const onlineCutoff = (offlineAfterSec = 90) => new Date(Date.now() - offlineAfterSec * 1000);
 
-const pageSql = (where, order, limit, offset) =>
-  `SELECT "id","hostname","state","publicKeyJwk","publicKeyThumbprint","natsUserKey","agentVersion","labels","enrolledAt","enrollmentTokenId","lastSeenAt","lastSeq","updatedAt"
-   FROM "Device" WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
-const countSql = (where) => `SELECT COUNT(*) FROM (SELECT "id" FROM "Device" WHERE ${where} OFFSET 0) AS sub`;
-const GPU_VENDOR_IDS = `SELECT DISTINCT g."deviceId" FROM "Gpu" g
-  JOIN (SELECT DISTINCT ON ("deviceId") id FROM "InventorySnapshot" ORDER BY "deviceId", "receivedAt" DESC) latest
-    ON latest.id = g."snapshotId"
-  WHERE g.vendor ILIKE '%nvidia%'`;
+/** {page, count} statements of GET /api/v1/devices?<qs>, parsed with the API's own schema (defaults included). */
+export function listStatements(qs, cutoff = onlineCutoff()) {
+  const query = ZDeviceListQueryV1.parse(Object.fromEntries(new URLSearchParams(qs)));
+  return deviceListSql(query, cutoff);
+}
 
-const BY_HOSTNAME = `"hostname" ASC, "id" ASC`;
-const BY_LAST_SEEN_DESC = `"lastSeenAt" DESC NULLS LAST, "id" ASC`;
+/** The statements DevicesRepository.findDetail(id) sends through Prisma, with their parameters. */
+export async function detailStatements(databaseUrl, id) {
+  const prisma = new PrismaClient({ adapter: pgAdapter(databaseUrl), log: [{ emit: "event", level: "query" }] });
+  const seen = [];
+  prisma.$on("query", (e) => seen.push({ text: e.query, values: JSON.parse(e.params) }));
+  try {
+    await new DevicesRepository(prisma, null).findDetail(id);
+  } finally {
+    await prisma.$disconnect();
+  }
+  return seen.filter((s) => /^\s*SELECT/i.test(s.text));
+}
+
+/** A Seq Scan reading fewer rows than this is the planner's right choice for a small table, not a whole-table read to fix. */
+export const SMALL_SCAN_ROWS = 1000;
 
 function walk(plan, out = []) {
-  out.push(plan["Index Name"] ? `${plan["Node Type"]}(${plan["Index Name"]})` : plan["Relation Name"] ? `${plan["Node Type"]}(${plan["Relation Name"]})` : plan["Node Type"]);
+  const loops = plan["Actual Loops"] ?? 1;
+  out.push({ type: plan["Node Type"], rel: plan["Relation Name"] ?? null, index: plan["Index Name"] ?? null, rows: (plan["Actual Rows"] + (plan["Rows Removed by Filter"] ?? 0)) * loops });
   for (const child of plan.Plans ?? []) walk(child, out);
   return out;
 }
 
-/** [{name, ms, usesIndex, seqScans, nodes}] for each list query; page/late-page/sorts/filters, counts and the relation loads. */
-export async function explainListQueries(client, { latePage, pageSize }) {
-  const ids = (await client.query(`SELECT id FROM "Device" ORDER BY ${BY_HOSTNAME} LIMIT ${pageSize}`)).rows.map((r) => r.id);
-  const inIds = ids.map((id) => `'${id.replace(/'/g, "''")}'`).join(",");
-  const snapshotIds = (await client.query(`SELECT id FROM "InventorySnapshot" WHERE "deviceId" IN (${inIds})`)).rows.map((r) => `'${r.id}'`).join(",");
-  const late = (latePage - 1) * pageSize;
-  const queries = {
-    "page hostname": pageSql(deviceWhere.all, BY_HOSTNAME, pageSize, 0),
-    "page hostname late": pageSql(deviceWhere.all, BY_HOSTNAME, pageSize, late),
-    "page lastSeenAt desc": pageSql(deviceWhere.all, BY_LAST_SEEN_DESC, pageSize, 0),
-    "page lastSeenAt desc late": pageSql(deviceWhere.all, BY_LAST_SEEN_DESC, pageSize, late),
-    "page status=online": pageSql(deviceWhere.online, BY_HOSTNAME, pageSize, 0),
-    "page status=never_seen": pageSql(deviceWhere.neverSeen, BY_HOSTNAME, pageSize, 0),
-    "page q": pageSql(deviceWhere.q, BY_HOSTNAME, pageSize, 0),
-    "count all": countSql(deviceWhere.all),
-    "count status=online": countSql(deviceWhere.online),
-    "count q": countSql(deviceWhere.q),
-    "gpuVendor ids (latest snapshots)": GPU_VENDOR_IDS,
-    "rel InventorySnapshot by deviceId": `SELECT * FROM "InventorySnapshot" WHERE "deviceId" IN (${inIds}) ORDER BY "receivedAt" DESC`,
-    "rel Gpu by snapshotId": `SELECT * FROM "Gpu" WHERE "snapshotId" IN (${snapshotIds || "''"}) ORDER BY "index" ASC`,
-    "rel InstalledModel by deviceId": `SELECT * FROM "InstalledModel" WHERE "deviceId" IN (${inIds}) AND "removedAt" IS NULL ORDER BY "fileName" ASC`,
-    "rel MemoryPressureFlag by deviceId": `SELECT * FROM "MemoryPressureFlag" WHERE "deviceId" IN (${inIds}) ORDER BY "lastSeenAt" DESC`,
+/**
+ * EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of one statement: execution ms, the indexes its plan reads, the tables it
+ * reads whole (Seq Scan of at least SMALL_SCAN_ROWS rows, with the rows read), shared buffers touched, and a compact
+ * node list.
+ */
+export async function explain(client, name, { text, values }) {
+  const res = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, values);
+  const [{ "QUERY PLAN": [plan] }] = res.rows;
+  const nodes = walk(plan.Plan);
+  const indexes = [...new Set(nodes.filter((n) => n.index).map((n) => n.index))];
+  const seqScans = nodes.filter((n) => n.type === "Seq Scan" && n.rows >= SMALL_SCAN_ROWS).map((n) => `${n.rel} (${n.rows} rows)`);
+  return {
+    name,
+    ms: Math.round(plan["Execution Time"] * 100) / 100,
+    // reaches its rows through an index and reads no big table whole
+    usesIndex: indexes.length > 0 && seqScans.length === 0,
+    indexes,
+    seqScans,
+    buffers: (plan.Plan["Shared Hit Blocks"] ?? 0) + (plan.Plan["Shared Read Blocks"] ?? 0),
+    nodes: nodes.map((n) => (n.index ? `${n.type}(${n.index})` : n.rel ? `${n.type}(${n.rel})` : n.type)).join(" > "),
   };
-  const out = [];
-  for (const [name, sql] of Object.entries(queries)) {
-    const [{ "QUERY PLAN": [plan] }] = (await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`)).rows;
-    const nodes = walk(plan.Plan);
-    // a plan can use an index on one table and still read another whole (e.g. the gpuVendor join reads all of "Gpu")
-    const seqScans = nodes.filter((n) => n.startsWith("Seq Scan")).map((n) => n.slice("Seq Scan(".length, -1));
-    out.push({ name, ms: Math.round(plan["Execution Time"] * 10) / 10, usesIndex: nodes.some((n) => /Index/.test(n)), seqScans, nodes: nodes.join(" > ") });
-  }
-  return out;
+}
+
+/** One log line per plan. */
+export function describePlan(p) {
+  const scans = p.seqScans.length ? `  SEQ SCAN ${p.seqScans.join(", ")}` : "";
+  return `${p.usesIndex ? "INDEX   " : "NO INDEX"} ${p.name.padEnd(34)} ${String(p.ms).padStart(8)} ms  ${String(p.buffers).padStart(6)} buf  ${p.indexes.join(", ") || "-"}${scans}`;
 }
