@@ -1,6 +1,7 @@
 import { Inject, Injectable } from "@nestjs/common";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
+import { NO_BITMAP_SCANS } from "../reports/reports.repository.js";
 
 @Injectable()
 export class DeviceKeyRepository {
@@ -15,6 +16,11 @@ export class DeviceKeyRepository {
   /** The public JWKs of those of `ids` that are active devices, in one query (ingest: a batch's uncached devices). */
   async activePublicJwks(ids: string[]): Promise<{ id: string; publicKeyJwk: unknown }[]> {
     if (!ids.length) return [];
-    return this.db.$queryRaw<{ id: string; publicKeyJwk: unknown }[]>`SELECT id, "publicKeyJwk" FROM "Device" WHERE id = ANY(${ids}::text[]) AND state = 'active'`;
+    // by primary key, not a bitmap scan of the trigram GIN index on id (NO_BITMAP_SCANS, reports.repository.ts)
+    const [, rows] = await this.db.$transaction([
+      this.db.$executeRawUnsafe(NO_BITMAP_SCANS),
+      this.db.$queryRaw<{ id: string; publicKeyJwk: unknown }[]>`SELECT id, "publicKeyJwk" FROM "Device" WHERE id = ANY(${ids}::text[]) AND state = 'active'`,
+    ]);
+    return rows;
   }
 }

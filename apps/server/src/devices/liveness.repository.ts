@@ -1,6 +1,7 @@
 import { Inject, Injectable } from "@nestjs/common";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
+import { NO_BITMAP_SCANS } from "../reports/reports.repository.js";
 
 export interface SeenDevice {
   id: string;
@@ -20,11 +21,14 @@ export class LivenessRepository {
     if (!seen.length) return;
     const rows = [...seen].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const ids = rows.map((r) => r.id);
-    // Devices found with id = ANY(array), a primary key scan: joined by id with the JSON rows instead, the planner
-    // picks the trigram GIN index on id (a bitmap scan per device, tens of ms each once its pending list grew).
-    await this.db.$executeRaw`WITH x AS (SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r("id" text, "lastSeenAt" timestamp(3), "lastSeq" bigint)),
+    // Without bitmap scans the devices are found by primary key, not through the trigram GIN index on id
+    // (NO_BITMAP_SCANS in reports.repository.ts: seconds per flush at 10,000 devices otherwise).
+    await this.db.$transaction([
+      this.db.$executeRawUnsafe(NO_BITMAP_SCANS),
+      this.db.$executeRaw`WITH x AS (SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r("id" text, "lastSeenAt" timestamp(3), "lastSeq" bigint)),
       locked AS MATERIALIZED (SELECT d.id FROM "Device" d WHERE d.id = ANY(${ids}::text[]) AND d.state = 'active' ORDER BY d.id FOR NO KEY UPDATE OF d)
       UPDATE "Device" d SET "lastSeenAt" = GREATEST(COALESCE(d."lastSeenAt", x."lastSeenAt"), x."lastSeenAt"), "lastSeq" = GREATEST(d."lastSeq", x."lastSeq"), "updatedAt" = now()
-      FROM x WHERE d.id = ANY(${ids}::text[]) AND d.id = x."id" AND d.id IN (SELECT id FROM locked)`;
+      FROM x WHERE d.id = ANY(${ids}::text[]) AND d.id = x."id" AND d.id IN (SELECT id FROM locked)`,
+    ]);
   }
 }

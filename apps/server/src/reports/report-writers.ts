@@ -92,6 +92,8 @@ const big0 = (n: number | null) => (n === null ? null : big(n));
 const json = (v: unknown) => v as Prisma.InputJsonValue;
 /** Integer for a bigint column inside a JSON record (json_to_recordset refuses a fraction). */
 const int = (n: number | null) => (n === null ? null : Math.round(n));
+/** An ISO time with any offset as UTC ISO (a timestamp(3) column keeps the UTC wall time; the "Z" is ignored). */
+const utc = (iso: string) => new Date(iso).toISOString();
 const empty = (n: number): WriteOutcome[] => Array.from({ length: n }, () => ({}));
 
 /** Heartbeats are most of the traffic: one INSERT for the batch. */
@@ -271,64 +273,101 @@ async function writeEvents({ tx, deviceId, msgId }: Ctx, rep: ReportBody<"events
   }
 }
 
-async function writeMetrics({ tx, deviceId, msgId }: Ctx, rep: ReportBody<"metrics">): Promise<{ heavyPaging: HeavyPaging[] }> {
-  // One row per model and window: a model listed twice keeps its last entry (the table is unique on msgId+modelId).
-  const byModel = new Map(rep.models.map((s) => [s.modelId, s]));
-  const windowPressure = new Map((rep.memoryPressure ?? []).map((p) => [p.modelId, p]));
-  await tx.runtimeMetric.createMany({
-    data: [...byModel.values()].map((s) => ({
-      deviceId,
-      msgId,
-      modelId: s.modelId,
-      sha256: s.sha256,
-      windowStart: new Date(rep.windowStart),
-      windowEnd: new Date(rep.windowEnd),
-      requests: s.requests,
-      errors: s.errors,
-      promptTokens: s.promptTokens,
-      outputTokens: s.outputTokens,
-      ttftP50Ms: s.ttftMs?.p50 ?? null,
-      ttftP95Ms: s.ttftMs?.p95 ?? null,
-      tpotP50Ms: s.tpotMs?.p50 ?? null,
-      tpotP95Ms: s.tpotMs?.p95 ?? null,
-      memoryPressure: windowPressure.has(s.modelId) ? json(windowPressure.get(s.modelId)) : undefined,
-    })),
+/**
+ * Runtime metrics (a share of the fleet every 60 s): the batch's windows and model loads in one INSERT each, memory
+ * pressure flags (rare) in one upsert.
+ */
+async function writeMetrics(db: BatchSql, items: WriteItem<"metrics">[]): Promise<WriteOutcome[]> {
+  const windows: Record<string, unknown>[] = [];
+  const loads: Record<string, unknown>[] = [];
+  const flags = new Map<string, Record<string, unknown>>();
+  const out = items.map(({ deviceId, msgId, receivedAt, body: rep }): WriteOutcome => {
+    // One row per model and window: a model listed twice keeps its last entry (the table is unique on msgId+modelId).
+    const byModel = new Map(rep.models.map((s) => [s.modelId, s]));
+    const windowPressure = new Map((rep.memoryPressure ?? []).map((p) => [p.modelId, p]));
+    for (const s of byModel.values()) {
+      windows.push({
+        id: randomUUID(),
+        deviceId,
+        msgId,
+        modelId: s.modelId,
+        sha256: s.sha256,
+        windowStart: utc(rep.windowStart),
+        windowEnd: utc(rep.windowEnd),
+        receivedAt,
+        requests: s.requests,
+        errors: s.errors,
+        promptTokens: s.promptTokens,
+        outputTokens: s.outputTokens,
+        ttftP50Ms: s.ttftMs?.p50 ?? null,
+        ttftP95Ms: s.ttftMs?.p95 ?? null,
+        tpotP50Ms: s.tpotMs?.p50 ?? null,
+        tpotP95Ms: s.tpotMs?.p95 ?? null,
+        memoryPressure: windowPressure.get(s.modelId) ?? null,
+      });
+    }
+    rep.loads.forEach((l, idx) =>
+      loads.push({
+        id: randomUUID(),
+        deviceId,
+        msgId,
+        idx,
+        at: utc(l.at),
+        modelId: l.modelId,
+        sha256: l.sha256,
+        ok: l.ok,
+        error: l.error,
+        loadMs: l.loadMs,
+        backend: l.backend,
+        gpuLayers: l.gpuLayers,
+        contextSize: l.contextSize,
+        quantization: l.quantization,
+        peakRssBytes: int(l.peakRssBytes),
+        peakVramBytes: int(l.peakVramBytes),
+        plan: l.plan ?? null,
+        memoryPressure: l.memoryPressure ?? null,
+      }),
+    );
+    // Planned to fit (or no plan known) but paged heavily, in a load or a window: flag it on the device (the last
+    // one of a device and model in the batch wins, as one upsert after another did; first seen keeps the earliest).
+    const heavy = [...rep.loads.flatMap((l) => (l.memoryPressure ? [l.memoryPressure] : [])), ...(rep.memoryPressure ?? [])].filter((p) => p.heavy && p.plannedToFit !== false);
+    const heavyPaging: HeavyPaging[] = [];
+    for (const p of heavy) {
+      const reason = (p.reason ?? "paged heavily").slice(0, 2000);
+      const key = `${deviceId}\u0000${p.modelId}`;
+      const firstSeenAt = (flags.get(key)?.firstSeenAt as string | undefined) ?? utc(p.at);
+      flags.set(key, { deviceId, modelId: p.modelId, sha256: p.sha256, reason, figures: p, firstSeenAt, lastSeenAt: utc(p.at) });
+      heavyPaging.push({ modelId: p.modelId, sha256: p.sha256, reason });
+    }
+    return heavyPaging.length ? { heavyPaging } : {};
   });
-  await tx.modelLoad.createMany({
-    data: rep.loads.map((l, idx) => ({
-      deviceId,
-      msgId,
-      idx,
-      at: new Date(l.at),
-      modelId: l.modelId,
-      sha256: l.sha256,
-      ok: l.ok,
-      error: l.error,
-      loadMs: l.loadMs,
-      backend: l.backend,
-      gpuLayers: l.gpuLayers,
-      contextSize: l.contextSize,
-      quantization: l.quantization,
-      peakRssBytes: big(l.peakRssBytes),
-      peakVramBytes: big(l.peakVramBytes),
-      plan: l.plan ? json(l.plan) : undefined,
-      memoryPressure: l.memoryPressure ? json(l.memoryPressure) : undefined,
-    })),
-  });
-  // Planned to fit (or no plan known) but paged heavily, in a load or a window: flag it on the device.
-  const heavy = [...rep.loads.flatMap((l) => (l.memoryPressure ? [l.memoryPressure] : [])), ...(rep.memoryPressure ?? [])].filter((p) => p.heavy && p.plannedToFit !== false);
-  const heavyPaging: HeavyPaging[] = [];
-  for (const p of heavy) {
-    const reason = (p.reason ?? "paged heavily").slice(0, 2000);
-    const at = new Date(p.at);
-    await tx.memoryPressureFlag.upsert({
-      where: { deviceId_modelId: { deviceId, modelId: p.modelId } },
-      create: { deviceId, modelId: p.modelId, sha256: p.sha256, reason, figures: json(p), firstSeenAt: at, lastSeenAt: at },
-      update: { sha256: p.sha256, reason, figures: json(p), lastSeenAt: at },
-    });
-    heavyPaging.push({ modelId: p.modelId, sha256: p.sha256, reason });
+  if (windows.length) {
+    await db.execute(`INSERT INTO "RuntimeMetric" ("id", "deviceId", "msgId", "modelId", "sha256", "windowStart", "windowEnd", "receivedAt", "requests", "errors", "promptTokens",
+        "outputTokens", "ttftP50Ms", "ttftP95Ms", "tpotP50Ms", "tpotP95Ms", "memoryPressure")
+      SELECT "id", "deviceId", "msgId", "modelId", "sha256", "windowStart", "windowEnd", "receivedAt", "requests", "errors", "promptTokens",
+        "outputTokens", "ttftP50Ms", "ttftP95Ms", "tpotP50Ms", "tpotP95Ms", "memoryPressure"
+      FROM json_to_recordset($1::json) AS x("id" text, "deviceId" text, "msgId" text, "modelId" text, "sha256" text, "windowStart" timestamp(3), "windowEnd" timestamp(3),
+        "receivedAt" timestamp(3), "requests" int, "errors" int, "promptTokens" int, "outputTokens" int, "ttftP50Ms" float8, "ttftP95Ms" float8, "tpotP50Ms" float8,
+        "tpotP95Ms" float8, "memoryPressure" jsonb)`, [JSON.stringify(windows)]);
   }
-  return { heavyPaging };
+  if (loads.length) {
+    await db.execute(`INSERT INTO "ModelLoad" ("id", "deviceId", "msgId", "idx", "at", "modelId", "sha256", "ok", "error", "loadMs", "backend", "gpuLayers", "contextSize",
+        "quantization", "peakRssBytes", "peakVramBytes", "plan", "memoryPressure")
+      SELECT "id", "deviceId", "msgId", "idx", "at", "modelId", "sha256", "ok", "error", "loadMs", "backend", "gpuLayers", "contextSize",
+        "quantization", "peakRssBytes", "peakVramBytes", "plan", "memoryPressure"
+      FROM json_to_recordset($1::json) AS x("id" text, "deviceId" text, "msgId" text, "idx" int, "at" timestamp(3), "modelId" text, "sha256" text, "ok" boolean,
+        "error" text, "loadMs" float8, "backend" text, "gpuLayers" int, "contextSize" int, "quantization" text, "peakRssBytes" bigint, "peakVramBytes" bigint,
+        "plan" jsonb, "memoryPressure" jsonb)`, [JSON.stringify(loads)]);
+  }
+  if (flags.size) {
+    await db.execute(`INSERT INTO "MemoryPressureFlag" ("deviceId", "modelId", "sha256", "reason", "figures", "firstSeenAt", "lastSeenAt")
+      SELECT "deviceId", "modelId", "sha256", "reason", "figures", "firstSeenAt", "lastSeenAt"
+      FROM json_to_recordset($1::json) AS x("deviceId" text, "modelId" text, "sha256" text, "reason" text, "figures" jsonb, "firstSeenAt" timestamp(3), "lastSeenAt" timestamp(3))
+      ORDER BY "deviceId", "modelId"
+      ON CONFLICT ("deviceId", "modelId") DO UPDATE SET "sha256" = EXCLUDED."sha256", "reason" = EXCLUDED."reason", "figures" = EXCLUDED."figures",
+        "lastSeenAt" = EXCLUDED."lastSeenAt"`, [JSON.stringify([...flags.values()])]);
+  }
+  return out;
 }
 
 /** Complete the run the server requested (same commandId and device), or record an unrequested run. */
@@ -408,7 +447,7 @@ export const reportWriters: { [K in ReportKind]: BatchWriter<K> } = {
   models: inRounds(writeModelsRound),
   posture: writePostures,
   events: oneByOne(writeEvents),
-  metrics: oneByOne(writeMetrics),
+  metrics: writeMetrics,
   benchmark: oneByOne(writeBenchmark),
   update: oneByOne(writeUpdate),
   egress: oneByOne(writeEgress),

@@ -19,6 +19,15 @@ export interface DeviceChange {
   seq: number | null;
 }
 
+/**
+ * Run first in every ingest transaction. Device has trigram GIN indexes (substring filters of the devices list),
+ * one of them on id; for id = ANY(...) or a join by id the planner prefers a bitmap scan of that GIN index (it
+ * estimates a trigram equality like a unique lookup), which takes tens of ms per device once the index's pending list
+ * has grown, i.e. seconds per batch (bench/fleet-sim at 10,000 devices). GIN can only be read by bitmap scans, so
+ * without them every Device lookup here is a primary key scan; the batch's other statements use plain index scans.
+ */
+export const NO_BITMAP_SCANS = "SET LOCAL enable_bitmapscan = off";
+
 /** Kinds in the order their writers run within a batch. */
 const KINDS = Object.keys(reportWriters) as ReportKind[];
 
@@ -63,8 +72,8 @@ export class ReportsRepository implements OnModuleDestroy {
     return this.inTransaction(needsPrisma, async (db) => {
       const deviceIds = [...new Set(reports.map((r) => r.deviceId))].sort();
       const active = await db.query<{ id: string }>(
-        `SELECT id FROM "Device" WHERE id IN (SELECT json_array_elements_text($1::json)) AND state = 'active' ORDER BY id FOR SHARE`,
-        [JSON.stringify(deviceIds)],
+        `SELECT id FROM "Device" WHERE id = ANY($1::text[]) AND state = 'active' ORDER BY id FOR SHARE`,
+        [deviceIds],
       );
       const activeIds = new Set(active.map((d) => d.id));
       const live = reports.filter((r) => activeIds.has(r.deviceId));
@@ -88,8 +97,8 @@ export class ReportsRepository implements OnModuleDestroy {
             "lastSeenAt" = CASE WHEN x."seenAt" IS NULL THEN d."lastSeenAt" ELSE GREATEST(COALESCE(d."lastSeenAt", x."seenAt"), x."seenAt") END,
             "lastSeq" = GREATEST(d."lastSeq", COALESCE(x."seq", d."lastSeq")), "updatedAt" = now()
           FROM json_to_recordset($1::json) AS x("id" text, "agentVersion" text, "seenAt" timestamp(3), "seq" bigint)
-          WHERE d.id = x."id"`,
-          [JSON.stringify(changes)],
+          WHERE d.id = ANY($2::text[]) AND d.id = x."id"`,
+          [JSON.stringify(changes), changes.map((c) => c.id)],
         );
       }
 
@@ -109,7 +118,10 @@ export class ReportsRepository implements OnModuleDestroy {
   private async inTransaction<T>(needsPrisma: boolean, fn: (db: BatchSql) => Promise<T>): Promise<T> {
     if (needsPrisma) {
       return this.db.$transaction(
-        (tx) => fn({ query: (text, params) => tx.$queryRawUnsafe(text, ...params), execute: (text, params) => tx.$executeRawUnsafe(text, ...params), prisma: tx }),
+        async (tx) => {
+          await tx.$executeRawUnsafe(NO_BITMAP_SCANS);
+          return fn({ query: (text, params) => tx.$queryRawUnsafe(text, ...params), execute: (text, params) => tx.$executeRawUnsafe(text, ...params), prisma: tx });
+        },
         { timeout: 30_000, maxWait: 10_000 },
       );
     }
@@ -120,7 +132,7 @@ export class ReportsRepository implements OnModuleDestroy {
     const onError = (err: Error) => void (failed ??= err);
     client.on("error", onError);
     try {
-      await client.query("BEGIN");
+      await client.query(`BEGIN; ${NO_BITMAP_SCANS}`);
       const out = await fn({
         query: async <R>(text: string, params: unknown[]) => (await client.query(text, params)).rows as R[],
         execute: async (text, params) => (await client.query(text, params)).rowCount ?? 0,

@@ -77,6 +77,8 @@ export class ReportsService {
    */
   async verifyBatch(msgs: IncomingMessage[], log: Logger): Promise<VerifiedBatch> {
     const outcomes: (IngestOutcome | undefined)[] = new Array(msgs.length);
+    // the keys of devices not cached yet in one query, not one per device (a fleet's first minute after a start)
+    await this.keys.prefetch(msgs.flatMap((m) => this.subj.parseReport(m.subject)?.deviceId ?? []));
     const opened = await Promise.all(msgs.map((m) => this.open(m)));
     const accepted: { i: number; report: TReportV1 }[] = [];
     const repeats: { i: number; report: TReportV1 }[] = [];
