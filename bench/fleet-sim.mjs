@@ -34,6 +34,7 @@ import { bodyFor, hardwareFor, servesInference } from "./lib/sim/fleet.mjs";
 import { INTERVALS_SEC, forEachDue, makeSchedule, reportsPerSimSecond } from "./lib/sim/schedule.mjs";
 import { deviceId, generateKeys, hostnameOf, seedFleet } from "./lib/sim/seed.mjs";
 import { describeLoad, machineLoad } from "./lib/machineLoad.mjs";
+import { cpuProfileTop } from "./lib/cpuProfileTop.mjs";
 import { percentile } from "./lib/percentile.mjs";
 import { procStats } from "./lib/procStats.mjs";
 import { round } from "./lib/stats.mjs";
@@ -59,7 +60,11 @@ const MAX_REPORTS = num("BENCH_SIM_MAX_REPORTS", 400_000);
 const DRAIN_SEC = num("BENCH_SIM_DRAIN_SECONDS", 120);
 const CONNECTIONS = num("BENCH_SIM_CONNECTIONS", 4);
 const LAG_SAMPLE = num("BENCH_SIM_LAG_SAMPLE", 10);
+/** seconds a size's services get to come up before the attempt is stopped and tried once more */
+const STARTUP_SEC = num("BENCH_SIM_STARTUP_SECONDS", 180);
 const ACTIVE_SHARE = Math.min(1, num("BENCH_SIM_ACTIVE_SHARE", 0.25));
+/** a directory: the server's CPU profile of each size's window (publish and drain) is written there */
+const CPU_PROF = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
 /** publishes awaiting their PubAck, at most (the simulator's own memory bound) */
 const MAX_INFLIGHT = 4000;
 const MB = 2 ** 20;
@@ -72,7 +77,10 @@ function machine() {
 }
 
 async function runSize(n) {
+  const ti = performance.now();
+  progress(`${n} devices: starting a database (template clone) and nats-server`);
   const infra = await startInfra(`fleet-sim-${n}`);
+  progress(`${n} devices: database and nats-server up in ${round((performance.now() - ti) / 1000, 1)} s`);
   let server = null;
   const conns = [];
   const db = new pg.Client({ connectionString: infra.db.url });
@@ -173,6 +181,10 @@ async function runSize(n) {
     }
 
     const machineBefore = machine();
+    if (CPU_PROF) {
+      fs.mkdirSync(CPU_PROF, { recursive: true });
+      await server.startProfile();
+    }
     const s0 = procStats(server.pid);
     const client0 = process.cpuUsage();
     const t0 = performance.now();
@@ -220,6 +232,11 @@ async function runSize(n) {
     polling = false;
     await poller;
     const machineAfter = machine();
+    if (CPU_PROF) {
+      const file = await server.stopProfile(path.join(CPU_PROF, `fleet-sim-${n}-${Date.now()}.cpuprofile`));
+      progress(`server CPU profile ${file}; top self time:`);
+      for (const f of cpuProfileTop(file, 15)) progress(`  ${f.pct}% ${f.ms} ms ${f.fn} ${f.where}`);
+    }
 
     const counts = await account(infra.db.url, acked, uncertain);
     const { rows: received } = await db.query(`SELECT kind, EXTRACT(EPOCH FROM ("receivedAt" - "sentAt")) * 1000 AS ms FROM "ProcessedMessage"`);
@@ -283,7 +300,7 @@ async function runSize(n) {
 
 /**
  * Each size runs in its own process group (this file with BENCH_SIM_CHILD_SIZE): a size whose services do not come up
- * within 90 s (seen twice on the shared machine: the process idle before seeding, cause not found) is killed with
+ * within BENCH_SIM_STARTUP_SECONDS (180) (seen twice on the shared machine: the process idle before seeding, cause not found) is killed with
  * its nats-server and tried once more.
  */
 async function runSizeInChild(n) {
@@ -305,9 +322,9 @@ async function runSizeInChild(n) {
     const exited = new Promise((r) => child.once("exit", r));
     const timer = setTimeout(() => {
       if (up) return;
-      progress(`${n} devices: services not up after 90 s; stopping attempt ${attempt}`);
+      progress(`${n} devices: services not up after ${STARTUP_SEC} s; stopping attempt ${attempt}`);
       process.kill(-child.pid, "SIGTERM");
-    }, 90_000);
+    }, STARTUP_SEC * 1000);
     const code = await exited;
     clearTimeout(timer);
     if (result) return result;

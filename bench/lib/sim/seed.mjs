@@ -34,9 +34,18 @@ export async function seedFleet(url, keys, progress = () => {}) {
          SELECT id, hostname, jwk, thumb, '0.1.0', now() FROM json_to_recordset($1::json) AS x(id text, hostname text, jwk jsonb, thumb text)`,
         [JSON.stringify(rows)],
       );
+      // An enrolled device already holds its signed device policy (enrollment issues it). Without this row the fresh
+      // server would spend the measured window issuing 50,000 policies one after another (DevicePolicyService's
+      // start-up renewal). The simulated devices never read their policy, so the row carries no real signature.
+      await client.query(
+        `INSERT INTO "DeviceIssuedPolicy" ("deviceId", version, jws, policy, "issuedAt")
+         SELECT id, 1, 'seeded-by-bench-not-signed', '{}'::jsonb, now() FROM json_to_recordset($1::json) AS x(id text)`,
+        [JSON.stringify(rows.map((r) => ({ id: r.id })))],
+      );
       progress(Math.min(keys.length, from + 5000), keys.length);
     }
     await client.query(`ANALYZE "Device"`);
+    await client.query(`ANALYZE "DeviceIssuedPolicy"`);
   } finally {
     await client.end();
   }
