@@ -5,7 +5,7 @@ import { waitFor } from "@fleet/test-utils";
 import { createServer, type FleetServer } from "../app.js";
 import { heartbeatBody } from "../testing/fixtures.js";
 import { ADMIN_TOKEN, startTestServer, type TestServer } from "../testing/test-server.js";
-import { FleetEvent, type FleetEventMessage } from "./fleet-events.js";
+import { FleetEvent, FleetEventBus, type FleetEventMessage } from "./fleet-events.js";
 
 // Two servers on one NATS and one database (in this process; test/replicas.e2e.test.ts runs them as processes):
 // a websocket client of either sees the events of both, each once.
@@ -118,5 +118,17 @@ describe("fleet events across replicas", () => {
     // Nothing forged reached the client; the enrollment on A (a real event) did.
     await waitFor(() => onB.some((e) => e.type === FleetEvent.DeviceEnrolled && e.deviceId === dev.id), "the real event on B");
     expect(onB.filter((e) => e.deviceId === "dev-fake")).toEqual([]);
+  });
+
+  it("an event of this server off the protocol's schema is counted and left out; the rest of its batch goes", async () => {
+    const onB = await listen(b.url);
+    const bus = t.server.app.get(FleetEventBus);
+    // published in one turn: one batch
+    bus.publish(FleetEvent.DeviceReported, "dev-bogus", { kind: "gossip", msgId: "m-bogus" } as never);
+    bus.publish(FleetEvent.DeviceReported, "dev-fine", { kind: "heartbeat", msgId: "m-fine" });
+    await waitFor(() => onB.some((e) => e.deviceId === "dev-fine"), "the valid event on B");
+    expect(onB.filter((e) => e.deviceId === "dev-bogus")).toEqual([]);
+    expect(await metric(t.url, 'fleet_event_relay_dropped_total{reason="invalid_local"}')).toBe(1);
+    expect(await metric(b.url, 'fleet_event_relay_dropped_total{reason="lost"}')).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import type { CryptoKey } from "jose";
 import type { Subscription } from "nats";
 import type { Logger } from "pino";
 import { Counter } from "prom-client";
-import { FLEET_EVENT_BATCH_MAX, fleetEventBatchOrigin, importPublicJwk, openFleetEventBatch, signFleetEventBatch, subjects, type TFleetEventV1 } from "@fleet/protocol";
+import { FLEET_EVENT_BATCH_MAX, ZFleetEventV1, fleetEventBatchOrigin, importPublicJwk, openFleetEventBatch, signFleetEventBatch, subjects, type TFleetEventV1 } from "@fleet/protocol";
 import { CONFIG, LOGGER, SERVER_KEY } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import { MetricsService } from "../common/metrics.service.js";
@@ -20,7 +20,7 @@ const MAX_BATCH_BYTES = 256 * 1024;
 /** Origins whose last seq is remembered (one per server process that ever ran; restarts add new ones). */
 const MAX_ORIGINS = 64;
 
-export type RelayDropReason = "unsigned" | "malformed" | "lost" | "send_failed";
+export type RelayDropReason = "unsigned" | "malformed" | "lost" | "send_failed" | "invalid_local";
 
 /**
  * Cross-replica fan-out of fleet events, for websocket clients. Every event published on this instance's bus (except
@@ -62,11 +62,11 @@ export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy 
     this.log = log.child({ context: "FleetEventRelay", instanceId: this.instanceId });
     this.dropped = new Counter({
       name: "fleet_event_relay_dropped_total",
-      help: "Cross-replica fleet event batches dropped: received unsigned or malformed, lost in transit (seq gap), or not sent",
+      help: "Cross-replica fleet event batches dropped: received unsigned or malformed, lost in transit (seq gap), not sent; and single events of this instance off the protocol schema (invalid_local)",
       labelNames: ["reason"] as const,
       registers: [metrics.registry],
     });
-    for (const reason of ["unsigned", "malformed", "lost", "send_failed"] satisfies RelayDropReason[]) this.dropped.inc({ reason }, 0);
+    for (const reason of ["unsigned", "malformed", "lost", "send_failed", "invalid_local"] satisfies RelayDropReason[]) this.dropped.inc({ reason }, 0);
     this.relayed = new Counter({
       name: "fleet_event_relay_events_total",
       help: "Fleet events sent to the other replicas (out) and received from them for this instance's websocket clients (in)",
@@ -120,20 +120,39 @@ export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async send(events: FleetEventMessage[]): Promise<void> {
-    if (events.length > 1 && JSON.stringify(events).length > MAX_BATCH_BYTES) {
+    const text = JSON.stringify(events);
+    if (events.length > 1 && text.length > MAX_BATCH_BYTES) {
       const half = Math.ceil(events.length / 2);
       await this.send(events.slice(0, half));
       return this.send(events.slice(half));
     }
-    const batch = { v: 1 as const, origin: this.instanceId, seq: ++this.seq, events };
+    // As a websocket client gets them (JSON: dates as ISO strings).
+    let wire = JSON.parse(text) as TFleetEventV1[];
+    let jws: string;
     try {
-      const jws = await signFleetEventBatch(batch, this.serverKey.privateKey);
+      jws = await this.sign(wire).catch(async (err: unknown) => {
+        if ((err as Error).name !== "ZodError") throw err;
+        // One event off the protocol's schema (a bug here) must not sink the rest of its batch.
+        const ok = wire.filter((e) => ZFleetEventV1.safeParse(e).success);
+        this.dropped.inc({ reason: "invalid_local" }, wire.length - ok.length);
+        this.log.error({ err, events: wire.length - ok.length }, "fleet events off the protocol's schema were not relayed");
+        wire = ok;
+        return ok.length ? this.sign(ok) : "";
+      });
+      if (!jws) return;
       this.nats.nc.publish(this.subject, new TextEncoder().encode(jws));
-      this.relayed.inc({ direction: "out" }, events.length);
+      this.relayed.inc({ direction: "out" }, wire.length);
     } catch (err) {
       this.dropped.inc({ reason: "send_failed" });
-      this.log.warn({ err, events: events.length, seq: batch.seq }, "fleet events not relayed to the other instances");
+      this.log.warn({ err, events: wire.length }, "fleet events not relayed to the other instances");
     }
+  }
+
+  /** Sends are one after another: seq moves only when a batch was signed, so receivers see gaps only for lost ones. */
+  private async sign(events: TFleetEventV1[]): Promise<string> {
+    const jws = await signFleetEventBatch({ v: 1, origin: this.instanceId, seq: this.seq + 1, events }, this.serverKey.privateKey);
+    this.seq++;
+    return jws;
   }
 
   private async receive(data: Uint8Array): Promise<void> {
