@@ -31,7 +31,6 @@ describe("fault: NATS restarted under ingest load", () => {
       return res.status === 503 ? ((await res.json()) as { checks: { nats: { ok: boolean }; database: { ok: boolean } } }) : null;
     }, "health to report NATS down", 60_000);
     expect(health.checks.nats.ok).toBe(false);
-    expect(health.checks.database.ok).toBe(true);
     const ackedWhileDown = load.acked;
     await waitFor(() => load.retries > 0, "publishes failing while NATS is down", 60_000);
     await srv.nats.start();

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { connect, jwtAuthenticator, nkeys, type JetStreamClient, type NatsConnection } from "nats";
 import type { CryptoKey } from "jose";
-import pg from "pg";
+import { createPrismaClient } from "@fleet/db";
 import {
   deviceInboxPrefix,
   exampleEvents,
@@ -64,12 +64,24 @@ export async function enrollLoadDevice(serverUrl: string, natsUrl: string, admin
   return { id: enrollment.deviceId, hostname, subjectPrefix: enrollment.subjectPrefix, key: await importPrivateJwk(privateJwk), nc, js: nc.jetstream(), seq: 0 };
 }
 
-/** `n` devices, enrolled 10 at a time. */
+/**
+ * `n` devices, enrolled 5 at a time. An enrollment answered 5xx is tried again (twice at most, with a new token): on
+ * a loaded CI machine the server's enrollment transaction can time out waiting for a connection; that is not the
+ * fault under test.
+ */
 export async function enrollLoadDevices(serverUrl: string, natsUrl: string, adminToken: string, n: number, prefix: string): Promise<LoadDevice[]> {
+  const one = async (hostname: string): Promise<LoadDevice> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await enrollLoadDevice(serverUrl, natsUrl, adminToken, hostname);
+      } catch (err) {
+        if (attempt >= 3 || !/HTTP 5\d\d/.test((err as Error).message)) throw err;
+      }
+    }
+  };
   const out: LoadDevice[] = [];
-  for (let i = 0; i < n; i += 10) {
-    const chunk = Array.from({ length: Math.min(10, n - i) }, (_, k) => enrollLoadDevice(serverUrl, natsUrl, adminToken, `${prefix}-${String(i + k).padStart(3, "0")}`));
-    out.push(...(await Promise.all(chunk)));
+  for (let i = 0; i < n; i += 5) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(5, n - i) }, (_, k) => one(`${prefix}-${String(i + k).padStart(3, "0")}`)))));
   }
   return out;
 }
@@ -183,10 +195,9 @@ export interface Accounting {
 
 /** What of `intended` (msgId -> kind) the database at `url` holds, for the devices `deviceIds`. */
 export async function accountReports(url: string, intended: Map<string, ReportKind>, deviceIds: string[]): Promise<Accounting> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const db = createPrismaClient(url, { pool: { max: 1 } });
   try {
-    const { rows } = await client.query<{ msgId: string; kind: string }>(`SELECT "msgId", kind FROM "ProcessedMessage" WHERE "deviceId" = ANY($1::text[])`, [deviceIds]);
+    const rows = await db.$queryRawUnsafe<{ msgId: string; kind: string }[]>(`SELECT "msgId", kind FROM "ProcessedMessage" WHERE "deviceId" = ANY($1::text[])`, deviceIds);
     const stored = new Set<string>();
     const byKind: Record<string, number> = {};
     let foreign = 0;
@@ -197,8 +208,8 @@ export async function accountReports(url: string, intended: Map<string, ReportKi
     }
     const lost = [...intended.keys()].filter((id) => !stored.has(id));
     // every table with a unique index on msgId alone: one row per report there (checked, not assumed)
-    const { rows: tables } = await client.query<{ table_name: string }>(
-      `SELECT DISTINCT t.relname AS table_name FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+    const tables = await db.$queryRawUnsafe<{ table_name: string }[]>(
+      `SELECT DISTINCT t.relname::text AS table_name FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
        JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
        WHERE i.indisunique AND i.indnatts = 1 AND a.attname = 'msgId' AND t.relnamespace = current_schema()::regnamespace ORDER BY 1`,
     );
@@ -206,16 +217,16 @@ export async function accountReports(url: string, intended: Map<string, ReportKi
     let duplicated = 0;
     const perTable: Record<string, number> = {};
     for (const { table_name: t } of tables) {
-      const { rows: [c] } = await client.query<{ n: number; d: number }>(
+      const [c] = await db.$queryRawUnsafe<{ n: number; d: number }[]>(
         `SELECT count(*)::int AS n, (count(*) - count(DISTINCT "msgId"))::int AS d FROM "${t}" WHERE "msgId" = ANY($1::text[])`,
-        [ids],
+        ids,
       );
       perTable[t] = c!.n;
       duplicated += c!.d;
     }
     return { stored: stored.size, lost, duplicated, foreign, byKind, perTable };
   } finally {
-    await client.end();
+    await db.$disconnect();
   }
 }
 
