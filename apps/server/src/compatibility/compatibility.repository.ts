@@ -4,6 +4,7 @@ import { AuditRepository } from "../audit/audit.repository.js";
 import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
 import { matrixCountSql, matrixPageSql, type MatrixFilter } from "./compatibility-matrix.sql.js";
+import { LIST_TOTAL_TTL_MS, TotalsCache } from "../devices/totals-cache.js";
 
 export interface CompatEntry {
   id: string;
@@ -47,6 +48,9 @@ export interface MatrixRow {
 
 @Injectable()
 export class CompatibilityRepository {
+  /** matrix totals per filter, reused for a few seconds; cleared whenever this instance writes rows */
+  private readonly totals = new TotalsCache(LIST_TOTAL_TTL_MS);
+
   constructor(
     @Inject(PRISMA) private readonly db: Db,
     private readonly audit: AuditRepository,
@@ -96,7 +100,8 @@ export class CompatibilityRepository {
     // One lock order for every writer (replicas, the debounced flush and an approval's batches): no deadlocks.
     rows = [...rows].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0));
     const col = <K extends keyof CompatRow>(k: K) => rows.map((r) => r[k]);
-    return this.db.$executeRaw`INSERT INTO "DeviceCompatibility" ("deviceId", "entryId", "class", "gpuLayers", "totalLayers", "hardwareClass", "reason", "plan", "computedAt")
+    this.totals.clear();
+    const written = await this.db.$executeRaw`INSERT INTO "DeviceCompatibility" ("deviceId", "entryId", "class", "gpuLayers", "totalLayers", "hardwareClass", "reason", "plan", "computedAt")
       SELECT u.d, u.e, u.c, u.g, u.t, u.h, u.r, u.p::jsonb, ${computedAt}
       FROM unnest(${col("deviceId")}::text[], ${col("entryId")}::text[], ${col("class")}::text[], ${col("gpuLayers")}::int[], ${col("totalLayers")}::int[],
                   ${col("hardwareClass")}::text[], ${col("reason")}::text[], ${rows.map((r) => (r.plan === null ? null : JSON.stringify(r.plan)))}::text[])
@@ -105,17 +110,20 @@ export class CompatibilityRepository {
       JOIN "CatalogEntry" ce ON ce.id = u.e
       ON CONFLICT ("deviceId", "entryId") DO UPDATE SET "class" = EXCLUDED."class", "gpuLayers" = EXCLUDED."gpuLayers", "totalLayers" = EXCLUDED."totalLayers",
         "hardwareClass" = EXCLUDED."hardwareClass", "reason" = EXCLUDED."reason", "plan" = EXCLUDED."plan", "computedAt" = EXCLUDED."computedAt"`;
+    this.totals.clear(); // a count that ran during the write may have missed it
+    return written;
   }
 
-  /** A page of the matrix and its total (compatibility-matrix.sql.ts), side by side on two pool connections. */
+  /** A page of the matrix and its total (compatibility-matrix.sql.ts), side by side on two pool connections; the total per filter is reused for a few seconds. */
   async matrix(f: MatrixFilter): Promise<{ items: MatrixRow[]; total: number }> {
     const page = matrixPageSql(f);
     const count = matrixCountSql(f);
-    const [items, [total]] = await Promise.all([
+    const key = JSON.stringify([f.entryId ?? null, f.hardwareClass ?? null, f.group ?? null, f.class ?? null, f.deviceId ?? null]);
+    const [items, total] = await Promise.all([
       this.db.$queryRawUnsafe<MatrixRow[]>(page.text, ...page.values),
-      this.db.$queryRawUnsafe<{ n: number }[]>(count.text, ...count.values),
+      this.totals.get(key, async () => (await this.db.$queryRawUnsafe<{ n: number }[]>(count.text, ...count.values))[0]!.n),
     ]);
-    return { items, total: total!.n };
+    return { items, total };
   }
 
   async summary(entryId: string): Promise<{ hardwareClass: string; class: string; count: number }[]> {

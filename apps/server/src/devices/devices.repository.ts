@@ -5,6 +5,7 @@ import { PRISMA } from "../common/config.token.js";
 import type { Db } from "../common/prisma.js";
 import { AuditRepository } from "../audit/audit.repository.js";
 import { deviceCountSql, devicePageSql, isSplitSort, type SqlStatement } from "./devices-list.sql.js";
+import { LIST_TOTAL_TTL_MS, TotalsCache } from "./totals-cache.js";
 
 export const summaryInclude = {
   inventorySnapshots: { orderBy: { receivedAt: "desc" }, take: 1, include: { gpus: { orderBy: { index: "asc" } } } },
@@ -46,6 +47,9 @@ interface PageRow {
 
 @Injectable()
 export class DevicesRepository {
+  /** list totals per filter (sort and page do not change them) */
+  private readonly totals = new TotalsCache(LIST_TOTAL_TTL_MS);
+
   constructor(
     @Inject(PRISMA) private readonly db: Db,
     private readonly audit: AuditRepository,
@@ -54,12 +58,19 @@ export class DevicesRepository {
   /**
    * A page of the list and the total, as raw SQL (devices-list.sql.ts): one statement for the page with its
    * relations, one for the count, run side by side on two pool connections (each statement sees its own snapshot,
-   * as it did in Prisma's READ COMMITTED batch).
+   * as it did in Prisma's READ COMMITTED batch). The total is counted once per filter and reused for a few seconds
+   * (TotalsCache): paging through a filter does not count the fleet again on every page.
    */
   async list(query: TDeviceListQueryV1, cutoff: Date): Promise<{ rows: DeviceSummaryRow[]; total: number }> {
     const offset = (query.page - 1) * query.pageSize;
-    const [rows, total] = await Promise.all([this.pageRows(query, cutoff, offset), this.count(deviceCountSql(query, cutoff))]);
+    const key = JSON.stringify([query.status ?? null, query.q ?? null, query.gpuVendor ?? null, query.modelSha256 ?? null]);
+    const [rows, total] = await Promise.all([this.pageRows(query, cutoff, offset), this.totals.get(key, () => this.count(deviceCountSql(query, cutoff)))]);
     return { rows, total };
+  }
+
+  /** The fleet changed (a device enrolled or was revoked): count again. */
+  forgetTotals(): void {
+    this.totals.clear();
   }
 
   private async pageRows(query: TDeviceListQueryV1, cutoff: Date, offset: number): Promise<DeviceSummaryRow[]> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from "@nestjs/common";
+import { Inject, Injectable, type OnModuleDestroy } from "@nestjs/common";
 import type { Logger } from "pino";
 import type { TDeviceDetailV1, TDeviceListQueryV1, TDeviceListV1, TInventoryV1 } from "@fleet/protocol";
 import { NotFoundError } from "../common/app-error.js";
@@ -14,8 +14,9 @@ import { PresenceService } from "./presence.service.js";
 import { RevocationBroadcast } from "./revocation-broadcast.js";
 
 @Injectable()
-export class DevicesService {
+export class DevicesService implements OnModuleDestroy {
   private readonly log: Logger;
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly repo: DevicesRepository,
@@ -28,6 +29,15 @@ export class DevicesService {
     @Inject(LOGGER) log: Logger,
   ) {
     this.log = log.child({ context: "DevicesService" });
+    // list totals are reused for a few seconds; a device joining or leaving the fleet (here or, relayed, on another
+    // instance) makes them count again at once
+    this.unsubscribe = events.subscribe((m) => {
+      if (m.type === FleetEvent.DeviceEnrolled || m.type === FleetEvent.DeviceRevoked) this.repo.forgetTotals();
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
   }
 
   async list(query: TDeviceListQueryV1): Promise<TDeviceListV1> {

@@ -120,6 +120,14 @@ describe("GET /api/v1/devices", () => {
   });
 });
 
+describe("list totals", () => {
+  it("are counted again at once when a device enrolls (they are otherwise reused per filter for a few seconds)", async () => {
+    expect((await list()).total).toBe(4);
+    await t.enrollDevice("echo-late");
+    expect((await list("?pageSize=2&page=3")).total).toBe(5);
+  });
+});
+
 describe("GET /api/v1/devices/:id", () => {
   it("returns the detail of a never-seen device with empty sections", async () => {
     const res = await t.admin(`/api/v1/devices/${quiet.id}`);
