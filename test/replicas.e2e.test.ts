@@ -21,8 +21,8 @@ describe("two server replicas", () => {
   beforeAll(async () => {
     // retention every second in small batches on both: their runs overlap
     set = await startReplicaSet({ RETENTION_INTERVAL_SEC: "1", RETENTION_BATCH_SIZE: "10" });
-    a = await set.start("replica-a"); // one after the other: the first one migrates and creates the streams
-    b = await set.start("replica-b");
+    // together, as a deployment starts them (migrations, streams, keys and the TUF root are safe to race)
+    [a, b] = await Promise.all([set.start("replica-a"), set.start("replica-b")]);
   });
   afterAll(async () => {
     sockets.forEach((s) => s.close());

@@ -28,8 +28,7 @@ describe("fault: a replica killed while holding the scheduler lock", () => {
 
   beforeAll(async () => {
     set = await startReplicaSet();
-    replicas.push(await set.start("replica-a"));
-    replicas.push(await set.start("replica-b"));
+    replicas.push(...(await Promise.all([set.start("replica-a"), set.start("replica-b")])));
   });
   afterAll(async () => {
     sockets.forEach((s) => s.close());
