@@ -97,7 +97,9 @@ export class ReportsRepository implements OnModuleDestroy {
             "lastSeenAt" = CASE WHEN x."seenAt" IS NULL THEN d."lastSeenAt" ELSE GREATEST(COALESCE(d."lastSeenAt", x."seenAt"), x."seenAt") END,
             "lastSeq" = GREATEST(d."lastSeq", COALESCE(x."seq", d."lastSeq")), "updatedAt" = now()
           FROM json_to_recordset($1::json) AS x("id" text, "agentVersion" text, "seenAt" timestamp(3), "seq" bigint)
-          WHERE d.id = ANY($2::text[]) AND d.id = x."id"`,
+          WHERE d.id = ANY($2::text[]) AND d.id = x."id"
+            -- after a restart every device's first heartbeat carries its version: no row version for an unchanged one
+            AND (x."seenAt" IS NOT NULL OR x."agentVersion" IS DISTINCT FROM d."agentVersion")`,
           [JSON.stringify(changes), changes.map((c) => c.id)],
         );
       }
