@@ -33,6 +33,7 @@ export interface ServerProcess {
  * application_name, so a test can see which replica holds what in pg_locks / pg_stat_activity.
  */
 export async function startServerProcess(name: string, env: Record<string, string>, dir: string): Promise<ServerProcess> {
+  if (!fs.existsSync(serverMain)) throw new Error(`${serverMain} is missing: build the server first (npx turbo run build --filter=@fleet/server; pnpm test does)`);
   const logFile = path.join(dir, `${name}.log`);
   const out = fs.createWriteStream(logFile, { flags: "a" });
   const db = new URL(env.DATABASE_URL!);
@@ -98,6 +99,7 @@ export interface ReplicaSet {
   close(): Promise<void>;
 }
 
+/** Shared NATS and database and a directory for the replicas' files and logs (kept when KEEP_REPLICA_LOGS is set). */
 export async function startReplicaSet(extraEnv: Record<string, string> = {}): Promise<ReplicaSet> {
   const [db, nats, dir] = await Promise.all([createTestDatabase(), startNatsServer({ auth: "jwt" }), fsp.mkdtemp(path.join(os.tmpdir(), "fleet-replicas-"))]);
   const env: Record<string, string> = {
