@@ -175,9 +175,12 @@ describe("console in a real browser against the real server", () => {
     expect(text).toContain("127.0.0.1:8765");
     expect(text).toMatch(/Prompts leave device\s*No/);
 
-    // Through the server action: the server answers 202 with a command id the page shows.
-    await page.getByRole("button", { name: "Run benchmark" }).click();
-    const notice = page.getByText("Benchmark requested");
+    // Through the server action, after a confirmation: the server answers 202 with a command id the page shows.
+    await page.getByRole("button", { name: "Run benchmark…" }).click();
+    const confirm = page.getByRole("dialog", { name: "Confirm benchmark" });
+    expect(await confirm.innerText()).toContain(`Run a standard benchmark on ${HOSTNAME} with its active model: 5 repetitions of 512 prompt tokens and 128 generated tokens.`);
+    await confirm.getByRole("button", { name: "Confirm benchmark" }).click();
+    const notice = page.getByRole("status", { name: "Benchmark request" });
     await notice.waitFor({ timeout: 15_000 });
     expect(await notice.innerText()).toMatch(/command [0-9a-f-]{36}/);
     await screenshot(page, "device");

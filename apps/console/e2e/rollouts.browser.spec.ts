@@ -228,6 +228,40 @@ describe("rollouts in a real browser, over two real agents", () => {
     await page.context().close();
   }, 180_000);
 
+  it("an operator requests a sustained benchmark on a device page, confirms it, and the real agent's result appears live", async () => {
+    const agent = agents[1]!;
+    const page = await (await browser.newContext()).newPage();
+    await signIn(page, consoleUrl, operator, `/devices/${agent.state.deviceId}`);
+    await page.locator('[data-live="live"]').waitFor({ timeout: WAIT });
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+    const form = page.getByRole("form", { name: "Run benchmark" });
+    await form.locator('select[name="mode"]').selectOption("sustained");
+    await form.getByLabel("Prompt tokens").fill("16");
+    await form.getByLabel("Generated tokens").fill("8");
+    await form.getByLabel("Duration (s)").fill("3");
+    await form.getByLabel("Sample every (s)").fill("1");
+    await form.getByRole("button", { name: "Run benchmark…" }).click();
+    // nothing is sent before the confirmation, which says what will run where
+    const dialog = form.getByRole("dialog", { name: "Confirm benchmark" });
+    expect(await dialog.innerText()).toContain(`Run a sustained benchmark on ${agent.name} with its active model: generate for 3 s, sampling tokens/s every 1 s`);
+    await screenshot(page, "device-benchmark-confirm");
+    await dialog.getByRole("button", { name: "Confirm benchmark" }).click();
+    const status = form.getByRole("status", { name: "Benchmark request" });
+    await status.waitFor({ timeout: WAIT });
+    const commandId = (await status.locator("code").innerText()).trim();
+    // the agent verifies the signed command, runs 3 s of generation on the tiny model and reports; the page follows live
+    await form.locator('[data-request-state="completed"]').waitFor({ timeout: WAIT });
+    expect(await status.innerText()).toMatch(/^Sustained benchmark completed .*: generation \d/);
+    expect((await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)) === true).toBe(true);
+    const listed = (await (await admin(`/api/v1/devices/${agent.state.deviceId}/benchmarks`)).json()) as { items: { result: { commandId: string | null; ok: boolean; sustained?: { samples: unknown[] } } }[] };
+    const run = listed.items.find((i) => i.result.commandId === commandId)?.result;
+    expect(run?.ok).toBe(true);
+    expect(run?.sustained?.samples.length).toBeGreaterThan(0);
+    expect(await page.getByRole("region", { name: "Benchmarks" }).locator("tbody tr").count()).toBeGreaterThan(0);
+    await screenshot(page, "device-benchmark-completed");
+    await page.context().close();
+  }, 120_000);
+
   it("a viewer sees the rollout without action buttons, and the server refuses the same POST with 403", async () => {
     expect(rolloutId).not.toBe("");
     const page = await (await browser.newContext()).newPage();
@@ -253,6 +287,17 @@ describe("rollouts in a real browser, over two real agents", () => {
       body: JSON.stringify({ reason: "viewer tries" }),
     });
     expect(deprecate.status).toBe(403);
+    // nor a benchmark form on a device page; the server refuses the viewer's benchmark request too
+    await page.goto(`${consoleUrl}/devices/${agents[0]!.state.deviceId}`);
+    await page.getByText("Your role (viewer) can read results").waitFor({ timeout: WAIT });
+    expect(await page.getByRole("form", { name: "Run benchmark" }).count()).toBe(0);
+    await screenshot(page, "device-viewer-no-benchmark");
+    const bench = await fetch(`${serverUrl}/api/v1/devices/${agents[0]!.state.deviceId}/benchmarks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${viewer.session.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ mode: "sustained", durationSec: 2 }),
+    });
+    expect(bench.status).toBe(403);
     const audit = await admin(`/api/v1/audit?action=catalog.approved`);
     expect(JSON.stringify(await audit.json())).toContain(`user:${catalogAdmin.email}`);
     await page.context().close();

@@ -142,7 +142,12 @@ export default async function DevicePage({ params }: { params: Params }) {
       <section className="panel" aria-labelledby="bench-title">
         <h2 id="bench-title">Benchmarks</h2>
         {(await can("operator")) ? (
-          <RunBenchmarkForm action={requestBenchmarkAction.bind(null, detail.device.id)} models={modelChoices} />
+          <RunBenchmarkForm
+            action={requestBenchmarkAction.bind(null, detail.device.id)}
+            models={modelChoices}
+            hostname={detail.device.hostname}
+            results={benchR.status === "fulfilled" ? benchR.value.items : []}
+          />
         ) : (
           <p className="muted">Your role (viewer) can read results; operators and admins run benchmarks.</p>
         )}
