@@ -39,7 +39,7 @@ export class AuditRepository {
    * details keeps the first and last time and the last occurrence as a sample. An advisory lock per key makes concurrent
    * instances add to the same row.
    */
-  async countInBucket(entry: AggregatedAuditEntry, now: Date = new Date()): Promise<void> {
+  async countInBucket(entry: AggregatedAuditEntry, now: Date = new Date(), count = 1): Promise<void> {
     const bucketMs = entry.bucketSec * 1000;
     const bucket = new Date(Math.floor(now.getTime() / bucketMs) * bucketMs);
     const targetId = entry.targetId ?? null;
@@ -48,7 +48,7 @@ export class AuditRepository {
     await this.db.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${key}::text))::text AS locked`;
       const updated = await tx.$executeRaw`UPDATE "AuditLog"
-        SET details = details || jsonb_build_object('count', COALESCE((details->>'count')::bigint, 0) + 1, 'lastAt', ${now.toISOString()}::text, 'last', ${last}::jsonb)
+        SET details = details || jsonb_build_object('count', COALESCE((details->>'count')::bigint, 0) + ${count}::bigint, 'lastAt', ${now.toISOString()}::text, 'last', ${last}::jsonb)
         WHERE action = ${entry.action} AND at = ${bucket} AND "targetId" IS NOT DISTINCT FROM ${targetId}::text AND details->>'reason' = ${entry.reason}::text`;
       if (updated > 0) return;
       await tx.auditLog.create({
@@ -58,7 +58,7 @@ export class AuditRepository {
           action: entry.action,
           targetType: entry.targetType,
           targetId: targetId ?? undefined,
-          details: { reason: entry.reason, count: 1, firstAt: now.toISOString(), lastAt: now.toISOString(), bucketSec: entry.bucketSec, last: entry.sample },
+          details: { reason: entry.reason, count, firstAt: now.toISOString(), lastAt: now.toISOString(), bucketSec: entry.bucketSec, last: entry.sample },
         },
       });
     });

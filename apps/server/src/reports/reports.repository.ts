@@ -5,7 +5,7 @@ import type { ReportKind, TReportV1 } from "@fleet/protocol";
 import { CONFIG, LOGGER, PRISMA } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import type { Db } from "../common/prisma.js";
-import { AuditRepository } from "../audit/audit.repository.js";
+import { AuditRepository, type AggregatedAuditEntry } from "../audit/audit.repository.js";
 import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
 import { reportWriters, type BatchSql, type BatchWriter, type WriteItem, type WriteOutcome } from "./report-writers.js";
 
@@ -35,6 +35,8 @@ const KINDS = Object.keys(reportWriters) as ReportKind[];
 export class ReportsRepository implements OnModuleDestroy {
   /** The ingest's own connections (plain pg, no Prisma on the hot path): one per plain commit lane, and a spare. */
   private readonly pool: ReturnType<typeof createPgPool>;
+  /** Rejection audit writes about to be made, by audit row (reason, device): later rejections of the row join them. */
+  private readonly pendingRejections = new Map<string, { entry: AggregatedAuditEntry; count: number; written: Promise<void> }>();
 
   constructor(
     @Inject(PRISMA) private readonly db: Db,
@@ -156,10 +158,13 @@ export class ReportsRepository implements OnModuleDestroy {
   /**
    * Aggregated (AuditRepository.countInBucket): one row per reason per device per hour. A device id that is not
    * enrolled (unknown_device, malformed subject) is anyone's to invent, so those share one row per reason.
+   * Rejections of the same row that arrive together (a batch's, verified in one tick) share one write that counts them
+   * all: a flood of hostile messages costs a few audit transactions per batch, not one each (one each starved the
+   * database pool that the reports' own transactions need).
    */
   async recordRejection(details: { reason: string; detail: string; subject: string; deviceId: string | null; streamSeq: number }): Promise<void> {
     const perDevice = details.deviceId !== null && details.reason !== "unknown_device" && details.reason !== "malformed";
-    await this.audit.countInBucket({
+    const entry = {
       actor: perDevice ? `device:${details.deviceId}` : "nats",
       action: "report.rejected",
       reason: details.reason,
@@ -167,7 +172,22 @@ export class ReportsRepository implements OnModuleDestroy {
       targetId: perDevice ? details.deviceId : null,
       bucketSec: REFUSAL_AUDIT_BUCKET_SEC,
       sample: { detail: details.detail.slice(0, 300), subject: details.subject.slice(0, 300), streamSeq: details.streamSeq, deviceId: details.deviceId },
-    });
+    };
+    const key = `${entry.reason}|${entry.targetId ?? ""}`;
+    const joined = this.pendingRejections.get(key);
+    if (joined) {
+      joined.count++;
+      joined.entry = entry; // the latest one is the row's sample
+      return joined.written;
+    }
+    const pending = { entry, count: 1, written: Promise.resolve() };
+    this.pendingRejections.set(key, pending);
+    pending.written = (async () => {
+      await new Promise((r) => setImmediate(r));
+      this.pendingRejections.delete(key);
+      await this.audit.countInBucket(pending.entry, new Date(), pending.count);
+    })();
+    return pending.written;
   }
 
   async ping(): Promise<boolean> {
