@@ -17,10 +17,12 @@ export class DeviceKeyRepository {
   async activePublicJwks(ids: string[]): Promise<{ id: string; publicKeyJwk: unknown }[]> {
     if (!ids.length) return [];
     // by primary key, not a bitmap scan of the trigram GIN index on id (NO_BITMAP_SCANS, reports.repository.ts)
-    const [, rows] = await this.db.$transaction([
-      this.db.$executeRawUnsafe(NO_BITMAP_SCANS),
-      this.db.$queryRaw<{ id: string; publicKeyJwk: unknown }[]>`SELECT id, "publicKeyJwk" FROM "Device" WHERE id = ANY(${ids}::text[]) AND state = 'active'`,
-    ]);
-    return rows;
+    return this.db.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(NO_BITMAP_SCANS);
+        return tx.$queryRaw<{ id: string; publicKeyJwk: unknown }[]>`SELECT id, "publicKeyJwk" FROM "Device" WHERE id = ANY(${ids}::text[]) AND state = 'active'`;
+      },
+      { maxWait: 10_000, timeout: 30_000 },
+    );
   }
 }

@@ -23,12 +23,16 @@ export class LivenessRepository {
     const ids = rows.map((r) => r.id);
     // Without bitmap scans the devices are found by primary key, not through the trigram GIN index on id
     // (NO_BITMAP_SCANS in reports.repository.ts: seconds per flush at 10,000 devices otherwise).
-    await this.db.$transaction([
-      this.db.$executeRawUnsafe(NO_BITMAP_SCANS),
-      this.db.$executeRaw`WITH x AS (SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r("id" text, "lastSeenAt" timestamp(3), "lastSeq" bigint)),
-      locked AS MATERIALIZED (SELECT d.id FROM "Device" d WHERE d.id = ANY(${ids}::text[]) AND d.state = 'active' ORDER BY d.id FOR NO KEY UPDATE OF d)
-      UPDATE "Device" d SET "lastSeenAt" = GREATEST(COALESCE(d."lastSeenAt", x."lastSeenAt"), x."lastSeenAt"), "lastSeq" = GREATEST(d."lastSeq", x."lastSeq"), "updatedAt" = now()
-      FROM x WHERE d.id = ANY(${ids}::text[]) AND d.id = x."id" AND d.id IN (SELECT id FROM locked)`,
-    ]);
+    await this.db.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(NO_BITMAP_SCANS);
+        await tx.$executeRaw`WITH x AS (SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r("id" text, "lastSeenAt" timestamp(3), "lastSeq" bigint)),
+          locked AS MATERIALIZED (SELECT d.id FROM "Device" d WHERE d.id = ANY(${ids}::text[]) AND d.state = 'active' ORDER BY d.id FOR NO KEY UPDATE OF d)
+          UPDATE "Device" d SET "lastSeenAt" = GREATEST(COALESCE(d."lastSeenAt", x."lastSeenAt"), x."lastSeenAt"), "lastSeq" = GREATEST(d."lastSeq", x."lastSeq"), "updatedAt" = now()
+          FROM x WHERE d.id = ANY(${ids}::text[]) AND d.id = x."id" AND d.id IN (SELECT id FROM locked)`;
+      },
+      // Prisma's default 2 s wait for a connection fails flushes on a loaded machine (retried, but late)
+      { maxWait: 10_000, timeout: 30_000 },
+    );
   }
 }
