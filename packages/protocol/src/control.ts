@@ -55,7 +55,8 @@ export const ZFleetEventBatchV1 = z.object({
   origin: z.string().min(1).max(100),
   /** per-origin counter from 1: receivers can tell a gap (lost batch) from reordering */
   seq: z.number().int().positive(),
-  events: z.array(ZFleetEventV1).min(1).max(FLEET_EVENT_BATCH_MAX),
+  /** empty: a hello (the sender is up and relays its events; peers answer an unknown origin's hello with theirs) */
+  events: z.array(ZFleetEventV1).max(FLEET_EVENT_BATCH_MAX),
 });
 export type TFleetEventBatchV1 = z.infer<typeof ZFleetEventBatchV1>;
 

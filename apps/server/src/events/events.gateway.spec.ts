@@ -61,5 +61,7 @@ describe("websocket /events", () => {
     // and the next report brings it back online
     await dev.publish(dev.report("heartbeat", heartbeatBody()));
     await waitFor(() => of(FleetEvent.DeviceOnline).length === 2, "online again");
+    // a lone server relays nothing to other replicas (it only says hello)
+    expect(await t.metrics()).toContain('fleet_event_relay_events_total{direction="out"} 0');
   });
 });

@@ -5,6 +5,7 @@ import { waitFor } from "@fleet/test-utils";
 import { createServer, type FleetServer } from "../app.js";
 import { heartbeatBody } from "../testing/fixtures.js";
 import { ADMIN_TOKEN, startTestServer, type TestServer } from "../testing/test-server.js";
+import { FleetEventRelay } from "./fleet-event-relay.js";
 import { FleetEvent, FleetEventBus, type FleetEventMessage } from "./fleet-events.js";
 
 // Two servers on one NATS and one database (in this process; test/replicas.e2e.test.ts runs them as processes):
@@ -50,6 +51,8 @@ const metric = async (url: string, name: string) => {
 describe("fleet events across replicas", () => {
   it("a client of either server sees each event once, wherever it happened", async () => {
     const [onA, onB] = await Promise.all([listen(t.url), listen(b.url)]);
+    // each hears the other's hello (B's at its start, A's answer at once): only then do they relay
+    await waitFor(() => t.server.app.get(FleetEventRelay).hasPeers && b.app.get(FleetEventRelay).hasPeers, "both servers know each other", 60_000);
     const dev = await t.enrollDevice("relay-1"); // enrolled through A
     const sent: string[] = [];
     for (let i = 0; i < 20; i++) {

@@ -19,6 +19,9 @@ const LOCAL_ONLY: ReadonlySet<FleetEventType> = new Set([FleetEvent.DeviceRevoke
 const MAX_BATCH_BYTES = 256 * 1024;
 /** Origins whose last seq is remembered (one per server process that ever ran; restarts add new ones). */
 const MAX_ORIGINS = 64;
+/** Each instance says hello this often; a peer not heard from for PEER_TTL_MS is gone (then nothing is relayed). */
+const HELLO_MS = 10_000;
+const PEER_TTL_MS = 35_000;
 
 export type RelayDropReason = "unsigned" | "malformed" | "lost" | "send_failed" | "invalid_local";
 
@@ -27,6 +30,8 @@ export type RelayDropReason = "unsigned" | "malformed" | "lost" | "send_failed" 
  * LOCAL_ONLY) goes out in signed, ordered batches on core NATS `<prefix>.control.fleet-events` (no stream: live events
  * are best effort); each instance delivers the other instances' batches to its own websocket clients via onRemote(),
  * never to its in-process subscribers (those act on events: two instances must not both act), and skips its own.
+ * Instances say hello (an empty batch) at start and every HELLO_MS, and answer a new instance's hello at once: an
+ * instance that has heard from no other within PEER_TTL_MS relays nothing (a single server pays nothing).
  * Only the server's NATS user may use the subject (devices' allow lists do not cover `<prefix>.control.>`); on a NATS
  * without per-device auth the server-key signature keeps forged events out. Bad batches are dropped and counted in
  * fleet_event_relay_dropped_total{reason}, as are batches that never arrived (a gap in an origin's seq).
@@ -49,6 +54,9 @@ export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy 
   private sub: Subscription | null = null;
   private receiving: Promise<void> = Promise.resolve();
   private verifyKey: Promise<CryptoKey> | null = null;
+  /** other instances: origin -> when last heard from */
+  private readonly peers = new Map<string, number>();
+  private helloTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly bus: FleetEventBus,
@@ -85,9 +93,24 @@ export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy 
     this.receiving = (async () => {
       for await (const m of sub) await this.receive(m.data);
     })().catch((err: unknown) => this.log.error({ err }, "fleet event relay subscription ended"));
+    this.hello();
+    this.helloTimer = setInterval(() => this.hello(), HELLO_MS);
+    this.helloTimer.unref();
+  }
+
+  /** Whether another instance was heard from lately (tests). */
+  get hasPeers(): boolean {
+    const now = Date.now();
+    for (const [origin, at] of this.peers) if (now - at > PEER_TTL_MS) this.peers.delete(origin);
+    return this.peers.size > 0;
+  }
+
+  private hello(): void {
+    this.sending = this.sending.then(() => this.send([]));
   }
 
   async onModuleDestroy(): Promise<void> {
+    if (this.helloTimer) clearInterval(this.helloTimer);
     this.unsubscribeBus?.();
     this.flush();
     await this.sending;
@@ -102,7 +125,7 @@ export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private enqueue(msg: FleetEventMessage): void {
-    if (LOCAL_ONLY.has(msg.type)) return;
+    if (LOCAL_ONLY.has(msg.type) || !this.hasPeers) return;
     this.pending.push(msg);
     if (this.pending.length >= FLEET_EVENT_BATCH_MAX) return this.flush();
     if (this.flushScheduled) return;
@@ -119,18 +142,10 @@ export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy 
     this.sending = this.sending.then(() => this.send(events));
   }
 
-  private async send(events: FleetEventMessage[]): Promise<void> {
-    const text = JSON.stringify(events);
-    if (events.length > 1 && text.length > MAX_BATCH_BYTES) {
-      const half = Math.ceil(events.length / 2);
-      await this.send(events.slice(0, half));
-      return this.send(events.slice(half));
-    }
-    // As a websocket client gets them (JSON: dates as ISO strings).
-    let wire = JSON.parse(text) as TFleetEventV1[];
-    let jws: string;
+  private async send(events: TFleetEventV1[]): Promise<void> {
+    let wire = events;
     try {
-      jws = await this.sign(wire).catch(async (err: unknown) => {
+      const jws = await this.sign(wire).catch(async (err: unknown) => {
         if ((err as Error).name !== "ZodError") throw err;
         // One event off the protocol's schema (a bug here) must not sink the rest of its batch.
         const ok = wire.filter((e) => ZFleetEventV1.safeParse(e).success);
@@ -140,6 +155,12 @@ export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy 
         return ok.length ? this.sign(ok) : "";
       });
       if (!jws) return;
+      if (jws.length > MAX_BATCH_BYTES && wire.length > 1) {
+        this.seq--; // not sent: the halves take its place
+        const half = Math.ceil(wire.length / 2);
+        await this.send(wire.slice(0, half));
+        return this.send(wire.slice(half));
+      }
       this.nats.nc.publish(this.subject, new TextEncoder().encode(jws));
       this.relayed.inc({ direction: "out" }, wire.length);
     } catch (err) {
@@ -167,6 +188,10 @@ export class FleetEventRelay implements OnApplicationBootstrap, OnModuleDestroy 
     }
     const { origin, seq, events } = opened.value;
     if (origin === this.instanceId) return;
+    const known = this.hasPeers && this.peers.has(origin);
+    this.peers.set(origin, Date.now());
+    // A new instance: say hello back at once, so it relays to this one from now on rather than after HELLO_MS.
+    if (!known && events.length === 0) this.hello();
     const last = this.lastSeq.get(origin);
     if (last !== undefined && seq > last + 1) {
       this.dropped.inc({ reason: "lost" }, seq - last - 1);
