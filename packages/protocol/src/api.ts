@@ -42,7 +42,7 @@ export const ZDeviceListQueryV1 = z.object({
   page: z.coerce.number().int().positive().default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
   status: ZDeviceStatus.optional(),
-  /** substring match on hostname or id */
+  /** substring of the hostname (any case) or an exact device id */
   q: z.string().max(200).optional(),
   /** GPU vendor substring, e.g. "nvidia" */
   gpuVendor: z.string().max(100).optional(),

@@ -8,7 +8,7 @@ import type { TDeviceListQueryV1 } from "@fleet/protocol";
 // device of the page, its latest inventory (index (deviceId, receivedAt desc), LIMIT 1), that snapshot's GPUs, its
 // installed models and its 20 latest memory-pressure flags, aggregated to JSON. The total is a second statement with
 // the same WHERE. Indexes (prisma/schema.prisma, Device): (hostname, id), (lastSeenAt desc, id), (enrolledAt, id)
-// for the sorts; GIN trigram indexes on hostname and id for `q`. The gpuVendor filter reads Device.gpuVendors (the
+// for the sorts; a GIN trigram index on hostname for `q`. The gpuVendor filter reads Device.gpuVendors (the
 // latest inventory's vendors, kept by the inventory writer) on the rows it walks: a handful of vendors, so a trigram
 // index would not narrow the count much and would cost every liveness UPDATE of Device (lastSeenAt is indexed, so
 // those updates are not HOT and insert into every index).
@@ -52,10 +52,9 @@ function whereOf(query: TDeviceListQueryV1, cutoff: Date, part: ListPart, values
       and.push(`d.state = 'active'`, `d."lastSeenAt" < ${param(cutoff.toISOString())}::timestamp(3)`);
       break;
   }
-  if (query.q) {
-    const p = param(containsPattern(query.q));
-    and.push(`(d.hostname ILIKE ${p} OR d.id ILIKE ${p})`);
-  }
+  // q: a substring of the hostname (any case; trigram index) or a device id exactly (primary key). Device ids are
+  // random (dev_<base64url>), pasted whole; a trigram index on id would be used for every id lookup of the app.
+  if (query.q) and.push(`(d.hostname ILIKE ${param(containsPattern(query.q))} OR d.id = ${param(query.q)})`);
   // Device.gpuVendors: one vendor per line, a newline inside a vendor stored as a space (the inventory writer)
   if (query.gpuVendor) and.push(`d."gpuVendors" ILIKE ${param(containsPattern(query.gpuVendor.replace(/\n/g, " ")))}`);
   if (query.modelSha256) {

@@ -67,9 +67,10 @@ describe("GET /api/v1/devices", () => {
     expect(hostnames(await list("?status=revoked"))).toEqual(["delta-gone"]);
   });
 
-  it("filters by q on hostname or id, case-insensitively", async () => {
+  it("filters by q on a hostname substring (any case) or an exact device id", async () => {
     expect(hostnames(await list("?q=BRAVO"))).toEqual(["bravo-amd"]);
     expect(hostnames(await list(`?q=${quiet.id}`))).toEqual(["charlie-quiet"]);
+    expect((await list(`?q=${quiet.id.slice(0, -1)}`)).total).toBe(0);
     expect((await list("?q=zzz")).total).toBe(0);
   });
 

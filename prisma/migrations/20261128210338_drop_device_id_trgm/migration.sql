@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "Device_id_trgm_idx";
