@@ -220,8 +220,10 @@ describe("AgentService against a private nats-server", () => {
     await waitFor(() => service!.status().queueDepth >= 4, "reports queued during the outage");
     const queuedKinds = (await DiskQueue.inspect(path.join(config.home, "queue"))).kinds;
     expect(queuedKinds.heartbeat ?? 0).toBeLessThanOrEqual(1); // heartbeats are not queued while disconnected (one may race the drop)
-    await new Promise((r) => setTimeout(r, 700)); // several heartbeat intervals pass while down
-    expect((await DiskQueue.inspect(path.join(config.home, "queue"))).kinds.heartbeat ?? 0).toBe(queuedKinds.heartbeat ?? 0);
+    await new Promise((r) => setTimeout(r, 1500)); // five heartbeat intervals pass while down
+    // Still at most the one that began before the drop (on a loaded machine it may reach the disk only now); queued
+    // heartbeats would be about five by now.
+    expect((await DiskQueue.inspect(path.join(config.home, "queue"))).kinds.heartbeat ?? 0).toBeLessThanOrEqual(1);
 
     await nats.start();
     await waitFor(() => service!.status().connected && service!.status().queueDepth === 0, "queue drained after reconnect", 30_000);
