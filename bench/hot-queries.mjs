@@ -84,6 +84,7 @@ try {
     }
     const plans = [];
     for (const [label, st] of sql[name]) plans.push(await explain(client, label, st));
+    // a total is counted when its filter is first asked for and reused 5 s (TotalsCache), so most requests skip it
     for (const p of plans) progress(`  ${describePlan(p)}`);
     // usesIndex: every statement of this endpoint reads through an index; seqScans: tables some statement reads whole
     const usesIndex = plans.every((p) => p.usesIndex);

@@ -59,8 +59,9 @@ export async function explain(client, name, { text, values }) {
   return {
     name,
     ms: Math.round(plan["Execution Time"] * 100) / 100,
-    // reaches its rows through an index and reads no big table whole
-    usesIndex: indexes.length > 0 && seqScans.length === 0,
+    // reaches its rows through an index (or reads only tables below SMALL_SCAN_ROWS rows) and reads no big table whole
+    usesIndex: seqScans.length === 0 && (indexes.length > 0 || nodes.every((n) => n.type !== "Seq Scan" || n.rows < SMALL_SCAN_ROWS)),
+    smallOnly: indexes.length === 0 && seqScans.length === 0,
     indexes,
     seqScans,
     buffers: (plan.Plan["Shared Hit Blocks"] ?? 0) + (plan.Plan["Shared Read Blocks"] ?? 0),
@@ -71,5 +72,5 @@ export async function explain(client, name, { text, values }) {
 /** One log line per plan. */
 export function describePlan(p) {
   const scans = p.seqScans.length ? `  SEQ SCAN ${p.seqScans.join(", ")}` : "";
-  return `${p.usesIndex ? "INDEX   " : "NO INDEX"} ${p.name.padEnd(34)} ${String(p.ms).padStart(8)} ms  ${String(p.buffers).padStart(6)} buf  ${p.indexes.join(", ") || "-"}${scans}`;
+  return `${p.smallOnly ? "SMALL   " : p.usesIndex ? "INDEX   " : "NO INDEX"} ${p.name.padEnd(34)} ${String(p.ms).padStart(8)} ms  ${String(p.buffers).padStart(6)} buf  ${p.indexes.join(", ") || "-"}${scans}`;
 }
