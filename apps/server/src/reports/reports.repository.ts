@@ -20,11 +20,11 @@ export interface DeviceChange {
 }
 
 /**
- * Run first in every ingest transaction. Device has trigram GIN indexes (substring filters of the devices list),
- * one of them on id; for id = ANY(...) or a join by id the planner prefers a bitmap scan of that GIN index (it
- * estimates a trigram equality like a unique lookup), which takes tens of ms per device once the index's pending list
- * has grown, i.e. seconds per batch (bench/fleet-sim at 10,000 devices). GIN can only be read by bitmap scans, so
- * without them every Device lookup here is a primary key scan; the batch's other statements use plain index scans.
+ * Run first in every ingest transaction. A trigram GIN index on Device.id (since removed) made the planner look
+ * devices up for id = ANY(...) or a join by id with bitmap scans of it (it estimates a trigram equality like a unique
+ * lookup): tens of ms per device once the index's pending list had grown, seconds per batch (bench/fleet-sim at
+ * 10,000 devices). GIN can only be read by bitmap scans, so without them every Device lookup here stays a primary key
+ * scan whatever GIN index Device gets; the batch's other statements use plain index scans.
  */
 export const NO_BITMAP_SCANS = "SET LOCAL enable_bitmapscan = off";
 
