@@ -31,7 +31,7 @@ interface Hostile {
 const b64 = (s: string) => Buffer.from(s).toString("base64url");
 
 // 10,000 hostile messages at the server (a separate process: production entry point, RSS from /proc) while 20 real
-// devices send 500 signed reports: garbage, unsigned JSON, flipped signature and payload bytes, forged signatures
+// devices send 500 signed reports: garbage, unsigned JSON, oversized reports, flipped signature and payload bytes, forged signatures
 // for another device, cross-device claims, unknown devices, wrong schema versions and bodies, wrong subjects, stale
 // and future timestamps, and replayed msgIds. Every real report is stored, none of the hostile ones; the
 // rejection counters account for each by reason; /health stays 200 throughout and the server's RSS stays bounded.
@@ -74,7 +74,7 @@ describe("fault: hostile messages while real reports flow", () => {
 
     // garbage: random bytes (never UTF-8: 0xff first), a broken JWS, a JWS with empty parts
     const garbage = (i: number) => (i % 3 === 0 ? Buffer.concat([Buffer.from([0xff]), randomBytes(i % 900)]) : encoder.encode(i % 3 === 1 ? `not.a-jws.${"x".repeat(i % 50)}!` : "eyJhbGciOiJFZERTQSJ9..."));
-    await add(1620, (i) => ({ conn: "attacker", subject: own("heartbeat"), data: garbage(i), expect: "malformed" }));
+    await add(1600, (i) => ({ conn: "attacker", subject: own("heartbeat"), data: garbage(i), expect: "malformed" }));
     // JSON where a JWS belongs
     await add(800, async () => {
       const { report } = await signed({});
@@ -142,8 +142,12 @@ describe("fault: hostile messages while real reports flow", () => {
       const { report, jws } = await signed({ sentAt: new Date(Date.now() + 3_600_000).toISOString() });
       return { conn: "attacker", subject: own("heartbeat"), data: encoder.encode(jws), expect: "clock_skew", msgId: report.msgId };
     });
-    // Not here yet: messages beyond the server's 512 KiB (within the stream's 1 MiB). A run of 20 such messages among
-    // these stalled the report consumer for over 90 s (its byte-bounded pull, report.consumer.ts PULL_BYTES); open.
+    // oversized: beyond the server's 512 KiB, within the stream's 1 MiB (they once stalled the consumer's byte-bounded
+    // pulls for the whole fleet: report.consumer.ts PULL_MESSAGES)
+    await add(20, async (i) => {
+      const { report, jws } = await signed({});
+      return { conn: "attacker", subject: own("heartbeat"), data: encoder.encode(jws + " ".repeat((520 + i * 20) * 1024)), expect: "oversized", msgId: report.msgId };
+    });
     // replayed ids: real reports published again byte for byte (no Nats-Msg-Id, so JetStream's duplicate window does
     // not catch them), and the attacker's own new reports reusing a real report's msgId
     await add(580, async (i) => {

@@ -12,11 +12,13 @@ import { ReportsService, type IngestOutcome, type IncomingMessage, type Verified
 
 const RETRY_DELAY_MS = 2_000;
 /**
- * Bytes pulled ahead (consume max_bytes): memory stays bounded when hostile 1 MiB messages arrive, while typical reports
- * (1-3 KB) are pulled up to the durable consumer's max_ack_pending (1000). A refill asks for at least a quarter of it,
- * more than the stream's max_msg_size (1 MiB), so every message fits in a pull.
+ * Messages pulled ahead (consume max_messages; a refill asks again once three quarters arrived). Not max_bytes: nats.js
+ * counts a pull's bytes down as messages arrive and asks only for what is left, so a message larger than that remainder
+ * (a hostile 600 KiB report) made nats-server answer "409 Message Size Exceeds MaxBytes", which nats.js 2.29 does not
+ * count back: no further pull until the idle-heartbeat reset 30 s later, again and again (the whole fleet's ingest
+ * stalled, test/faults/hostile-messages). By count, memory ahead is at most this many stream-sized messages (1 MiB).
  */
-const PULL_BYTES = 8 * 1024 * 1024;
+const PULL_MESSAGES = 128;
 /** Reports verified and committed together at most, by count and by bytes. */
 const MAX_BATCH = 500;
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
@@ -70,7 +72,7 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         const consumer = await this.nats.js.consumers.get(this.config.stream, this.config.consumer);
         if (this.stopping) break;
-        this.messages = await consumer.consume({ max_bytes: PULL_BYTES });
+        this.messages = await consumer.consume({ max_messages: PULL_MESSAGES });
         if (this.stopping) await this.messages.close();
         void this.closeWhenConsumerGone(this.messages);
         await this.inBatches(this.messages);
