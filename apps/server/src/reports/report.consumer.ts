@@ -16,7 +16,8 @@ const RETRY_DELAY_MS = 2_000;
  * counts a pull's bytes down as messages arrive and asks only for what is left, so a message larger than that remainder
  * (a hostile 600 KiB report) made nats-server answer "409 Message Size Exceeds MaxBytes", which nats.js 2.29 does not
  * count back: no further pull until the idle-heartbeat reset 30 s later, again and again (the whole fleet's ingest
- * stalled, test/faults/hostile-messages). By count, memory ahead is at most this many stream-sized messages (1 MiB).
+ * stalled, test/faults/hostile-messages). Memory stays bounded by the durable consumer's max_ack_pending (1000
+ * un-acked messages of at most the stream's 1 MiB), since nats.js refills as messages arrive, read or not.
  */
 const PULL_MESSAGES = 128;
 /** Reports verified and committed together at most, by count and by bytes. */
