@@ -363,7 +363,9 @@ if (process.env.BENCH_SIM_CHILD_SIZE) {
   // a hung size fails instead of blocking the machine indefinitely
   setTimeout(() => {
     console.error(`[fleet-sim] ${n} devices: no result after ${3 * WINDOW_SEC + DRAIN_SEC + SETTLE_SEC + 600} s; giving up`);
-    process.exit(1);
+    // this process leads its own group (spawned detached): end the server and nats-server with it, not only itself
+    // (an exit alone left the server child running, busy, for half an hour)
+    process.kill(-process.pid, "SIGKILL");
   }, (3 * WINDOW_SEC + DRAIN_SEC + SETTLE_SEC + 600) * 1000).unref();
   console.log(`FLEET_SIM_RESULT ${JSON.stringify(await runSize(n))}`);
   process.exit(0);
