@@ -6,6 +6,7 @@ import { CompatibilityService } from "../compatibility/compatibility.service.js"
 import { AssignmentsService } from "../assignments/assignments.service.js";
 import { LOGGER } from "../common/config.token.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
+import { FleetEventRelay } from "../events/fleet-event-relay.js";
 import { RolloutAssigner } from "./rollout-assigner.js";
 import { historyOf, ringsOf, soakEndsAt } from "./rollout-views.js";
 import { RolloutsRepository, type RolloutWithEntry } from "./rollouts.repository.js";
@@ -31,8 +32,9 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
   private again = false;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
-  /** ticks that acted / found another instance holding the lock (tests and metrics read these) */
-  readonly stats = { acted: 0, skipped: 0, errors: 0 };
+  private unsubscribeRemote: (() => void) | null = null;
+  /** ticks that acted / found another instance holding the lock / passes woken by another replica's update report */
+  readonly stats = { acted: 0, skipped: 0, errors: 0, remoteWakeups: 0 };
 
   constructor(
     private readonly repo: RolloutsRepository,
@@ -40,6 +42,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     private readonly assignments: AssignmentsService,
     private readonly events: FleetEventBus,
     private readonly compatibility: CompatibilityService,
+    private readonly relay: FleetEventRelay,
     @Inject(LOGGER) log: Logger,
   ) {
     this.log = log.child({ context: "RolloutScheduler" });
@@ -55,6 +58,14 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
       }
       this.triggerSoon();
     });
+    // With several replicas, a device's update report may be stored by another one: its relayed event wakes this
+    // scheduler too (only a pass, under the lock; acting on the event itself stays with the replica that stored it),
+    // instead of the ring waiting for the next interval.
+    this.unsubscribeRemote = this.relay.onRemote((msg) => {
+      if (msg.type !== FleetEvent.RolloutDeviceUpdated) return;
+      this.stats.remoteWakeups++;
+      this.triggerSoon();
+    });
     this.interval = setInterval(() => this.trigger(), SCHEDULER_INTERVAL_MS);
     this.interval.unref();
     this.trigger();
@@ -63,6 +74,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    this.unsubscribeRemote?.();
     if (this.interval) clearInterval(this.interval);
     if (this.soakTimer) clearTimeout(this.soakTimer.timer);
     if (this.soon) clearTimeout(this.soon);
