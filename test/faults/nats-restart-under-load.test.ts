@@ -4,6 +4,13 @@ import { ADMIN_TOKEN, startTestServer, type TestServer } from "../support/server
 import { accountReports, closeLoadDevices, countByKind, enrollLoadDevices, ReportLoad, type LoadDevice } from "../support/fleetLoad.js";
 
 const DEVICES = 30;
+
+async function bounded(p: Promise<void>, what: string, ms = 20_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), ms)));
+  const outcome = await Promise.race([p.then(() => "done" as const), late]).finally(() => clearTimeout(timer));
+  if (outcome === "late") console.error(`[fault nats-restart] teardown: ${what} did not finish in ${ms / 1000} s; going on`);
+}
 const REPORTS_PER_DEVICE = 40;
 
 // nats-server restarts (JetStream store kept) while 30 devices publish signed reports: the devices retry what was not
@@ -17,8 +24,11 @@ describe("fault: NATS restarted under ingest load", () => {
     devices = await enrollLoadDevices(srv.url, srv.nats.url, ADMIN_TOKEN, DEVICES, "fault-nats");
   });
   afterAll(async () => {
-    await closeLoadDevices(devices);
-    await srv?.close();
+    // Bounded: once in CI (and once in ~6 runs here) this teardown hung for the whole 120 s hook timeout after the
+    // restart, somewhere in closing the devices' connections or the server (not traced yet); the test's assertions
+    // have all run by then, so a stuck step is reported and the teardown goes on.
+    await bounded(closeLoadDevices(devices), "closing the load devices' NATS connections");
+    await bounded(srv?.close() ?? Promise.resolve(), "closing the server, its database and nats-server");
   });
 
   it("stores every report the devices meant to send exactly once", async () => {
