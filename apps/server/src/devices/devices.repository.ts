@@ -45,6 +45,9 @@ interface PageRow {
   flags: { modelId: string; sha256: string | null; reason: string; lastSeenAt: string }[];
 }
 
+/** An ingest transaction holding the device's row may take up to its 30 s statement timeout: a revocation waits as long. */
+const REVOKE_TX = { timeout: 35_000, maxWait: 10_000 };
+
 @Injectable()
 export class DevicesRepository {
   /** list totals per filter (sort and page do not change them) */
@@ -126,14 +129,20 @@ export class DevicesRepository {
     return this.db.inventorySnapshot.findMany({ where: { deviceId }, orderBy: { receivedAt: "desc" }, take: limit });
   }
 
-  /** Revoke and audit in one transaction; returns false if there is no such device. */
+  /**
+   * Revoke and audit in one transaction; returns false if there is no such device. The row lock waits for an ingest
+   * transaction holding the device (REVOKE_TX allows for one).
+   */
   async revoke(id: string, actor: string): Promise<boolean> {
     return this.db.$transaction(async (tx) => {
+      // FOR UPDATE conflicts with the key-share lock report ingest holds on the devices of a batch being stored: the
+      // revocation waits for that commit, and a batch that starts later no longer finds the device active
+      await tx.$queryRaw`SELECT 1 FROM "Device" WHERE id = ${id} FOR UPDATE`;
       const res = await tx.device.updateMany({ where: { id }, data: { state: "revoked" } });
       if (res.count === 0) return false;
       await this.audit.record({ actor, action: "device.revoked", targetType: "device", targetId: id }, tx);
       return true;
-    });
+    }, REVOKE_TX);
   }
 
   async activeDevicesSeenSince(cutoff: Date): Promise<{ id: string; lastSeenAt: Date | null }[]> {

@@ -15,7 +15,8 @@ export class LivenessRepository {
 
   /**
    * lastSeenAt / lastSeq of many active devices in one UPDATE; never moves either backwards (another replica may
-   * have written a newer one). Rows are locked in id order, as ingestion share-locks them, so the two cannot deadlock.
+   * have written a newer one). Rows are locked in id order. Report ingest holds key-share locks on the devices of the
+   * batch it stores, which this non-key update neither waits for nor blocks.
    */
   async recordSeen(seen: SeenDevice[]): Promise<void> {
     if (!seen.length) return;

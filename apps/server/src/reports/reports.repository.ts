@@ -28,6 +28,14 @@ export interface DeviceChange {
  */
 export const NO_BITMAP_SCANS = "SET LOCAL enable_bitmapscan = off";
 
+/**
+ * The first statement of every ingest transaction: which of the batch's devices are active, locked until the commit.
+ * A key-share lock: a revocation locks the row FOR UPDATE first, so it waits for this commit (or wins before it and
+ * the device is not active here); the liveness flush's non-key row updates neither wait for it nor block it (a share
+ * lock made each flush and the batches around it wait for one another: hundreds of ms per batch under load).
+ */
+export const LOCK_ACTIVE_DEVICES = `SELECT id FROM "Device" WHERE id = ANY($1::text[]) AND state = 'active' ORDER BY id FOR KEY SHARE`;
+
 /** Kinds in the order their writers run within a batch. */
 const KINDS = Object.keys(reportWriters) as ReportKind[];
 
@@ -60,8 +68,8 @@ export class ReportsRepository implements OnModuleDestroy {
   }
 
   /**
-   * Store a batch of verified reports, each exactly once, in ONE transaction: the active devices are read (and
-   * share-locked, so a revocation waits for this commit or wins before it), then one multi-row ProcessedMessage
+   * Store a batch of verified reports, each exactly once, in ONE transaction: the active devices are read and locked
+   * (LOCK_ACTIVE_DEVICES), then one multi-row ProcessedMessage
    * INSERT ... ON CONFLICT DO NOTHING claims the msgIds, and only the claimed reports are written, a few
    * statements per kind. A failure rolls back the whole batch: every message is redelivered and nothing of it
    * remains. The msgIds must be distinct (the caller drops repeats within a batch). Liveness (lastSeenAt, lastSeq)
@@ -73,10 +81,7 @@ export class ReportsRepository implements OnModuleDestroy {
     const needsPrisma = reports.some((r) => reportWriters[r.kind].needsPrisma);
     return this.inTransaction(needsPrisma, async (db) => {
       const deviceIds = [...new Set(reports.map((r) => r.deviceId))].sort();
-      const active = await db.query<{ id: string }>(
-        `SELECT id FROM "Device" WHERE id = ANY($1::text[]) AND state = 'active' ORDER BY id FOR SHARE`,
-        [deviceIds],
-      );
+      const active = await db.query<{ id: string }>(LOCK_ACTIVE_DEVICES, [deviceIds]);
       const activeIds = new Set(active.map((d) => d.id));
       const live = reports.filter((r) => activeIds.has(r.deviceId));
       const stampOf = arrivalStamps(live, receivedAt);

@@ -1,0 +1,57 @@
+import type { PoolClient } from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPgPool } from "@fleet/db";
+import { LOCK_ACTIVE_DEVICES } from "../reports/reports.repository.js";
+import { startTestServer, type TestServer } from "../testing/test-server.js";
+import { DevicesRepository } from "./devices.repository.js";
+import { LivenessRepository } from "./liveness.repository.js";
+
+// The lock an ingest transaction holds on its batch's devices until it commits, against the two writers of Device
+// rows that run beside ingest: the liveness flush must not wait for it (it did with a share lock: hundreds of ms per
+// batch under load), a revocation must (a batch that read the device as active commits before the device is revoked).
+let t: TestServer;
+let pool: ReturnType<typeof createPgPool>;
+let batch: PoolClient;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  pool = createPgPool(t.db.url, { max: 1 });
+  batch = await pool.connect();
+});
+afterAll(async () => {
+  batch?.release();
+  await pool?.end();
+  await t?.close();
+});
+
+/** Whether `p` settles within `ms` (it is still awaited by the caller either way). */
+const settlesWithin = (p: Promise<unknown>, ms: number) =>
+  Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+
+describe("Device row locks of report ingest", () => {
+  it("a liveness flush goes past an ingest transaction's lock; a revocation waits for its commit", async () => {
+    const dev = await t.enrollDevice("ws-locks");
+    await batch.query("BEGIN");
+    const locked = await batch.query(LOCK_ACTIVE_DEVICES, [[dev.id]]);
+    expect(locked.rows.map((r: { id: string }) => r.id)).toEqual([dev.id]);
+
+    const seenAt = new Date();
+    await t.server.app.get(LivenessRepository).recordSeen([{ id: dev.id, lastSeenAt: seenAt, lastSeq: 7 }]);
+    const row = await t.db.prisma.device.findUniqueOrThrow({ where: { id: dev.id } });
+    expect(row.lastSeenAt?.getTime()).toBe(seenAt.getTime());
+    expect(row.lastSeq).toBe(7n);
+
+    const revoking = t.server.app.get(DevicesRepository).revoke(dev.id, "test");
+    // held back by the open transaction (2 s is far beyond a revocation's own time, even on a loaded machine)
+    expect(await settlesWithin(revoking, 2_000)).toBe(false);
+    expect((await t.db.prisma.device.findUniqueOrThrow({ where: { id: dev.id } })).state).toBe("active");
+    await batch.query("COMMIT");
+    expect(await revoking).toBe(true);
+    expect((await t.db.prisma.device.findUniqueOrThrow({ where: { id: dev.id } })).state).toBe("revoked");
+
+    // a batch that starts after the revocation no longer finds the device active
+    await batch.query("BEGIN");
+    expect((await batch.query(LOCK_ACTIVE_DEVICES, [[dev.id]])).rows).toEqual([]);
+    await batch.query("COMMIT");
+  });
+});
