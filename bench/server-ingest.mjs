@@ -2,15 +2,18 @@
 // config, LOG_LEVEL=info, pino JSON to a file) on a private database and nats-server. N simulated devices enroll
 // over REST with their own Ed25519 keys and NATS connections, then each publishes M signed reports over
 // JetStream (a mix: heartbeats, inventory with GPUs, models), one after another as its PubAcks allow (as an agent
-// drains its queue), all devices at once. Measured:
+// drains its queue), all devices at once. Every report is signed before the window opens: signing is the devices'
+// own CPU work (about as costly as the server's verification), and here the devices share the server's 2 cores, so
+// signing inside the window would measure the simulated devices as much as the server. Measured:
 // - reportsPerSec: stored reports (ProcessedMessage rows, polled every 50 ms) / the window;
-// - lag: publish-to-stored per report. `lag` is sentAt (stamped just before signing) to the first 50 ms poll that
-//   sees the report committed (the server stores in stream order, so report k of the stream is visible once k
-//   rows are; an upper bound by up to one poll); `lagReceived` is sentAt to the row's receivedAt (stamped when its
-//   batch was taken, before the transaction);
+// - lag: publish-to-stored per report. `lag` is the publish call to the first 50 ms poll that sees the report
+//   committed (the server stores in stream order, so report k of the stream is visible once k rows are; an upper
+//   bound by up to one poll); `lagReceived` is sentAt (stamped when the report was signed, before the window) to the
+//   row's receivedAt (stamped when its batch was taken, before the transaction): it includes the wait to be published;
 // - lost (acked by JetStream, not stored) and duplicated (more than one row for one msgId) from the database;
-// - the server process's CPU ms per stored report and RSS; the machine (CPU, cores, RAM, load).
-// BENCH_DEVICES (200), BENCH_REPORTS (25 per device), BENCH_CPU_PROF=<dir> writes a .cpuprofile of the server over
+// - the server process's CPU ms per stored report and RSS; PostgreSQL's and nats-server's CPU over the window; the
+//   machine (CPU, cores, RAM, load).
+// BENCH_DEVICES (200), BENCH_REPORTS (50 per device), BENCH_CPU_PROF=<dir> writes a .cpuprofile of the server over
 // the measured window only and prints its top functions. The last line is `BENCH server-ingest <json>`.
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -21,10 +24,11 @@ import { enrollmentToken, importFromServer, startInfra, startServerChild } from 
 import { cpuProfileTop } from "./lib/cpuProfileTop.mjs";
 import { percentile } from "./lib/percentile.mjs";
 import { procStats } from "./lib/procStats.mjs";
+import { cpuBetween, serviceCpu } from "./lib/serviceCpu.mjs";
 import { round } from "./lib/stats.mjs";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 200);
-const REPORTS = Number(process.env.BENCH_REPORTS ?? 25);
+const REPORTS = Number(process.env.BENCH_REPORTS ?? 50);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const progress = (msg) => console.log(`[server-ingest] ${msg}`);
 const MB = 2 ** 20;
@@ -70,16 +74,25 @@ async function enrollDevice(serverUrl, natsUrl, n) {
   return { id: enrollment.deviceId, hostname, subj: subjects(enrollment.subjectPrefix), key: await importPrivateJwk(privateJwk), nc, js: nc.jetstream() };
 }
 
-/** One device's reports, one after another, each signed just before it is published (sentAt = now). */
-async function publishAll(d, sent) {
+/** One device's reports, signed ahead of the window (sentAt = when signed). */
+async function signAll(d) {
+  const out = [];
   for (let i = 0; i < REPORTS; i++) {
     const { kind, body } = bodyFor(i, d.hostname);
     const sentAt = new Date();
     const report = { v: 1, kind, deviceId: d.id, msgId: randomUUID(), seq: i, sentAt: sentAt.toISOString(), body };
-    const jws = await signReport(report, d.key);
+    out.push({ report, subject: d.subj.report(d.id, kind), data: new TextEncoder().encode(await signReport(report, d.key)) });
+  }
+  return out;
+}
+
+/** One device's signed reports, one after another as its PubAcks allow (as an agent drains its queue). */
+async function publishAll(d, signed, sent) {
+  for (const { report, subject, data } of signed) {
     const t = performance.now();
-    const ack = await d.js.publish(d.subj.report(d.id, kind), new TextEncoder().encode(jws), { msgID: report.msgId });
-    sent.push({ msgId: report.msgId, sentAtMs: sentAt.getTime(), streamSeq: ack.seq, pubAckMs: performance.now() - t });
+    const publishedAtMs = Date.now();
+    const ack = await d.js.publish(subject, data, { msgID: report.msgId });
+    sent.push({ msgId: report.msgId, publishedAtMs, streamSeq: ack.seq, pubAckMs: performance.now() - t });
   }
 }
 
@@ -103,18 +116,22 @@ try {
   }
   const prisma = infra.db.prisma;
   const total = DEVICES * REPORTS;
-  progress(`${DEVICES} devices enrolled; publishing ${REPORTS} reports each (${total} in all)`);
+  progress(`${DEVICES} devices enrolled; signing ${REPORTS} reports each (${total} in all) before the window`);
+  const tSign = performance.now();
+  const signed = await Promise.all(devices.map((d) => signAll(d)));
+  progress(`signed in ${round((performance.now() - tSign) / 1000, 1)} s; publishing`);
   await new Promise((r) => setTimeout(r, 1000)); // let enrollment work settle before the window opens
 
   const machineBefore = machine();
   if (CPU_PROF) await server.startProfile();
   const s0 = procStats(server.pid);
+  const svc0 = await serviceCpu(infra.db.prisma, infra.nats.port);
   const rss = [];
   const client0 = process.cpuUsage();
   const t0 = performance.now();
   const sent = [];
   let published = false;
-  const publishing = Promise.all(devices.map((d) => publishAll(d, sent))).then(() => {
+  const publishing = Promise.all(devices.map((d, k) => publishAll(d, signed[k], sent))).then(() => {
     published = performance.now();
   });
   let stored = 0;
@@ -133,6 +150,7 @@ try {
   }
   const wallMs = performance.now() - t0;
   const s1 = procStats(server.pid);
+  const svc = cpuBetween(svc0, await serviceCpu(infra.db.prisma, infra.nats.port));
   const client = process.cpuUsage(client0);
   const profileFile = CPU_PROF ? await server.stopProfile(path.resolve(CPU_PROF, `server-ingest-${Date.now()}.cpuprofile`)) : null;
   await publishing;
@@ -153,7 +171,7 @@ try {
   let p = 0;
   bySeq.forEach((x, k) => {
     while (p < polls.length && polls[p][1] < k + 1) p++;
-    if (p < polls.length) lag.push(polls[p][0] - x.sentAtMs);
+    if (p < polls.length) lag.push(polls[p][0] - x.publishedAtMs);
   });
   const lagStats = (xs) => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), p99: percentile(xs, 99), max: Math.max(...xs) });
   const byKind = {};
@@ -181,7 +199,10 @@ try {
       cpuPercentOfOneCore: round((cpuMs / wallMs) * 100, 1),
       rssMB: { before: round(s0.rssBytes / MB, 1), mean: round(rss.reduce((a, b) => a + b, 0) / rss.length, 1), max: round(Math.max(...rss), 1) },
     },
-    // the simulated devices (signing, NATS) share the 2 cores with the server, PostgreSQL and nats-server
+    // PostgreSQL's backends and nats-server over the window (% of one core): what the stored reports cost besides the server
+    postgresCpuPercentOfOneCore: round((svc.postgresMs / wallMs) * 100, 1),
+    natsCpuPercentOfOneCore: svc.natsMs === null ? null : round((svc.natsMs / wallMs) * 100, 1),
+    // the simulated devices (publishing; signing was done before the window) share the 2 cores with the server, PostgreSQL and nats-server
     benchClientCpuPercentOfOneCore: round(((client.user + client.system) / 1000 / wallMs) * 100, 1),
     ...(profileFile ? { profile: { file: profileFile, top: cpuProfileTop(profileFile, 8).map((f) => `${f.pct}% ${f.fn} ${f.where}`) } } : {}),
   };
