@@ -74,22 +74,43 @@ export async function signReport(report: TReportV1, privateKey: SignKey): Promis
 
 export interface OpenReportOptions<K = VerifyKey> {
   /** device id and kind taken from the NATS subject the message arrived on */
-  subject: { deviceId: string; kind: ReportKind };
+  subject: ReportSubject;
   /** the registered public key of a device, or null if there is no such (active) device */
   resolveKey: (deviceId: string) => Promise<K | null>;
   /**
    * Checks the Ed25519 signature over `signingInput` (`<header>.<payload>` as sent) instead of jose's compactVerify,
-   * with the key resolveKey gave: the server verifies synchronously with node:crypto, a fraction of WebCrypto's
-   * per-message cost. Without it, K must be a jose key.
+   * with the key resolveKey gave: the server verifies with node:crypto, a fraction of WebCrypto's per-message cost.
+   * Without it, K must be a jose key.
    */
   verifySignature?: (signingInput: Uint8Array, signature: Uint8Array, key: K) => boolean;
 }
 
+/** Device id and kind taken from the NATS subject a report arrived on. */
+export type ReportSubject = { deviceId: string; kind: ReportKind };
+
 /**
- * Check a raw report the way the server must before trusting any of it: size, signature
- * by the key of the device the subject names, and then the schema. Never throws.
+ * A report's compact JWS taken apart and checked up to its signature (splitReportJws): what an Ed25519 verifier needs,
+ * and the payload to decode once the signature holds.
  */
-export async function openReport<K = VerifyKey>(data: Uint8Array, opts: OpenReportOptions<K>): Promise<OpenResult<TReportV1>> {
+export interface ReportJws {
+  /** the signer named in the header: the subject's device */
+  kid: string;
+  /** `<header>.<payload>` as sent */
+  signingInput: Uint8Array;
+  /** the signature bytes (64 for a well-formed Ed25519 signature; a verifier refuses any other) */
+  signature: Uint8Array;
+  /** the payload, base64url */
+  payload: string;
+  /** the whole JWS, for jose's compactVerify */
+  compact: string;
+}
+
+/**
+ * The checks before the signature: size, UTF-8, compact form, the header (EdDSA, our typ, a kid, nothing a verifier
+ * must understand) and that the signer is the device the subject names. Never throws. With verifyReportJws and
+ * decodeReportPayload this is openReport in steps, for a caller that verifies many signatures at once elsewhere.
+ */
+export function splitReportJws(data: Uint8Array, subject: ReportSubject): OpenResult<ReportJws> {
   if (data.byteLength > MAX_REPORT_BYTES) {
     return reject("oversized", `${data.byteLength} bytes exceeds ${MAX_REPORT_BYTES}`);
   }
@@ -108,42 +129,75 @@ export async function openReport<K = VerifyKey>(data: Uint8Array, opts: OpenRepo
   if (header.alg !== "EdDSA" || header.typ !== REPORT_JWS_TYP || typeof header.kid !== "string") {
     return reject("malformed", "JWS header must have alg EdDSA, typ fleet-report+jws and a kid");
   }
-  if (header.kid !== opts.subject.deviceId) {
-    return reject("device_mismatch", `signed as ${header.kid} but published on ${opts.subject.deviceId}'s subject`);
+  if (header.kid !== subject.deviceId) {
+    return reject("device_mismatch", `signed as ${header.kid} but published on ${subject.deviceId}'s subject`);
   }
-  const key = await opts.resolveKey(header.kid);
-  if (!key) return reject("unknown_device", `no active device ${header.kid}`);
-  let payload: Uint8Array;
+  // what compactVerify would refuse besides a bad signature: extensions it must understand, unencoded payloads
+  if (header.crit !== undefined || header.b64 !== undefined) {
+    return reject("bad_signature", `signature does not verify with ${header.kid}'s key (unsupported JWS header parameter)`);
+  }
+  const signatureAt = jws.lastIndexOf(".");
+  let signature: Uint8Array;
   try {
-    if (opts.verifySignature) {
-      // what compactVerify would refuse besides a bad signature: extensions it must understand, unencoded payloads
-      if (header.crit !== undefined || header.b64 !== undefined) throw new Error("unsupported JWS header parameter");
-      const signatureAt = jws.lastIndexOf(".");
-      // the checked characters are ASCII: when nothing was trimmed, the signing input is a prefix of the bytes as sent
-      const signingInput = jws.length === data.byteLength ? data.subarray(0, signatureAt) : encoder.encode(jws.slice(0, signatureAt));
-      if (!opts.verifySignature(signingInput, fromBase64url(jws.slice(signatureAt + 1)), key)) throw new Error("bad signature");
-      payload = fromBase64url(jws.slice(jws.indexOf(".") + 1, signatureAt));
-    } else {
-      ({ payload } = await compactVerify(jws, key as VerifyKey, { algorithms: ["EdDSA"] }));
-    }
+    signature = fromBase64url(jws.slice(signatureAt + 1));
   } catch {
-    return reject("bad_signature", `signature does not verify with ${header.kid}'s key`);
+    return badSignature({ kid: header.kid }); // jose's decoder (browsers) throws on an impossible length
   }
+  return {
+    ok: true,
+    value: {
+      kid: header.kid,
+      // the checked characters are ASCII: when nothing was trimmed, the signing input is a prefix of the bytes as sent
+      signingInput: jws.length === data.byteLength ? data.subarray(0, signatureAt) : encoder.encode(jws.slice(0, signatureAt)),
+      signature,
+      payload: jws.slice(jws.indexOf(".") + 1, signatureAt),
+      compact: jws,
+    },
+  };
+}
+
+/** The rejection of a report whose signature does not verify with its device's key. */
+export const badSignature = (jws: { kid: string }): OpenResult<never> => reject("bad_signature", `signature does not verify with ${jws.kid}'s key`);
+
+/** After the signature held: the payload's JSON and schema, and that it names its signer and its subject's kind. */
+export function decodeReportPayload(jws: ReportJws, subject: ReportSubject): OpenResult<TReportV1> {
   let json: unknown;
   try {
-    json = JSON.parse(decoder.decode(payload));
+    json = JSON.parse(decoder.decode(fromBase64url(jws.payload)));
   } catch {
     return reject("malformed", "payload is not JSON");
   }
   const decoded = decodeReport(json);
   if (!decoded.ok) return reject("schema_invalid", decoded.reason);
-  if (decoded.value.deviceId !== header.kid) {
-    return reject("device_mismatch", `payload names ${decoded.value.deviceId} but is signed by ${header.kid}`);
+  if (decoded.value.deviceId !== jws.kid) {
+    return reject("device_mismatch", `payload names ${decoded.value.deviceId} but is signed by ${jws.kid}`);
   }
-  if (decoded.value.kind !== opts.subject.kind) {
-    return reject("subject_mismatch", `a ${decoded.value.kind} report on the ${opts.subject.kind} subject`);
+  if (decoded.value.kind !== subject.kind) {
+    return reject("subject_mismatch", `a ${decoded.value.kind} report on the ${subject.kind} subject`);
   }
   return { ok: true, value: decoded.value };
+}
+
+/**
+ * Check a raw report the way the server must before trusting any of it: size, signature
+ * by the key of the device the subject names, and then the schema. Never throws.
+ */
+export async function openReport<K = VerifyKey>(data: Uint8Array, opts: OpenReportOptions<K>): Promise<OpenResult<TReportV1>> {
+  const split = splitReportJws(data, opts.subject);
+  if (!split.ok) return split;
+  const jws = split.value;
+  const key = await opts.resolveKey(jws.kid);
+  if (!key) return reject("unknown_device", `no active device ${jws.kid}`);
+  try {
+    if (opts.verifySignature) {
+      if (!opts.verifySignature(jws.signingInput, jws.signature, key)) return badSignature(jws);
+    } else {
+      await compactVerify(jws.compact, key as VerifyKey, { algorithms: ["EdDSA"] });
+    }
+  } catch {
+    return badSignature(jws);
+  }
+  return decodeReportPayload(jws, opts.subject);
 }
 
 /** Sign a server -> device command with the server's key. */

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { DEFAULT_STREAM_NAME, DEFAULT_SUBJECT_PREFIX } from "@fleet/protocol";
 
@@ -38,6 +39,8 @@ const ZEnv = ZQualityEnv.extend({
   HEARTBEAT_INTERVAL_SEC: ZInt(30, 1, 86_400),
   OFFLINE_AFTER_SEC: ZInt(90, 1, 7 * 86_400),
   REPORT_MAX_AGE_DAYS: ZInt(30, 1, 3650),
+  // worker threads verifying report signatures; 0 = on the main thread. Default: one per core beyond the first (max 4)
+  INGEST_VERIFY_THREADS: ZInt(Math.min(4, Math.max(1, availableParallelism() - 1)), 0, 16),
   // 0 = this instance never prunes (another one does)
   RETENTION_INTERVAL_SEC: ZInt(3600, 0, 7 * 86_400),
   RETENTION_BATCH_SIZE: ZInt(5000, 1, 100_000),
@@ -97,6 +100,8 @@ export interface ServerConfig {
   heartbeatIntervalSec: number;
   offlineAfterSec: number;
   reportMaxAgeDays: number;
+  /** worker threads verifying report signatures (0: the main thread does) */
+  ingestVerifyThreads: number;
   retention: RetentionConfig;
   limits: LimitsConfig;
   /** NATS operator/account keys (decentralized auth); null = NATS without per-device identity */
@@ -218,6 +223,7 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
     heartbeatIntervalSec: e.HEARTBEAT_INTERVAL_SEC,
     offlineAfterSec: e.OFFLINE_AFTER_SEC,
     reportMaxAgeDays: e.REPORT_MAX_AGE_DAYS,
+    ingestVerifyThreads: e.INGEST_VERIFY_THREADS,
     retention: {
       intervalSec: e.RETENTION_INTERVAL_SEC,
       batchSize: e.RETENTION_BATCH_SIZE,

@@ -1,4 +1,3 @@
-import { createPublicKey, type KeyObject } from "node:crypto";
 import { Injectable } from "@nestjs/common";
 import { importPublicJwk, ZEd25519PublicJwk, type TEd25519PublicJwk } from "@fleet/protocol";
 import type { CryptoKey } from "jose";
@@ -6,15 +5,14 @@ import { DeviceKeyRepository } from "./device-key.repository.js";
 
 interface Entry {
   jwk: TEd25519PublicJwk;
-  keyObject: KeyObject;
-  /** imported on first use: report ingest needs only the KeyObject, and jose's import costs ~20× node's */
+  /** imported on first use: report ingest needs only `x` (its verification threads import keys themselves) */
   key: Promise<CryptoKey> | null;
 }
 
 /**
- * Imported verification keys of active devices, as a node:crypto KeyObject (report ingest verifies with crypto.verify,
- * synchronously) and, when request auth asks, a jose CryptoKey. Only hits are cached: a device enrolled a second ago
- * must verify at once, and revoke() forgets the entry before the state changes.
+ * Verification keys of active devices: the public JWK (report ingest hands its `x` to SignatureVerifier) and, when
+ * request auth asks, a jose CryptoKey imported once. Only hits are cached: a device enrolled a second ago must verify
+ * at once, and revoke() forgets the entry before the state changes.
  */
 @Injectable()
 export class DeviceKeyCache {
@@ -32,9 +30,9 @@ export class DeviceKeyCache {
     return entry.key;
   }
 
-  /** The same key as a node:crypto KeyObject, or null. */
-  async resolveKeyObject(deviceId: string): Promise<KeyObject | null> {
-    return (await this.entry(deviceId))?.keyObject ?? null;
+  /** The key's JWK `x` (base64url Ed25519 public key), what a verification thread imports, or null. */
+  async resolveX(deviceId: string): Promise<string | null> {
+    return (await this.entry(deviceId))?.jwk.x ?? null;
   }
 
   private async entry(deviceId: string): Promise<Entry | null> {
@@ -82,13 +80,8 @@ export class DeviceKeyCache {
   }
 }
 
-/** A stored public JWK as a cache entry, or null when it is not a valid Ed25519 key. */
+/** A stored public JWK as a cache entry, or null when it is not an Ed25519 public JWK. */
 function toEntry(stored: unknown): Entry | null {
   const jwk = ZEd25519PublicJwk.safeParse(stored);
-  if (!jwk.success) return null;
-  try {
-    return { jwk: jwk.data, keyObject: createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk.data.x }, format: "jwk" }), key: null };
-  } catch {
-    return null; // x is not a valid Ed25519 point encoding
-  }
+  return jwk.success ? { jwk: jwk.data, key: null } : null;
 }
