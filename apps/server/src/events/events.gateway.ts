@@ -20,6 +20,8 @@ interface IoSocket {
   on(event: "disconnect", fn: () => void): void;
 }
 interface IoNamespace {
+  /** the connected sockets */
+  sockets: { size: number };
   use(fn: (socket: IoSocket, next: (err?: Error) => void) => void): void;
   emit(event: string, payload: unknown): boolean;
   on(event: "connection", fn: (socket: IoSocket) => void): void;
@@ -79,7 +81,8 @@ export class EventsGateway implements OnGatewayInit, OnModuleDestroy {
     this.recheckTimer = setInterval(() => void this.recheckSessions(), this.config.auth.wsSessionRecheckSec * 1000);
     this.recheckTimer.unref();
     const deliver = (msg: FleetEventMessage) => {
-      if (this.presence.admit(msg)) ns.emit(msg.type, msg);
+      // admit() runs either way (it tracks presence); with nobody connected socket.io would still encode every event
+      if (this.presence.admit(msg) && ns.sockets.size > 0) ns.emit(msg.type, msg);
     };
     this.unsubscribe = this.bus.subscribe(deliver);
     this.unsubscribeRemote = this.relay.onRemote(deliver);
