@@ -68,6 +68,46 @@ export class ComplianceRepository {
     return { state: device.state, posture: parsePosture(posture?.data), postureAt: posture?.receivedAt ?? null, models, approvedSha256s: approved, egress: egress.map(toEgress) };
   }
 
+  /**
+   * `evidence` for many devices in a constant number of queries (devices, latest postures, installed models, approved
+   * hashes, egress ledgers). Devices that do not exist are absent from the map.
+   */
+  async evidenceMany(deviceIds: string[]): Promise<Map<string, DeviceEvidence & { state: string }>> {
+    const out = new Map<string, DeviceEvidence & { state: string }>();
+    if (!deviceIds.length) return out;
+    const ids = [...new Set(deviceIds)];
+    const devices = await this.db.device.findMany({ where: { id: { in: ids } }, select: { id: true, state: true } });
+    if (!devices.length) return out;
+    const found = devices.map((d) => d.id);
+    const [postures, models, approved, egress] = await Promise.all([
+      // One index probe per device on (deviceId, receivedAt DESC): DISTINCT ON would read every posture the devices ever sent.
+      this.db.$queryRaw<{ deviceId: string; data: unknown; receivedAt: Date }[]>`
+        SELECT d.id AS "deviceId", p.data, p."receivedAt"
+        FROM unnest(${found}::text[]) AS d(id)
+        CROSS JOIN LATERAL (
+          SELECT r.data, r."receivedAt" FROM "PostureReport" r WHERE r."deviceId" = d.id ORDER BY r."receivedAt" DESC LIMIT 1
+        ) p`,
+      this.db.installedModel.findMany({ where: { deviceId: { in: found }, removedAt: null }, select: { deviceId: true, path: true, fileName: true, sha256: true } }),
+      this.approvedSha256s(),
+      this.db.egressDestination.findMany({ where: { deviceId: { in: found } }, select: { deviceId: true, ...EGRESS_SELECT } }),
+    ]);
+    const postureOf = new Map(postures.map((p) => [p.deviceId, p]));
+    const modelsOf = groupBy(models, (m) => m.deviceId);
+    const egressOf = groupBy(egress, (e) => e.deviceId);
+    for (const d of devices) {
+      const p = postureOf.get(d.id);
+      out.set(d.id, {
+        state: d.state,
+        posture: parsePosture(typeof p?.data === "string" ? JSON.parse(p.data) : p?.data),
+        postureAt: p ? new Date(p.receivedAt) : null,
+        models: (modelsOf.get(d.id) ?? []).map(({ path, fileName, sha256 }) => ({ path, fileName, sha256 })),
+        approvedSha256s: approved,
+        egress: (egressOf.get(d.id) ?? []).map(({ deviceId: _d, ...e }) => toEgress(e)),
+      });
+    }
+    return out;
+  }
+
   async approvedSha256s(): Promise<Set<string>> {
     const rows = await this.db.catalogEntry.findMany({ where: { state: { in: ["approved", "deprecated"] } }, select: { sha256: true } });
     return new Set(rows.map((r) => r.sha256));
@@ -106,6 +146,64 @@ export class ComplianceRepository {
     });
   }
 
+  /**
+   * `syncViolations` for many devices in one transaction and a constant number of statements: the same per-device
+   * advisory locks (so a single-device and a bulk evaluation exclude each other), taken in key order so two replicas
+   * evaluating overlapping sets cannot deadlock; one read of the open violations, one multi-row insert, one update
+   * of the continuing ones, one update resolving the gone ones.
+   */
+  async syncViolationsMany(findingsByDevice: Map<string, Finding[]>, at: Date): Promise<Map<string, { opened: number; resolved: number }>> {
+    const out = new Map<string, { opened: number; resolved: number }>();
+    const ids = [...findingsByDevice.keys()].sort();
+    if (!ids.length) return out;
+    return this.db.$transaction(
+      async (tx) => {
+        // Keys sorted (not ids): lock order then matches whatever set another transaction locks, even on hash collisions.
+        await tx.$executeRaw`
+          SELECT pg_advisory_xact_lock(k) FROM (
+            SELECT DISTINCT hashtext('compliance:' || id) AS k FROM unnest(${ids}::text[]) AS u(id) ORDER BY k
+          ) keys`;
+        const open = await tx.complianceViolation.findMany({ where: { deviceId: { in: ids }, resolvedAt: null } });
+        const key = (deviceId: string, policy: string, subject: string) => `${deviceId}\u0000${policy}\u0000${subject}`;
+        const openByKey = new Map(open.map((v) => [key(v.deviceId, v.policy, v.subject), v]));
+        const creates: Prisma.ComplianceViolationCreateManyInput[] = [];
+        const updates: { id: string; detail: string; evidence: Record<string, unknown> }[] = [];
+        for (const deviceId of ids) {
+          let opened = 0;
+          for (const f of findingsByDevice.get(deviceId) ?? []) {
+            const k = key(deviceId, f.policy, f.subject);
+            const existing = openByKey.get(k);
+            if (existing) {
+              openByKey.delete(k);
+              updates.push({ id: existing.id, detail: f.detail, evidence: f.evidence });
+            } else {
+              opened++;
+              creates.push({ deviceId, policy: f.policy, subject: f.subject, detail: f.detail, evidence: f.evidence as Prisma.InputJsonValue, firstSeenAt: at, lastSeenAt: at });
+            }
+          }
+          out.set(deviceId, { opened, resolved: 0 });
+        }
+        if (creates.length) await tx.complianceViolation.createMany({ data: creates });
+        if (updates.length) {
+          // The columns are timestamp(3) holding UTC: the ISO string's zone is dropped by the cast, as Prisma stores it.
+          await tx.$executeRaw`
+            UPDATE "ComplianceViolation" v SET "lastSeenAt" = ${at.toISOString()}::timestamp(3), detail = u.detail, evidence = u.evidence
+            FROM json_to_recordset(${JSON.stringify(updates)}::json) AS u(id text, detail text, evidence jsonb)
+            WHERE v.id = u.id`;
+        }
+        const gone = [...openByKey.values()];
+        if (gone.length) await tx.complianceViolation.updateMany({ where: { id: { in: gone.map((v) => v.id) } }, data: { resolvedAt: at } });
+        for (const v of gone) {
+          const r = out.get(v.deviceId);
+          if (r) r.resolved++;
+        }
+        return out;
+      },
+      // A chunk of hundreds of devices on a busy machine takes longer than the 5 s default.
+      { maxWait: 10_000, timeout: 60_000 },
+    );
+  }
+
   async violations(q: { deviceId?: string; policy?: string; state: "open" | "resolved" | "all"; limit: number }): Promise<ViolationRow[]> {
     const rows = await this.db.complianceViolation.findMany({
       where: {
@@ -142,6 +240,17 @@ export class ComplianceRepository {
       open: open.map(toRow),
     };
   }
+}
+
+function groupBy<T>(rows: T[], keyOf: (r: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = keyOf(r);
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
 }
 
 /** Stored postures passed the schema at ingestion; parse again so a row written by an older server cannot surprise. */

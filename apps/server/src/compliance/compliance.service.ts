@@ -22,10 +22,13 @@ import { defaultPolicy, withDefaults } from "./policy-defaults.js";
 
 /** Reports arriving within this window are evaluated together (a posture and a models report usually come in pairs). */
 const DEBOUNCE_MS = 250;
+/** Devices evaluated per bulk read and per violations transaction: bounds the transaction's locks and duration. */
+const CHUNK = 500;
 
 /**
  * Evaluates devices against the compliance policies and keeps their violations (first seen, last seen, resolved).
- * Ingestion only enqueues a device id; evaluation runs after, one device at a time, off the ingestion path.
+ * Ingestion only enqueues a device id; evaluation runs after, off the ingestion path, for the debounced devices in bulk
+ * (a constant number of queries per chunk instead of about ten per device: a reconnect storm re-sends every snapshot).
  */
 @Injectable()
 export class ComplianceService implements OnApplicationShutdown {
@@ -41,13 +44,7 @@ export class ComplianceService implements OnApplicationShutdown {
     this.log = rootLog.child({ context: "ComplianceService" });
     this.queue = new DebouncedDeviceQueue(
       DEBOUNCE_MS,
-      async (ids) => {
-        for (const id of ids) {
-          if (this.queue.isClosed) return;
-          // One device failing (e.g. deleted meanwhile) must not stop the others.
-          await this.evaluate(id).catch((err) => this.log.error({ err, deviceId: id }, "compliance evaluation of a device failed"));
-        }
-      },
+      (ids) => this.evaluateInChunks(ids),
       (err) => this.log.error({ err }, "compliance evaluation failed"),
     );
     // A new outbound ledger is evidence for the allowlist policy (posture and models reports are scheduled by ingestion).
@@ -72,13 +69,48 @@ export class ComplianceService implements OnApplicationShutdown {
   }
 
   /** Evaluate one device now and store the outcome as violations. */
-  async evaluate(deviceId: string): Promise<{ opened: number; resolved: number } | null> {
+  async evaluate(deviceId: string, at = new Date()): Promise<{ opened: number; resolved: number } | null> {
     const ev = await this.repo.evidence(deviceId);
     if (!ev || ev.state !== "active") return null;
     const findings = evaluateDevice(withDefaults(await this.repo.policies()), ev);
-    const r = await this.repo.syncViolations(deviceId, findings, new Date());
+    const r = await this.repo.syncViolations(deviceId, findings, at);
     if (r.opened || r.resolved) this.log.info({ deviceId, ...r, open: findings.length }, "compliance violations changed");
     return r;
+  }
+
+  /**
+   * Evaluate many devices at `at` with the same outcome as `evaluate` on each: absent and non-active devices are skipped
+   * (absent from the result). Throws if any read or the violations transaction fails (nothing of the chunk is stored).
+   */
+  async evaluateMany(deviceIds: string[], at = new Date()): Promise<Map<string, { opened: number; resolved: number }>> {
+    const evidence = await this.repo.evidenceMany(deviceIds);
+    const active = [...evidence].filter(([, ev]) => ev.state === "active");
+    if (!active.length) return new Map();
+    const policies = withDefaults(await this.repo.policies());
+    const findings = new Map(active.map(([id, ev]) => [id, evaluateDevice(policies, ev)]));
+    const results = await this.repo.syncViolationsMany(findings, at);
+    for (const [deviceId, r] of results) {
+      if (r.opened || r.resolved) this.log.info({ deviceId, ...r, open: findings.get(deviceId)?.length ?? 0 }, "compliance violations changed");
+    }
+    return results;
+  }
+
+  /** The queue's handler: bulk per chunk; a chunk that fails is retried one device at a time so one bad device does not hold back the rest. */
+  private async evaluateInChunks(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      if (this.queue.isClosed) return;
+      const chunk = ids.slice(i, i + CHUNK);
+      try {
+        await this.evaluateMany(chunk);
+      } catch (err) {
+        this.log.error({ err, devices: chunk.length }, "bulk compliance evaluation failed: evaluating its devices one at a time");
+        for (const id of chunk) {
+          if (this.queue.isClosed) return;
+          // One device failing (e.g. deleted meanwhile) must not stop the others.
+          await this.evaluate(id).catch((e: unknown) => this.log.error({ err: e, deviceId: id }, "compliance evaluation of a device failed"));
+        }
+      }
+    }
   }
 
   async policies(): Promise<TCompliancePolicyV1[]> {
