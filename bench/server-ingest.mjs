@@ -70,7 +70,8 @@ async function enrollDevice(serverUrl, natsUrl, n) {
   if (res.status !== 201) throw new Error(`enroll: HTTP ${res.status} ${await res.text()}`);
   const enrollment = await res.json();
   const auth = enrollment.natsUserJwt ? { authenticator: jwtAuthenticator(enrollment.natsUserJwt, natsUser.getSeed()), inboxPrefix: deviceInboxPrefix(enrollment.deviceId) } : {};
-  const nc = await connect({ servers: natsUrl, name: hostname, ...auth });
+  // noAsyncTraces: nats.js otherwise builds an Error (a stack trace) for every request, i.e. every JetStream publish
+  const nc = await connect({ servers: natsUrl, name: hostname, noAsyncTraces: true, ...auth });
   return { id: enrollment.deviceId, hostname, subj: subjects(enrollment.subjectPrefix), key: await importPrivateJwk(privateJwk), nc, js: nc.jetstream() };
 }
 
