@@ -45,6 +45,8 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private messages: ConsumerMessages | null = null;
   private loop: Promise<void> | null = null;
   private stopping = false;
+  /** wakes a reader paused while two batches wait, so it can end its iteration at shutdown */
+  private wakeReader: (() => void) | null = null;
   private readonly log: Logger;
 
   constructor(
@@ -63,7 +65,10 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
-    await this.messages?.close().catch(() => undefined);
+    this.wakeReader?.();
+    // nats.js resolves close() only once the iterator has been read up to its stop marker: a reader paused for room
+    // (or one behind a slow batch) would hold it, and with it the whole shutdown. Bounded; NATS is closed next anyway.
+    await withTimeout(this.messages?.close() ?? Promise.resolve(), 2_000, "report consumer close").catch((err) => this.log.warn({ err }, "report consumer did not close in time"));
     // A consume() still being set up cannot be cancelled; do not let it hold shutdown (NATS is drained next).
     await withTimeout(this.loop ?? Promise.resolve(), 3_000, "report consumer stop").catch((err) => this.log.warn({ err }, "report consumer did not stop in time"));
   }
@@ -101,7 +106,12 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
           bufferedBytes += m.data.byteLength;
           waiting.wake?.();
           // consume() keeps pulling as the iterator is read: stop reading while two batches wait
-          if (buffer.length >= 2 * MAX_BATCH || bufferedBytes >= 2 * MAX_BATCH_BYTES) await new Promise<void>((r) => (waiting.room = r));
+          if (buffer.length >= 2 * MAX_BATCH || bufferedBytes >= 2 * MAX_BATCH_BYTES) {
+            await new Promise<void>((r) => (waiting.room = this.wakeReader = r));
+            this.wakeReader = null;
+          }
+          // leaving the loop returns the iterator, which is what lets messages.close() resolve
+          if (this.stopping) break;
         }
       } finally {
         done = true;
@@ -137,7 +147,7 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       );
       await committing;
       committing = Promise.all(
-        lanes.map(({ lane, log, verified }) => ("failed" in verified ? this.recover(lane, verified.failed, log) : this.commitBatch(lane, verified, log))),
+        lanes.map(({ lane, log, verified }) => ("failed" in verified ? this.recover(lane, verified.failed, log, null) : this.commitBatch(lane, verified, log))),
       ).then(() => undefined);
     }
     await committing;
@@ -150,15 +160,30 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       outcomes = await this.reports.commitBatch(verified, log);
     } catch (err) {
-      return this.recover(batch, err, log);
+      return this.recover(batch, err, log, verified);
     }
     // A rejected report will never become valid: term() so it is not redelivered. No reason text:
     // nats-server 2.9 ignores "+TERM <reason>" entirely, which would leave the message pending.
     outcomes.forEach((o, i) => settle(() => (o.outcome === "rejected" ? batch[i]!.term() : batch[i]!.ack()), log));
   }
 
-  /** A batch that failed: all naked while the database is down, else retried one message at a time. */
-  private async recover(batch: JsMsg[], err: unknown, log: Logger): Promise<void> {
+  /**
+   * A batch that failed: all naked while the database is down, else retried one message at a time. The messages its
+   * verification already rejected (`verified`: null when verification itself failed) are termed, not retried: their
+   * rejection is final, and was audited and counted once already.
+   */
+  private async recover(all: JsMsg[], err: unknown, log: Logger, verified: VerifiedBatch | null): Promise<void> {
+    let batch = all;
+    if (verified) {
+      // the audit writes of the rejections settle the outcomes; they never throw (a failed audit write is logged)
+      await Promise.allSettled(verified.rejections);
+      batch = [];
+      all.forEach((m, i) => {
+        if (verified.outcomes[i]?.outcome === "rejected") settle(() => m.term(), log);
+        else batch.push(m);
+      });
+      if (!batch.length) return;
+    }
     const dbUp = await this.reports.databaseUp();
     if (!dbUp) {
       this.metrics.reportsRetried.inc(batch.length);
@@ -166,7 +191,8 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       for (const m of batch) settle(() => m.nak(RETRY_DELAY_MS), log);
       return;
     }
-    if (batch.length === 1) return this.failed(batch[0]!, err, dbUp, log);
+    // a batch of one already failed on its own: a retry now would fail the same way
+    if (all.length === 1) return this.failed(batch[0]!, err, dbUp, log);
     log.warn({ err, messages: batch.length }, "report batch failed with the database up; storing its messages one at a time");
     for (const m of batch) await this.handle(m);
   }
