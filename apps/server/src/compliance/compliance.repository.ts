@@ -163,7 +163,8 @@ export class ComplianceRepository {
           SELECT pg_advisory_xact_lock(k) FROM (
             SELECT DISTINCT hashtext('compliance:' || id) AS k FROM unnest(${ids}::text[]) AS u(id) ORDER BY k
           ) keys`;
-        const open = await tx.complianceViolation.findMany({ where: { deviceId: { in: ids }, resolvedAt: null } });
+        // only the keys: the rows' evidence would be read (and parsed) just to be overwritten
+        const open = await tx.complianceViolation.findMany({ where: { deviceId: { in: ids }, resolvedAt: null }, select: { id: true, deviceId: true, policy: true, subject: true } });
         const key = (deviceId: string, policy: string, subject: string) => `${deviceId}\u0000${policy}\u0000${subject}`;
         const openByKey = new Map(open.map((v) => [key(v.deviceId, v.policy, v.subject), v]));
         const creates: Prisma.ComplianceViolationCreateManyInput[] = [];
