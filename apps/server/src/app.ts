@@ -16,12 +16,18 @@ import { createRootLogger, NestPinoLogger } from "./common/logger.js";
 import { toOpenApi30 } from "./common/openapi-30.js";
 import { loadOrCreateServerKey } from "./common/server-key.js";
 import { requestContextMiddleware } from "./common/request-context.js";
+import { withTimeout } from "./common/with-timeout.js";
 import { NatsAuthority } from "./nats/nats-authority.js";
 import { NatsService } from "./nats/nats.service.js";
 
 export type { ServerConfig } from "./common/env.js";
 export { parseEnv, EnvError } from "./common/env.js";
 export { FleetEvent, type FleetEventMessage, type FleetEventType } from "./events/fleet-events.js";
+
+/** Bounds of the shutdown steps; all three stay under main.ts's 18 s, after which it exits whatever happens. */
+const SHUTDOWN_APP_MS = 6_000;
+const SHUTDOWN_NATS_MS = 7_000;
+const SHUTDOWN_PRISMA_MS = 4_000;
 
 /** Largest JSON body accepted; reports travel over NATS, so REST bodies are small. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -79,10 +85,28 @@ export async function createServer(config: ServerConfig, opts: CreateServerOptio
     url,
     close: () =>
       (closing ??= (async () => {
-        await started.app.close();
-        await started.nats.close();
-        if (ownsPrisma) await prisma.$disconnect();
-        log.info("fleet server stopped");
+        const t0 = performance.now();
+        const failures: string[] = [];
+        // Every step bounded, so one that hangs (a consumer, a pool with a checked-out client after a database
+        // restart) is reported and the next steps still run; the connections are closed whatever happened before.
+        const step = async (what: string, ms: number, fn: () => Promise<void>) => {
+          const s0 = performance.now();
+          try {
+            await withTimeout(fn(), ms, what);
+          } catch (err) {
+            failures.push(what);
+            log.error({ err, step: what }, "shutdown step failed or was late; going on");
+            return;
+          }
+          const took = Math.round(performance.now() - s0);
+          if (took > ms / 2) log.warn({ step: what, ms: took }, "shutdown step was slow");
+        };
+        await step("stopping the application (HTTP, websocket, consumers)", SHUTDOWN_APP_MS, () => started.app.close());
+        // NatsService.close bounds its own drain and close (3 s each)
+        await step("closing NATS", SHUTDOWN_NATS_MS, () => started.nats.close());
+        if (ownsPrisma) await step("disconnecting Prisma", SHUTDOWN_PRISMA_MS, () => prisma.$disconnect());
+        log.info({ ms: Math.round(performance.now() - t0), failures }, "fleet server stopped");
+        if (failures.length) throw new Error(`fleet server shutdown: ${failures.join(", ")} failed or took too long`);
       })()),
   };
 }

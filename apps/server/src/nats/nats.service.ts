@@ -2,6 +2,7 @@ import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, 
 import type { Logger } from "pino";
 import { deviceCommandConsumer, natsConnectionOptions, redactNatsUrl, subjects } from "@fleet/protocol";
 import type { ServerConfig } from "../common/env.js";
+import { withTimeout } from "../common/with-timeout.js";
 import type { NatsAuthority } from "./nats-authority.js";
 
 export class NatsSetupError extends Error {
@@ -9,6 +10,8 @@ export class NatsSetupError extends Error {
 }
 
 const DAY_NS = nanos(24 * 3600 * 1000);
+/** How long close() lets a drain flush before it closes the connection outright. */
+const DRAIN_TIMEOUT_MS = 3_000;
 
 /** The server's NATS connection, its JetStream streams and the report consumer definition. */
 export class NatsService {
@@ -146,9 +149,25 @@ export class NatsService {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Drain (pending publishes flushed, subscriptions ended) within `drainTimeoutMs`, else close outright. Always
+   * completes: nats.js's drain() flushes through the server, so while reconnecting it waits for a PONG that comes only
+   * after a reconnect, and when a flush of that drain is rejected by the disconnect it resolves without ever closing
+   * the connection (it keeps reconnecting forever). A disconnected connection is therefore closed without a drain,
+   * and the connection is closed after every drain whatever its outcome.
+   */
+  async close(drainTimeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
     if (this.nc.isClosed()) return;
-    await this.nc.drain().catch(() => this.nc.close());
+    const t0 = performance.now();
+    if (!this.isConnected) {
+      this.log.warn("NATS not connected at shutdown; closing without a drain");
+    } else if (!this.nc.isDraining()) {
+      await withTimeout(this.nc.drain(), drainTimeoutMs, "NATS drain").catch((err: unknown) => this.log.warn({ err }, "NATS drain failed or was late; closing the connection"));
+    }
+    if (!this.nc.isClosed()) {
+      await withTimeout(this.nc.close(), drainTimeoutMs, "NATS close").catch((err: unknown) => this.log.error({ err }, "NATS close did not complete"));
+    }
+    this.log.info({ ms: Math.round(performance.now() - t0) }, "NATS connection closed");
   }
 }
 
