@@ -1,39 +1,55 @@
 // bench/fleet-sim: a simulated fleet against the real server (its own process, production config), real
 // nats-server (JetStream) and PostgreSQL, all on 127.0.0.1. Per fleet size (BENCH_SIZES, default
 // "1000,10000,50000"), on a fresh database, NATS and server:
-// - N devices are seeded in bulk into the database (one Ed25519 key pair each, Device rows as enrollment writes
-//   them; not enrolled over REST, which would take longer than the measurement at 50,000);
+// - N devices are seeded in bulk into the database (one Ed25519 key pair each, derived from a run seed in the signing
+//   threads, bench/lib/sim/keys.mjs; Device rows as enrollment writes them; not enrolled over REST, which would take
+//   longer than the measurement at 50,000);
 // - every device sends the reports an agent sends, on the agent's intervals (heartbeat 30 s, metrics 60 s, models
 //   and posture 300 s, inventory 3600 s; bench/lib/sim/schedule.mjs), each at its own random phase (steady state),
 //   with a spread of hardware in its inventory (RAM 8-128 GB; no GPU, integrated, or 4-24 GB VRAM; Windows, Linux,
 //   macOS; bench/lib/sim/fleet.mjs); metrics only from the BENCH_SIM_ACTIVE_SHARE (0.25) of devices serving local
-//   inference (the agent sends none for an idle window), while inventory, models and posture are sent on every
-//   interval (the agent skips unchanged ones: a worst case). Each report is signed with the device's own key (signReport, as the agent and
-//   bench/server-ingest do) and published over JetStream with its msgId; many devices share one of
-//   BENCH_SIM_CONNECTIONS NATS connections, and NATS runs WITHOUT per-device auth here (one connection cannot hold
-//   50,000 device identities);
+//   inference (the agent sends none for an idle window); inventory, models and posture only in the
+//   BENCH_SIM_CHANGE_SHARE (0.05) of their intervals in which they changed (the agent's sendIfChanged; 1 = every
+//   interval, the worst case). Each report is signed with the device's own key (signReport, the agent's exact JWS)
+//   and published over JetStream with its msgId; many devices share one of BENCH_SIM_CONNECTIONS NATS connections,
+//   and NATS runs WITHOUT per-device auth here (one connection cannot hold 50,000 device identities);
+// - PRE-SIGNED: signing is each device's own CPU work, but here it would take as much of the 2 shared cores as the
+//   server's verification. So the whole window is planned first and every report signed BEFORE the window opens, on
+//   BENCH_SIM_SIGN_THREADS (2) worker threads (each holding its devices' imported keys), with sentAt = its planned due
+//   time; the window opens after the estimated signing time (rate measured on a first chunk) x 1.3 + 5 s. Reports
+//   due before they were signed are counted (`signedLate`); pre-signed memory is printed and bounded
+//   (BENCH_SIM_MAX_PRESIGNED_MB). The main thread publishes each report when due;
+// - rollouts (bench/lib/sim/rollout.mjs): BENCH_SIM_ROLLOUT_SHARE (0.2) of the devices are targeted; a tenth into the
+//   window an admin creates a 3-ring rollout (1 % / 10 % / 100 %, 2 s soaks, gates loose enough for the failure
+//   rate) over the REST API; each targeted device watches its key of the FLEET_ASSIGNMENTS bucket, verifies the
+//   assignment (openAssignment), downloads a BENCH_SIM_ARTIFACT_MB (40) artifact at its own bandwidth (2-100 MB/s),
+//   self-tests for 0.5-3 s and fails with probability BENCH_SIM_FAILURE_RATE (0.02), sending the agent's "update"
+//   reports (pending, downloading every 1 s, verifying, testing, active / failed self_test_failed), signed live.
+//   The run waits for the rollout's end (at most BENCH_SIM_ROLLOUT_WAIT_SECONDS, 120, after the window);
 // - time runs BENCH_TIME_COMPRESSION (default 1: the real intervals) times faster than the wall clock, for
 //   BENCH_SIM_SECONDS (60) of wall time or BENCH_SIM_MAX_REPORTS (400,000) reports, whichever comes first; then the
 //   backlog is given up to BENCH_SIM_DRAIN_SECONDS (120) to be stored (the rates stop there), and up to
 //   BENCH_SIM_SETTLE_SECONDS (300) more before lost/duplicated are counted (late is not lost).
-// Measured: reportsPerSec (every stored report / time from the first publish until the last acked one is stored),
+// Measured: reportsPerSec (every stored report / time from the window's opening until the last acked one is stored),
 // lag (publish-to-stored: one report in BENCH_SIM_LAG_SAMPLE is polled in ProcessedMessage every 250 ms, so an upper
-// bound by up to one poll; lagReceived is sentAt to the row's receivedAt for every report), lost and duplicated
-// from the database against what JetStream acked, the server's CPU (% of one core over that time) and max RSS.
-// Rollout participation (simulated downloads, self-tests, failure rate) is not simulated yet.
+// bound by up to one poll; sentAt is the planned due time, so a simulator publishing late shows as lag; lagReceived
+// is sentAt to the row's receivedAt for every report), lost and duplicated from the database against what JetStream
+// acked (update reports included), the server's CPU (% of one core over that time) and max RSS; per size a
+// `rollout` object (assigned, active, failed, state, time to active p50/p95 from the admin's POST).
 // Last line: `BENCH fleet-sim {"sizes":[...]}`.
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { importPrivateJwk, signReport, subjects } from "@fleet/protocol";
+import { subjects } from "@fleet/protocol";
 import { account } from "./lib/sim/accounting.mjs";
-import { bodyFor, hardwareFor, servesInference } from "./lib/sim/fleet.mjs";
+import { rng, servesInference } from "./lib/sim/fleet.mjs";
 import { INTERVALS_SEC, forEachDue, makeSchedule, reportsPerSimSecond } from "./lib/sim/schedule.mjs";
-import { deviceId, generateKeys, hostnameOf, seedFleet } from "./lib/sim/seed.mjs";
+import { deviceId, seedFleet } from "./lib/sim/seed.mjs";
+import { prepareRollout, ROLLOUT_GROUP, rolloutDevices } from "./lib/sim/rollout.mjs";
+import { startSigners } from "./lib/sim/signers.mjs";
 import { describeLoad, machineLoad } from "./lib/machineLoad.mjs";
 import { cpuProfileTop } from "./lib/cpuProfileTop.mjs";
 import { percentile } from "./lib/percentile.mjs";
@@ -42,7 +58,7 @@ import { round } from "./lib/stats.mjs";
 
 // The simulator's NATS runs without auth: set before bench/lib/benchServices.mjs loads the test helpers.
 process.env.FLEET_TEST_NATS_AUTH = "none";
-const { importFromServer, startInfra, startServerChild } = await import("./lib/benchServices.mjs");
+const { ADMIN_TOKEN, importFromServer, startInfra, startServerChild } = await import("./lib/benchServices.mjs");
 const { connect } = await importFromServer("nats");
 
 const num = (name, dflt) => {
@@ -64,8 +80,8 @@ const CONNECTIONS = num("BENCH_SIM_CONNECTIONS", 4);
 const LAG_SAMPLE = num("BENCH_SIM_LAG_SAMPLE", 10);
 /**
  * seconds a size's services (database, nats-server, keys, seed, server) get to come up before the attempt is stopped
- * and tried once more: 120 + 6 per 1,000 devices (50,000 keys take minutes on the loaded machine). The hang seen (the
- * process asleep in a futex after the database and nats-server were up, before any key was made) has no cause found.
+ * and tried once more: 120 + 6 per 1,000 devices. The hang once seen here (the process asleep in a futex while making
+ * keys) was generateKeyPairSync stalling after ~10,000 keys; keys are now derived from a seed (bench/lib/sim/keys.mjs).
  */
 const startupSec = (n) => Number(process.env.BENCH_SIM_STARTUP_SECONDS ?? 120 + (6 * n) / 1000);
 const ACTIVE_SHARE = Math.min(1, num("BENCH_SIM_ACTIVE_SHARE", 0.25));
@@ -76,7 +92,58 @@ const MAX_INFLIGHT = 4000;
 const MB = 2 ** 20;
 const progress = (msg) => console.log(`[fleet-sim] ${msg}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const encoder = new TextEncoder();
+/** signing threads: the devices' own CPUs, used before the window (2 on this 2-core machine) */
+const SIGN_THREADS = num("BENCH_SIM_SIGN_THREADS", 2);
+const SIGN_CHUNK = 2000;
+const MAX_PRESIGNED_MB = num("BENCH_SIM_MAX_PRESIGNED_MB", 2000);
+/** share of a snapshot kind's (inventory, models, posture) intervals in which a device's snapshot changed and is sent; 1 = every interval (worst case) */
+const CHANGE_SHARE = Math.min(1, num("BENCH_SIM_CHANGE_SHARE", 0.05));
+const SNAPSHOT_KINDS = new Set(["inventory", "models", "posture"]);
+const ROLLOUT_SHARE = Math.min(1, Number(process.env.BENCH_SIM_ROLLOUT_SHARE ?? 0.2));
+const FAILURE_RATE = Math.min(1, Number(process.env.BENCH_SIM_FAILURE_RATE ?? 0.02));
+const ARTIFACT_MB = num("BENCH_SIM_ARTIFACT_MB", 40);
+/** when in the window (share of it) the rollout is created */
+const ROLLOUT_AT = 0.1;
+const ROLLOUT_WAIT_SEC = num("BENCH_SIM_ROLLOUT_WAIT_SECONDS", 120);
+const BUCKET = "FLEET_ASSIGNMENTS";
+const KINDS = ["heartbeat", "metrics", "models", "posture", "inventory"];
+if (!(ROLLOUT_SHARE >= 0 && FAILURE_RATE >= 0)) throw new Error("BENCH_SIM_ROLLOUT_SHARE and BENCH_SIM_FAILURE_RATE must be numbers in 0..1");
+
+/**
+ * Every report due in the window, in due order: a flat Float64Array of [device, kind index, seq, due ms after the
+ * window opens]. Due times are taken on a 20 ms grid of wall time (the cadence the live loop used to have).
+ * Snapshot kinds are sent in CHANGE_SHARE of their intervals (a seeded draw per device, kind and interval).
+ */
+function planWindow(n, schedule, active) {
+  const out = [];
+  const byKind = {};
+  const seqs = new Uint32Array(n);
+  let simPrev = 0;
+  for (let w = 20; w <= WINDOW_SEC * 1000 && out.length / 4 < MAX_REPORTS; w += 20) {
+    const simNow = (w / 1000) * COMPRESSION;
+    forEachDue(schedule, simPrev, simNow, (i, kind) => {
+      if (kind === "metrics" && !active[i]) return;
+      if (SNAPSHOT_KINDS.has(kind) && CHANGE_SHARE < 1 && rng(i * 2654435761 + KINDS.indexOf(kind) * 40503 + Math.floor(simNow / INTERVALS_SEC[kind]) * 69069)() >= CHANGE_SHARE) return;
+      if (out.length / 4 >= MAX_REPORTS) return;
+      out.push(i, KINDS.indexOf(kind), seqs[i]++, w);
+      byKind[kind] = (byKind[kind] ?? 0) + 1;
+    });
+    simPrev = simNow;
+  }
+  return Object.assign(Float64Array.from(out), { byKind });
+}
+
+/** The signing request for plan items gs (indices), due relative to wall0. */
+function itemsOf(plan, gs, wall0) {
+  const items = new Float64Array(gs.length * 4);
+  gs.forEach((g, k) => {
+    items[4 * k] = plan[4 * g];
+    items[4 * k + 1] = plan[4 * g + 1];
+    items[4 * k + 2] = plan[4 * g + 2];
+    items[4 * k + 3] = wall0 + plan[4 * g + 3];
+  });
+  return items;
+}
 
 function machine() {
   return { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(), ramGB: round(os.totalmem() / 2 ** 30, 1), loadavg: os.loadavg().map((x) => round(x, 2)) };
@@ -90,27 +157,84 @@ async function runSize(n) {
   let server = null;
   const conns = [];
   const db = new pg.Client({ connectionString: infra.db.url });
+  const signers = startSigners(SIGN_THREADS);
   try {
     let t = performance.now();
-    const keys = generateKeys(n);
-    progress(`${n} devices: keys generated in ${round((performance.now() - t) / 1000, 1)} s`);
-    await seedFleet(infra.db.url, keys);
-    progress(`${n} devices: keys generated and seeded in bulk in ${round((performance.now() - t) / 1000, 1)} s`);
+    // keys: derived and imported in the signing threads (each private key imported once, where it signs)
+    let lastKeyProgress = performance.now();
+    const xs = await signers.keys(n, (done) => {
+      if (performance.now() - lastKeyProgress < 5000 && done < n) return;
+      lastKeyProgress = performance.now();
+      progress(`${n} devices: ${done} keys derived and imported (${round((performance.now() - t) / 1000, 1)} s)`);
+    });
+    progress(`${n} devices: keys in ${round((performance.now() - t) / 1000, 1)} s on ${SIGN_THREADS} threads`);
+    t = performance.now();
+    await seedFleet(infra.db.url, xs.map((x) => ({ publicJwk: { kty: "OKP", crv: "Ed25519", x } })), (done) => progress(`  seeded ${done} of ${n}`));
+    progress(`${n} devices: seeded in bulk in ${round((performance.now() - t) / 1000, 1)} s`);
+    await db.connect();
+    const ro = ROLLOUT_SHARE > 0 ? await prepareRollout(infra.db.prisma, db, n, ROLLOUT_SHARE, ARTIFACT_MB * MB, deviceId) : null;
+    if (ro) progress(`${n} devices: ${ro.targeted.length} targeted by the rollout (catalog entry, compatibility rows, group label)`);
     server = await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, "server.log"));
     for (let c = 0; c < CONNECTIONS; c++) conns.push(await connect({ servers: infra.nats.url, name: `fleet-sim-${c}` }));
     const jss = conns.map((nc) => nc.jetstream());
-    await db.connect();
     const subj = subjects(process.env.FLEET_SUBJECT_PREFIX ?? undefined);
-    const cryptoKeys = new Array(n).fill(null);
-    const seqs = new Uint32Array(n);
-    const hw = new Array(n).fill(null);
     const schedule = makeSchedule(n);
     const active = Uint8Array.from({ length: n }, (_, i) => (servesInference(i, ACTIVE_SHARE) ? 1 : 0));
-    const expectedPerSec = (reportsPerSimSecond(n) - (n * (1 - ACTIVE_SHARE)) / INTERVALS_SEC.metrics) * COMPRESSION;
+    const expectedPerSec = (reportsPerSimSecond(n) - (n * (1 - ACTIVE_SHARE)) / INTERVALS_SEC.metrics - ((1 - CHANGE_SHARE) * n * (1 / 300 + 1 / 300 + 1 / 3600))) * COMPRESSION;
     progress(`server pid ${server.pid}; ${CONNECTIONS} NATS connections; simulating ${WINDOW_SEC} s at ×${COMPRESSION} (≈${round(expectedPerSec, 0)} reports/s offered)`);
 
+    // --- the plan: every report due in the window (device, kind, seq, due offset), in due order ---
+    const plan = planWindow(n, schedule, active);
+    const total = plan.length / 4;
+    progress(`${n} devices: ${total} reports planned for the window (${JSON.stringify(plan.byKind)})`);
+
+    // --- pre-signing: the devices' own CPU work, done before the window on SIGN_THREADS threads ---
+    const byThread = Array.from({ length: SIGN_THREADS }, () => []);
+    for (let g = 0; g < total; g++) byThread[plan[4 * g] % SIGN_THREADS].push(g);
+    // the rate, measured on a first chunk of thread 0 (discarded: its sentAt is not yet known)
+    const calib = byThread[0].slice(0, Math.min(1000, byThread[0].length));
+    let tc = performance.now();
+    await signers.sign(0, itemsOf(plan, calib, Date.now()), KINDS, Date.now());
+    const perSec = (calib.length / Math.max(1, performance.now() - tc)) * 1000 * SIGN_THREADS * 0.8; // threads share 2 cores with the rest
+    const estSec = total / Math.max(1, perSec);
+    const wall0 = Date.now() + Math.ceil(estSec * 1.3 * 1000) + 5000;
+    progress(`${n} devices: signing ${total} reports at ≈${round(perSec, 0)}/s (${SIGN_THREADS} threads, measured on ${calib.length}): ≈${round(estSec, 1)} s; window opens in ${round((wall0 - Date.now()) / 1000, 1)} s`);
+    const chunkOf = new Int32Array(total);
+    const idxOf = new Int32Array(total);
+    const chunks = [];
+    let presignedBytes = 0;
+    tc = performance.now();
+    let signedCount = 0;
+    let lastSignProgress = performance.now();
+    await Promise.all(
+      byThread.map(async (gs, th) => {
+        for (let from = 0; from < gs.length; from += SIGN_CHUNK) {
+          const part = gs.slice(from, from + SIGN_CHUNK);
+          const res = await signers.sign(th, itemsOf(plan, part, wall0), KINDS, wall0);
+          const c = chunks.push({ buf: res.buf, ends: res.ends, msgIds: res.msgIds }) - 1;
+          part.forEach((g, k) => {
+            chunkOf[g] = c;
+            idxOf[g] = k;
+          });
+          presignedBytes += res.buf.byteLength + res.ends.byteLength + res.msgIds.length * 90;
+          if (presignedBytes > MAX_PRESIGNED_MB * MB) throw new Error(`pre-signed reports over BENCH_SIM_MAX_PRESIGNED_MB (${MAX_PRESIGNED_MB} MB): lower BENCH_SIM_MAX_REPORTS or BENCH_SIM_SECONDS`);
+          signedCount += part.length;
+          if (performance.now() - lastSignProgress > 5000) {
+            lastSignProgress = performance.now();
+            progress(`  signed ${signedCount} of ${total} (${round(presignedBytes / MB, 1)} MB)`);
+          }
+        }
+      }),
+    );
+    const signedAt = Date.now();
+    const signSec = (performance.now() - tc) / 1000;
+    let signedLate = 0;
+    for (let g = 0; g < total; g++) if (wall0 + plan[4 * g + 3] < signedAt) signedLate++;
+    progress(`${n} devices: ${total} reports signed in ${round(signSec, 1)} s (${round(total / signSec, 0)}/s), ${round(presignedBytes / MB, 1)} MB pre-signed` +
+      (signedLate ? `; LATE: signing ended ${round((signedAt - wall0) / 1000, 1)} s after the window opened, ${signedLate} reports were due before they were signed` : ""));
+
     // the fresh server's start-up work (e.g. over the seeded devices) settles before the window opens (at most 20 s)
-    for (let k = 0; k < 20; k++) {
+    for (let k = 0; k < 20 && Date.now() < wall0 - 1000; k++) {
       const a = procStats(server.pid).cpuMs;
       await sleep(1000);
       if (procStats(server.pid).cpuMs - a < 150) break;
@@ -121,34 +245,48 @@ async function runSize(n) {
     const uncertain = new Set(); // publishes whose PubAck never came: maybe stored, so neither lost nor foreign
     const pendingLag = new Map(); // sampled msgId -> sentAt epoch ms
     const lag = [];
-    const behind = []; // ms from when a report was due to when it was signed (the simulator falling behind)
+    const behind = []; // ms from when a report was due to when it was published (the simulator falling behind)
     const rss = [];
     let published = 0;
     let inflight = 0;
     let publishErrors = 0;
     let firstError = null;
-    const queue = []; // [deviceIndex, kind, dueWallMs]
     let head = 0;
 
-    async function send(i, kind, dueAt) {
-      cryptoKeys[i] ??= await importPrivateJwk(keys[i].privateJwk);
-      hw[i] ??= hardwareFor(i);
+    async function publish(i, kind, bytes, msgId, sentAtMs) {
       const id = deviceId(i);
-      const sentAt = new Date();
-      behind.push(sentAt.getTime() - dueAt);
-      const body = bodyFor(kind, i, hostnameOf(i), hw[i], sentAt, 3600 + (sentAt.getTime() - wall0) / 1000);
-      const report = { v: 1, kind, deviceId: id, msgId: randomUUID(), seq: seqs[i]++, sentAt: sentAt.toISOString(), body };
-      const jws = await signReport(report, cryptoKeys[i]);
+      inflight++;
       try {
-        await jss[i % CONNECTIONS].publish(subj.report(id, kind), encoder.encode(jws), { msgID: report.msgId, timeout: 30_000 });
-        acked.add(report.msgId);
-        if (published % LAG_SAMPLE === 0) pendingLag.set(report.msgId, sentAt.getTime());
+        await jss[i % CONNECTIONS].publish(subj.report(id, kind), bytes, { msgID: msgId, timeout: 30_000 });
+        acked.add(msgId);
+        if (published % LAG_SAMPLE === 0) pendingLag.set(msgId, sentAtMs);
       } catch (err) {
         publishErrors++;
         firstError ??= err.message;
-        uncertain.add(report.msgId);
+        uncertain.add(msgId);
+      } finally {
+        inflight--;
       }
       published++;
+    }
+    function publishPlanned(g) {
+      const c = chunks[chunkOf[g]];
+      const k = idxOf[g];
+      const bytes = c.buf.subarray(k === 0 ? 0 : c.ends[k - 1], c.ends[k]);
+      const due = wall0 + plan[4 * g + 3];
+      behind.push(Date.now() - due);
+      void publish(plan[4 * g], KINDS[plan[4 * g + 1]], bytes, c.msgIds[k], due);
+    }
+
+    // --- rollout participants: the targeted devices watch their assignment keys ---
+    let rollout = null;
+    if (ro) {
+      const serverJwk = JSON.parse(fs.readFileSync(path.join(infra.dir, "server-key.json"), "utf8"));
+      rollout = rolloutDevices({ seed: signers.seed, serverJwk, failureRate: FAILURE_RATE, deviceId, publish, onError: (err) => (firstError ??= `rollout: ${err.message}`) });
+      for (const i of ro.targeted) {
+        conns[i % CONNECTIONS].subscribe(`$KV.${BUCKET}.${deviceId(i)}`, { callback: (err, msg) => (!err && msg.data.length ? void rollout.onAssignment(i, msg.data) : undefined) });
+      }
+      await Promise.all(conns.map((c) => c.flush()));
     }
 
     let stored = 0;
@@ -182,7 +320,8 @@ async function runSize(n) {
         rss.push(procStats(server.pid).rssBytes / MB);
         if (performance.now() - lastProgress > 5000) {
           lastProgress = performance.now();
-          progress(`  t=${round((lastProgress - t0) / 1000, 0)} s: ${published} published, ${stored} stored, ${inflight} awaiting PubAck, ${queue.length - head} due and not yet sent`);
+          progress(`  t=${round((lastProgress - t0) / 1000, 0)} s: ${published} published, ${stored} stored, ${inflight} awaiting PubAck, ${total - head} planned and not yet sent` +
+            (rollout ? `; rollout: ${rollout.stats.assigned} assigned, ${rollout.stats.active} active, ${rollout.stats.failed} failed` : ""));
         }
       }
     }
@@ -192,41 +331,50 @@ async function runSize(n) {
       fs.mkdirSync(CPU_PROF, { recursive: true });
       await server.startProfile();
     }
+    await sleep(Math.max(0, wall0 - Date.now()));
     const s0 = procStats(server.pid);
     const client0 = process.cpuUsage();
     const t0 = performance.now();
-    const wall0 = Date.now();
     const poller = poll();
-    let simPrev = 0;
-    let scheduled = 0;
-    while (performance.now() - t0 < WINDOW_SEC * 1000 && scheduled < MAX_REPORTS) {
-      const simNow = ((performance.now() - t0) / 1000) * COMPRESSION;
-      const dueAt = Date.now();
-      forEachDue(schedule, simPrev, simNow, (i, kind) => {
-        if (kind === "metrics" && !active[i]) return;
-        if (scheduled++ < MAX_REPORTS) queue.push([i, kind, dueAt]);
-      });
-      simPrev = simNow;
-      while (head < queue.length && inflight < MAX_INFLIGHT) {
-        const [i, kind, due] = queue[head];
-        queue[head++] = undefined;
-        inflight++;
-        void send(i, kind, due).finally(() => inflight--);
-      }
-      await sleep(20);
-    }
-    // what was due within the window is still sent (the window bounds the schedule, not the backlog), for at most
-    // another 2x the window: a simulator that cannot sign and publish what is due (50,000 devices on a loaded
-    // machine) leaves the rest unsent (`unsent`: never offered, not lost)
+    let rolloutId = null;
+    let rolloutCreatedAt = null;
+    const admin = (p, init = {}) => fetch(`${server.url}${p}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" } });
+    // each report is published when due; what is still unsent 2x the window after it closed is given up (`unsent`)
     const sendDeadline = t0 + 3 * WINDOW_SEC * 1000;
-    while ((head < queue.length && performance.now() < sendDeadline) || inflight > 0) {
-      while (head < queue.length && inflight < MAX_INFLIGHT && performance.now() < sendDeadline) {
-        const [i, kind, due] = queue[head];
-        queue[head++] = undefined;
-        inflight++;
-        void send(i, kind, due).finally(() => inflight--);
+    while ((head < total && performance.now() < sendDeadline) || inflight > 0) {
+      while (head < total && inflight < MAX_INFLIGHT && wall0 + plan[4 * head + 3] <= Date.now() && performance.now() < sendDeadline) publishPlanned(head++);
+      if (ro && rolloutId === null && performance.now() - t0 > ROLLOUT_AT * WINDOW_SEC * 1000) {
+        // an admin starts a staged rollout, a tenth of the way into the window
+        rolloutId = "";
+        rolloutCreatedAt = performance.now();
+        const gates = { maxFailureRate: Math.min(1, Math.max(0.2, 5 * FAILURE_RATE)), minSuccesses: 1, minLoadSuccessRate: 0, maxErrorRate: 1, minTokensPerSecRatio: null };
+        const rings = [
+          { name: "canary", percent: 1, soakSec: 2, gates },
+          { name: "early", percent: 10, soakSec: 2, gates },
+          { name: "broad", percent: 100, soakSec: 0, gates },
+        ];
+        void admin("/api/v1/rollouts", { method: "POST", body: JSON.stringify({ entryId: ro.entry.id, group: ROLLOUT_GROUP, rings }) }).then(async (res) => {
+          if (res.status !== 201) throw new Error(`create rollout: HTTP ${res.status} ${await res.text()}`);
+          rolloutId = (await res.json()).id;
+          progress(`  rollout ${rolloutId} created ${round(performance.now() - rolloutCreatedAt)} ms after the POST`);
+        }).catch((err) => (firstError ??= err.message));
       }
-      await sleep(20);
+      await sleep(5);
+    }
+    // the rollout runs to its end (completed, paused, failed) or BENCH_SIM_ROLLOUT_WAIT_SECONDS after the window
+    let rolloutView = null;
+    if (ro) {
+      const until = performance.now() + ROLLOUT_WAIT_SEC * 1000;
+      for (;;) {
+        if (rolloutId) {
+          rolloutView = await (await admin(`/api/v1/rollouts/${rolloutId}`)).json();
+          if (["completed", "paused", "failed", "cancelled", "aborted"].includes(rolloutView.state) && rollout.stats.busy === 0) break;
+        }
+        if (performance.now() > until) break;
+        await sleep(500);
+      }
+      while (inflight > 0) await sleep(20);
+      progress(`  rollout ${rolloutView?.state ?? "not created"}: ${rollout.stats.assigned} assigned, ${rollout.stats.active} active, ${rollout.stats.failed} failed, ${rollout.stats.updateReports} update reports, ${rollout.stats.refused} refused ${[...rollout.stats.reasons].join(", ")}`);
     }
     const publishedMs = performance.now() - t0;
     progress(`${published} published in ${round(publishedMs / 1000, 1)} s (${publishErrors} without PubAck); draining`);
@@ -280,7 +428,11 @@ async function runSize(n) {
       stored: counts.stored,
       storedByDrainDeadline: storedAtDeadline,
       published,
-      unsent: queue.length - head,
+      unsent: total - head,
+      signedLate,
+      presignedMB: round(presignedBytes / MB, 1),
+      signSeconds: round(signSec, 1),
+      changeShare: CHANGE_SHARE,
       publishErrors,
       ...(firstError ? { firstPublishError: firstError } : {}),
       rejected,
@@ -298,6 +450,26 @@ async function runSize(n) {
       loadavgBefore: machineBefore.loadavg,
       loadavgAfter: machineAfter.loadavg,
       dupTablesChecked: counts.tablesChecked,
+      ...(rollout
+        ? {
+            // assigned: devices that read and verified an install assignment; time to active: from the admin's POST to
+            // the device's signed "active" report (ring soaks included); active/failed from the server's totals
+            rollout: {
+              targeted: ro.targeted.length,
+              assigned: rollout.stats.assigned,
+              active: rolloutView?.totals?.active ?? null,
+              failed: rolloutView?.totals?.failed ?? null,
+              state: rolloutView?.state ?? "not created",
+              timeToActiveP50Ms: round(percentile(rollout.stats.activeAtMs.map((x) => x - rolloutCreatedAt), 50), 0),
+              timeToActiveP95Ms: round(percentile(rollout.stats.activeAtMs.map((x) => x - rolloutCreatedAt), 95), 0),
+              simActive: rollout.stats.active,
+              simFailed: rollout.stats.failed,
+              updateReports: rollout.stats.updateReports,
+              refused: rollout.stats.refused,
+              failureRate: FAILURE_RATE,
+            },
+          }
+        : {}),
     };
     // the server's own log (pino JSON: batches, warnings) outlives the run's temp dir, for a look at its stalls
     const keptLog = path.join(os.tmpdir(), `fleet-sim-${n}-server-${Date.now()}.log`);
@@ -319,13 +491,14 @@ async function runSize(n) {
     await db.end().catch(() => undefined);
     await Promise.allSettled(conns.map((nc) => nc.close()));
     await server?.close().catch((err) => console.error(`[fleet-sim] server close: ${err.message}`));
+    await signers.close().catch(() => undefined);
     await infra.dispose();
   }
 }
 
 /**
  * Each size runs in its own process group (this file with BENCH_SIM_CHILD_SIZE): a size whose services do not come up
- * within startupSec(n) (seen twice on the shared machine: the process idle before seeding, cause not found) is killed with
+ * within startupSec(n) (seen twice on the shared machine before keys were derived from a seed) is killed with
  * its nats-server and tried once more.
  */
 async function runSizeInChild(n) {
@@ -362,11 +535,11 @@ if (process.env.BENCH_SIM_CHILD_SIZE) {
   const n = Number(process.env.BENCH_SIM_CHILD_SIZE);
   // a hung size fails instead of blocking the machine indefinitely
   setTimeout(() => {
-    console.error(`[fleet-sim] ${n} devices: no result after ${3 * WINDOW_SEC + DRAIN_SEC + SETTLE_SEC + 600} s; giving up`);
+    console.error(`[fleet-sim] ${n} devices: no result after ${3 * WINDOW_SEC + DRAIN_SEC + SETTLE_SEC + ROLLOUT_WAIT_SEC + 600} s; giving up`);
     // this process leads its own group (spawned detached): end the server and nats-server with it, not only itself
     // (an exit alone left the server child running, busy, for half an hour)
     process.kill(-process.pid, "SIGKILL");
-  }, (3 * WINDOW_SEC + DRAIN_SEC + SETTLE_SEC + 600) * 1000).unref();
+  }, (3 * WINDOW_SEC + DRAIN_SEC + SETTLE_SEC + ROLLOUT_WAIT_SEC + 600) * 1000).unref();
   console.log(`FLEET_SIM_RESULT ${JSON.stringify(await runSize(n))}`);
   process.exit(0);
 }
@@ -379,17 +552,22 @@ for (const n of SIZES) sizes.push(await runSizeInChild(n));
 const after = machine();
 const contended = Math.max(before.loadavg[0], after.loadavg[0], ...sizes.flatMap((s) => [s.loadavgBefore[0], s.loadavgAfter[0]])) > 1.5;
 console.log("");
-console.log(`| devices | offered/s | unsent | stored/s | lag p50 ms | lag p99 ms | lost | duplicated | rejected | server CPU % (1 core) | server RSS MB | drain s |`);
-console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
+console.log(`| devices | offered/s | unsent | signed late | pre-signed MB | change share | rollout assigned/active/failed (state) | stored/s | lag p50 ms | lag p99 ms | lost | duplicated | rejected | server CPU % (1 core) | server RSS MB | drain s |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const s of sizes) {
-  console.log(`| ${s.devices} | ${s.offeredPerSec} | ${s.unsent} | ${s.reportsPerSec} | ${s.lagP50Ms} | ${s.lagP99Ms} | ${s.lost} | ${s.duplicated} | ${s.rejected} | ${s.serverCpuPct} | ${s.serverRssMB} | ${s.drainSeconds} |`);
+  console.log(`| ${s.devices} | ${s.offeredPerSec} | ${s.unsent} | ${s.signedLate} | ${s.presignedMB} | ${s.changeShare} | ${s.rollout ? `${s.rollout.assigned}/${s.rollout.active}/${s.rollout.failed} (${s.rollout.state})` : "-"} | ${s.reportsPerSec} | ${s.lagP50Ms} | ${s.lagP99Ms} | ${s.lost} | ${s.duplicated} | ${s.rejected} | ${s.serverCpuPct} | ${s.serverRssMB} | ${s.drainSeconds} |`);
 }
 console.log("");
 progress(
   `machine: ${before.cpu}, ${before.cores} cores, ${before.ramGB} GB RAM; loadavg before ${before.loadavg.join(" ")}, after ${after.loadavg.join(" ")}` +
     `${contended ? " — shared machine, under contention" : ""}; server, PostgreSQL, nats-server and the simulator share these cores`,
 );
-progress(`NATS without per-device auth (simulator); devices seeded in bulk; time ×${COMPRESSION}; ${ACTIVE_SHARE * 100}% of devices send metrics; rollout participation not simulated`);
+progress(
+  `NATS without per-device auth (simulator); devices seeded in bulk; time ×${COMPRESSION}; ${ACTIVE_SHARE * 100}% of devices send metrics; ` +
+    `inventory/models/posture sent in ${CHANGE_SHARE * 100}% of their intervals (BENCH_SIM_CHANGE_SHARE; 1 = every interval, the worst case); ` +
+    `every planned report PRE-SIGNED on ${SIGN_THREADS} threads before its window (signing is each device's own CPU work, not this machine's: the window measures the server), ` +
+    `rollout update reports signed live; rollout ${ROLLOUT_SHARE * 100}% of devices, failure rate ${FAILURE_RATE}, ${ARTIFACT_MB} MB artifact`,
+);
 const summary = sizes.map((s) => ({
   devices: s.devices,
   reportsPerSec: s.reportsPerSec,
@@ -398,5 +576,7 @@ const summary = sizes.map((s) => ({
   duplicated: s.duplicated,
   serverCpuPct: s.serverCpuPct,
   serverRssMB: s.serverRssMB,
+  changeShare: s.changeShare,
+  ...(s.rollout ? { rollout: { assigned: s.rollout.assigned, active: s.rollout.active, failed: s.rollout.failed, state: s.rollout.state, timeToActiveP50Ms: s.rollout.timeToActiveP50Ms, timeToActiveP95Ms: s.rollout.timeToActiveP95Ms } } : {}),
 }));
 console.log(`BENCH fleet-sim ${JSON.stringify({ sizes: summary })}`);

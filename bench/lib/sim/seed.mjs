@@ -1,19 +1,11 @@
 // A simulated fleet's identities, written straight into PostgreSQL in bulk (json_to_recordset, 5,000 rows a
-// statement) instead of enrolling 50,000 devices over REST: one Ed25519 key pair per device (node:crypto), the
+// statement) instead of enrolling 50,000 devices over REST: one Ed25519 key pair per device (keys.mjs), the
 // Device row carrying its public JWK and RFC 7638 thumbprint, as enrollment stores them.
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import pg from "pg";
 
 export const deviceId = (n) => `sim-${String(n).padStart(6, "0")}`;
 export const hostnameOf = (n) => `ws-sim-${String(n).padStart(6, "0")}`;
-
-/** n key pairs as JWKs (the private ones stay in the simulator; each device signs with its own). */
-export function generateKeys(n) {
-  return Array.from({ length: n }, () => {
-    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-    return { publicJwk: publicKey.export({ format: "jwk" }), privateJwk: privateKey.export({ format: "jwk" }) };
-  });
-}
 
 const thumbprint = (jwk) => createHash("sha256").update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).digest("base64url");
 
