@@ -22,8 +22,8 @@ import { defaultPolicy, withDefaults } from "./policy-defaults.js";
 
 /** Reports arriving within this window are evaluated together (a posture and a models report usually come in pairs). */
 const DEBOUNCE_MS = 250;
-/** Devices evaluated per bulk read and per violations transaction: bounds the transaction's locks and duration. */
-const CHUNK = 500;
+/** Devices evaluated per bulk read and per violations transaction: bounds its advisory locks (PostgreSQL shares ~6,400 lock slots by default) and duration. */
+const CHUNK = 200;
 
 /**
  * Evaluates devices against the compliance policies and keeps their violations (first seen, last seen, resolved).

@@ -1,4 +1,3 @@
-import type { PoolClient } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPgPool } from "@fleet/db";
 import { LOCK_ACTIVE_DEVICES } from "../reports/reports.repository.js";
@@ -11,7 +10,8 @@ import { LivenessRepository } from "./liveness.repository.js";
 // batch under load), a revocation must (a batch that read the device as active commits before the device is revoked).
 let t: TestServer;
 let pool: ReturnType<typeof createPgPool>;
-let batch: PoolClient;
+/** a connection of the pool, as an ingest transaction holds one */
+let batch: { query(text: string, params?: unknown[]): Promise<{ rows: { id: string }[] }>; release(): void };
 
 beforeAll(async () => {
   t = await startTestServer();
@@ -33,7 +33,7 @@ describe("Device row locks of report ingest", () => {
     const dev = await t.enrollDevice("ws-locks");
     await batch.query("BEGIN");
     const locked = await batch.query(LOCK_ACTIVE_DEVICES, [[dev.id]]);
-    expect(locked.rows.map((r: { id: string }) => r.id)).toEqual([dev.id]);
+    expect(locked.rows.map((r) => r.id)).toEqual([dev.id]);
 
     const seenAt = new Date();
     await t.server.app.get(LivenessRepository).recordSeen([{ id: dev.id, lastSeenAt: seenAt, lastSeq: 7 }]);
