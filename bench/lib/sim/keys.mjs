@@ -1,7 +1,7 @@
 // Device keys derived from a run seed: device i's Ed25519 private key is the 32-byte seed with i written into its
-// first 4 bytes, imported as PKCS#8. No random source is read per key: generateKeyPairSync stalled here (the process
-// asleep in a futex, no CPU used, after ~10,000 of 50,000 keys; reproduced 2026-11-28), while this derivation never
-// did. Deterministic per seed, so a worker and the main thread (rollout updates) derive the same key for device i.
+// first 4 bytes, imported as PKCS#8. No random source is read per key: generateKeyPairSync + JWK export stalled here
+// twice in two tries at 50,000 (the process asleep in a futex, using no CPU, once after 10,000 keys, once within the
+// first ~1,000; cause not found), while this derivation never did (50,000 in 44 s on one idle-ish core). Deterministic per seed, so a worker and the main thread (rollout updates) derive the same key for device i.
 import { createPrivateKey, createPublicKey } from "node:crypto";
 
 const PKCS8_ED25519 = Buffer.from("302e020100300506032b657004220420", "hex");
