@@ -1,16 +1,12 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { connect, type NatsConnection } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CompactSign, importJWK } from "jose";
-import { createTestDatabase, type TestDatabase } from "@fleet/db/testing";
 import { REPORT_JWS_TYP, subjects, type ReportKind, type TReportV1 } from "@fleet/protocol";
-import { startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
-import { ADMIN_TOKEN } from "../support/server.js";
-import { accountReports, closeLoadDevices, countByKind, enrollLoadDevices, ReportLoad, reportBody, signedReport, type LoadDevice } from "../support/fleetLoad.js";
-import { faultServerEnv, metricValue, startServerProcess, type ServerProcess } from "../support/faultServer.js";
+import { waitFor } from "@fleet/test-utils";
+import { expectEveryReportStoredOnce, ReportLoad, reportBody, signedReport, type LoadDevice } from "../support/fleetLoad.js";
+import { metricValue, type ServerProcess } from "../support/faultServer.js";
+import { startFaultFleet, type FaultFleet } from "../support/faultFleet.js";
 
 const REAL_DEVICES = 20;
 const REAL_REPORTS_PER_DEVICE = 25;
@@ -36,30 +32,24 @@ const b64 = (s: string) => Buffer.from(s).toString("base64url");
 // and future timestamps, and replayed msgIds. Every real report is stored, none of the hostile ones; the
 // rejection counters account for each by reason; /health stays 200 throughout and the server's RSS stays bounded.
 describe("fault: hostile messages while real reports flow", () => {
-  let db: TestDatabase;
-  let nats: TestNatsServer;
+  let fleet: FaultFleet<false, "process">;
+  let db: FaultFleet<false, "process">["db"];
   let srv: ServerProcess;
-  let dir: string;
   let real: LoadDevice[] = [];
   let attacker: LoadDevice;
   let rogue: NatsConnection;
 
   beforeAll(async () => {
-    [db, nats] = await Promise.all([createTestDatabase(), startNatsServer()]);
-    const setup = await faultServerEnv(db.url, nats, { LOG_LEVEL: "warn" });
-    dir = setup.dir;
-    srv = await startServerProcess(setup.env, path.join(dir, "server.log"));
-    [attacker, ...real] = await enrollLoadDevices(srv.url, nats.url, ADMIN_TOKEN, REAL_DEVICES + 1, "fault-hostile");
+    fleet = await startFaultFleet({ name: "fault-hostile", devices: REAL_DEVICES + 1, env: { LOG_LEVEL: "warn" } });
+    ({ db, srv } = fleet);
+    [attacker, ...real] = fleet.devices;
     // a publisher with more NATS rights than any device (a leaked server credential, or NATS without per-device auth):
     // it reaches subjects the devices' own users may not publish to
-    rogue = await connect(nats.connectOptions());
+    rogue = await connect(fleet.nats.connectOptions());
   });
   afterAll(async () => {
-    await closeLoadDevices([attacker, ...real].filter(Boolean));
     await rogue?.close();
-    await srv?.close();
-    if (process.env.KEEP_FAULT_LOGS && dir) await fs.cp(dir, path.join(os.tmpdir(), `fault-hostile-${Date.now()}`), { recursive: true });
-    await Promise.allSettled([db?.drop(), nats?.dispose(), dir ? fs.rm(dir, { recursive: true, force: true }) : undefined]);
+    await fleet?.close();
   });
 
   /** The hostile corpus, built up front (signing is the attacker's cost, not the server's). */
@@ -229,14 +219,7 @@ describe("fault: hostile messages while real reports flow", () => {
     // every real report stored once
     const intended = new Map(load.intended);
     for (const r of replayable.slice(0, 5)) intended.set(r.msgId, "heartbeat");
-    const acct = await waitFor(async () => {
-      const a = await accountReports(db.url, intended, realIds);
-      return a.lost.length === 0 ? a : null;
-    }, "every real report stored", 90_000);
-    expect(acct.stored).toBe(intended.size);
-    expect(acct.duplicated).toBe(0);
-    expect(acct.foreign).toBe(0);
-    expect(acct.byKind).toEqual(countByKind(intended));
+    await expectEveryReportStoredOnce(db.url, intended, realIds, { what: "every real report stored" });
     // nothing hostile stored: no row for the attacker or a ghost, none of the hostile msgIds anywhere
     expect(await db.prisma.processedMessage.count({ where: { deviceId: attacker.id } })).toBe(0);
     expect(await db.prisma.processedMessage.count({ where: { deviceId: { startsWith: "dev_ghost" } } })).toBe(0);

@@ -1,12 +1,8 @@
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNatsServer, waitFor, type TestNatsServer } from "@fleet/test-utils";
-import { ADMIN_TOKEN } from "../support/server.js";
-import { accountReports, closeLoadDevices, countByKind, enrollLoadDevices, ReportLoad, type LoadDevice } from "../support/fleetLoad.js";
-import { faultServerEnv, metricValue, startServerProcess, type ServerProcess } from "../support/faultServer.js";
-import { startPrivatePostgres, type PrivatePostgres } from "../support/privatePostgres.js";
+import { waitFor } from "@fleet/test-utils";
+import { expectEveryReportStoredOnce } from "../support/fleetLoad.js";
+import { metricValue, type ServerProcess } from "../support/faultServer.js";
+import { startFaultFleet, type FaultFleet } from "../support/faultFleet.js";
 
 const DEVICES = 30;
 const REPORTS_PER_DEVICE = 40;
@@ -17,30 +13,21 @@ type Health = { checks: { database: { ok: boolean }; nats: { ok: boolean } } };
 // keeps accepting, the server naks what it cannot commit and reconnects when the database is back, JetStream
 // redelivers, and every report is stored exactly once. /health says the database is down, then ok again.
 describe("fault: PostgreSQL restarted under ingest load", () => {
-  let pg: PrivatePostgres;
-  let nats: TestNatsServer;
+  let fleet: FaultFleet<true, "process">;
   let srv: ServerProcess;
-  let dir: string;
-  let devices: LoadDevice[] = [];
 
   beforeAll(async () => {
-    [pg, nats] = await Promise.all([startPrivatePostgres(), startNatsServer()]);
-    const setup = await faultServerEnv(pg.url, nats, { LOG_LEVEL: "info" });
-    dir = setup.dir;
-    srv = await startServerProcess(setup.env, path.join(dir, "server.log"));
-    devices = await enrollLoadDevices(srv.url, nats.url, ADMIN_TOKEN, DEVICES, "fault-pg");
+    fleet = await startFaultFleet({ name: "fault-pg", devices: DEVICES, privateDatabase: true });
+    srv = fleet.srv;
   });
   afterAll(async () => {
-    await closeLoadDevices(devices);
-    // SIGTERM; after a database restart the server's shutdown can hang in Prisma's $disconnect (a pool connection
-    // stays checked out), and main.ts exits 1 after 15 s: bounded either way
-    await srv?.close();
-    if (process.env.KEEP_FAULT_LOGS && dir) await fs.cp(dir, path.join(os.tmpdir(), `fault-pg-${Date.now()}`), { recursive: true });
-    await Promise.allSettled([pg?.dispose(), nats?.dispose(), dir ? fs.rm(dir, { recursive: true, force: true }) : undefined]);
+    // SIGTERM: the server's close() bounds each of its steps (a Prisma $disconnect after the restart included)
+    await fleet?.close();
   });
 
   it("stores every report exactly once across the database restart", async () => {
-    const load = new ReportLoad(devices, { reportsPerDevice: REPORTS_PER_DEVICE, intervalMs: 50 });
+    const pg = fleet.db;
+    const load = fleet.startLoad({ reportsPerDevice: REPORTS_PER_DEVICE, intervalMs: 50 });
     await waitFor(() => load.acked >= load.total / 3, "a third of the reports acked before the restart", 60_000);
 
     await pg.stop();
@@ -58,17 +45,8 @@ describe("fault: PostgreSQL restarted under ingest load", () => {
     await waitFor(async () => (await fetch(`${srv.url}/health`)).status === 200, "health back to ok", 60_000);
     await load.done;
 
-    const ids = devices.map((d) => d.id);
-    const acct = await waitFor(async () => {
-      const a = await accountReports(pg.url, load.intended, ids);
-      return a.lost.length === 0 ? a : null;
-    }, `all ${load.total} reports in the database`, 90_000);
-    expect(load.intended.size).toBe(DEVICES * REPORTS_PER_DEVICE);
-    expect(acct.stored).toBe(load.total);
-    expect(acct.duplicated).toBe(0);
-    expect(acct.foreign).toBe(0);
-    expect(acct.byKind).toEqual(countByKind(load.intended));
-    expect(acct.perTable.Heartbeat).toBe(countByKind(load.intended).heartbeat);
+    await expectEveryReportStoredOnce(pg.url, load.intended, fleet.deviceIds, { expected: DEVICES * REPORTS_PER_DEVICE });
+    expect(load.total).toBe(DEVICES * REPORTS_PER_DEVICE);
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
     // nothing was given up as unstorable, and nothing refused
     expect(metricValue(metrics, "fleet_reports_rejected_total", { reason: "store_failed" })).toBe(0);

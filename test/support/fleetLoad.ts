@@ -3,9 +3,11 @@
 // JetStream acks it, as the agent's on-disk queue does (same msgId on every retry, so a publish whose ack was lost is
 // a duplicate, never a second report). What it intended to send is then counted from the database, by msgId.
 import { randomUUID } from "node:crypto";
+import { expect } from "vitest";
 import { connect, jwtAuthenticator, nkeys, type JetStreamClient, type NatsConnection } from "nats";
 import type { CryptoKey } from "jose";
 import { createPrismaClient } from "@fleet/db";
+import { waitFor } from "@fleet/test-utils";
 import {
   deviceInboxPrefix,
   exampleEvents,
@@ -228,6 +230,36 @@ export async function accountReports(url: string, intended: Map<string, ReportKi
   } finally {
     await db.$disconnect();
   }
+}
+
+/**
+ * Every report of `intended` (msgId -> kind) stored exactly once in the database at `url`: waits until none is lost,
+ * then asserts `expected` reports were intended (when given), each has its ProcessedMessage row, no table unique on
+ * msgId holds one twice, the devices have no row the generator never signed, the kinds add up, and each heartbeat
+ * has its Heartbeat row. Returns the accounting for the test's own checks.
+ */
+export async function expectEveryReportStoredOnce(
+  url: string,
+  intended: Map<string, ReportKind>,
+  deviceIds: string[],
+  opts: { expected?: number; what?: string; timeoutMs?: number } = {},
+): Promise<Accounting> {
+  const acct = await waitFor(
+    async () => {
+      const a = await accountReports(url, intended, deviceIds);
+      return a.lost.length === 0 ? a : null;
+    },
+    opts.what ?? `all ${intended.size} reports in the database`,
+    opts.timeoutMs ?? 90_000,
+  );
+  if (opts.expected !== undefined) expect(intended.size).toBe(opts.expected);
+  const byKind = countByKind(intended);
+  expect(acct.stored).toBe(intended.size);
+  expect(acct.duplicated).toBe(0);
+  expect(acct.foreign).toBe(0);
+  expect(acct.byKind).toEqual(byKind);
+  expect(acct.perTable.Heartbeat ?? 0).toBe(byKind.heartbeat ?? 0);
+  return acct;
 }
 
 /** Intended reports per kind. */
