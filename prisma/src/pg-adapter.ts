@@ -96,14 +96,58 @@ function patchExecuteScript<T extends ScriptAdapter>(adapter: T): T {
   return adapter;
 }
 
-/** Prisma driver adapter factory for `url`, with the `name`-column and executeScript fixes. */
+type TxQuery = { sql: string };
+interface TxAdapter {
+  startTransaction(isolationLevel?: never): Promise<{ executeRaw(q: TxQuery): Promise<number>; commit(): Promise<void>; rollback(): Promise<void> }>;
+}
+type BusyClient = pg.PoolClient & { _activeQuery?: unknown; _queryQueue?: unknown[] };
+
+/**
+ * Prisma 6.19's transaction manager sends COMMIT/ROLLBACK with tx.executeRaw and only then calls tx.commit() or
+ * tx.rollback(), which release the pg connection: when that statement fails (a restarted database) the connection is
+ * never released, and pool.end() ($disconnect) waits for it forever. A transaction closed by its timeout sends ROLLBACK
+ * while its statement still runs, and the rest of that query's statements follow it on the same connection, which
+ * went back to the pool busy (pg: "client.query() when the client is already executing a query"). So: a failed
+ * COMMIT/ROLLBACK releases the connection with its error, and a connection still busy at the end is dropped, not reused.
+ */
+function patchTransactions<T extends TxAdapter>(adapter: T): T {
+  const start = adapter.startTransaction.bind(adapter);
+  adapter.startTransaction = async (isolationLevel?: never) => {
+    const tx = await start(isolationLevel);
+    const inner = tx as unknown as { client: BusyClient; cleanup?: () => void };
+    const client = inner.client;
+    let released = false;
+    const release = (err?: unknown) => {
+      if (released) return;
+      released = true;
+      inner.cleanup?.();
+      const busy = client._activeQuery != null || (client._queryQueue?.length ?? 0) > 0;
+      client.release(err instanceof Error ? err : busy ? new Error("connection still busy when its transaction ended") : undefined);
+    };
+    const executeRaw = tx.executeRaw.bind(tx);
+    tx.executeRaw = async (q: TxQuery) => {
+      try {
+        return await executeRaw(q);
+      } catch (err) {
+        if (/^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i.test(q.sql)) release(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+    };
+    tx.commit = async () => release();
+    tx.rollback = async () => release();
+    return tx;
+  };
+  return adapter;
+}
+
+/** Prisma driver adapter factory for `url`, with the `name`-column, executeScript and transaction-release fixes. */
 export function pgAdapter(url: string, poolConfig: pg.PoolConfig = {}): PrismaPg {
   const { schema, ...config } = pgConfigFromUrl(url);
   const factory = new PrismaPg({ ...config, ...poolConfig, Client: NameAsTextClient }, schema ? { schema } : undefined);
   const connect = factory.connect.bind(factory);
   const connectToShadowDb = factory.connectToShadowDb.bind(factory);
-  factory.connect = async () => patchExecuteScript(await connect());
-  factory.connectToShadowDb = async () => patchExecuteScript(await connectToShadowDb());
+  factory.connect = async () => patchTransactions(patchExecuteScript(await connect()) as unknown as TxAdapter) as unknown as Awaited<ReturnType<typeof connect>>;
+  factory.connectToShadowDb = async () => patchTransactions(patchExecuteScript(await connectToShadowDb()) as unknown as TxAdapter) as unknown as Awaited<ReturnType<typeof connectToShadowDb>>;
   return factory;
 }
 

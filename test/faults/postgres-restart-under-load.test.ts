@@ -1,3 +1,4 @@
+import fs from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@fleet/test-utils";
 import { expectEveryReportStoredOnce } from "../support/fleetLoad.js";
@@ -52,4 +53,12 @@ describe("fault: PostgreSQL restarted under ingest load", () => {
     expect(metricValue(metrics, "fleet_reports_rejected_total", { reason: "store_failed" })).toBe(0);
     console.log(`[fault postgres-restart] ${load.total} reports, ${metricValue(metrics, "fleet_reports_retried_total")} naked for redelivery, ${metricValue(metrics, "fleet_reports_duplicate_total")} duplicates ignored`);
   }, 180_000);
+
+  it("shuts down cleanly after the restart: every step of close() completes in its bound (Prisma's $disconnect included)", async () => {
+    await srv.close(); // SIGTERM, SIGKILL after 20 s
+    const lines = (await fs.readFile(srv.logFile, "utf8")).split("\n").filter((l) => l.startsWith("{"));
+    const stopped = lines.map((l) => JSON.parse(l) as { msg?: string; failures?: string[] }).filter((l) => l.msg === "fleet server stopped");
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]!.failures).toEqual([]);
+  }, 60_000);
 });
