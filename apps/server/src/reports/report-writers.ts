@@ -396,45 +396,95 @@ async function writeBenchmark({ tx, deviceId }: Ctx, r: ReportBody<"benchmark">)
  * one the row holds (a retried or late message) change nothing; a state never goes back to an earlier step of the
  * same assignment, except failed -> rolled_back.
  */
-async function writeUpdate(ctx: Ctx, u: ReportBody<"update">): Promise<WriteOutcome> {
-  return { update: await applyUpdate(ctx, u) };
+/** A device's row of a rollout, as an update report is judged against it. */
+interface RolloutDeviceRow {
+  rolloutId: string;
+  deviceId: string;
+  state: string;
+  /** bigint as text (pg) */
+  assignmentVersion: string | null;
+  ring: number | null;
+  timeline: Record<string, string> | null;
+  selfTestTps: number | null;
 }
 
-async function applyUpdate({ tx, deviceId, sentAt }: Ctx, u: ReportBody<"update">): Promise<{ rolloutId: string | null; changed: boolean }> {
-  if (!u.rolloutId) return { rolloutId: null, changed: false };
-  // Lock the row before judging the transition: another replica may store this device's next report at the same time
-  // (the durable consumer is shared), and the scheduler writes the same row; a read-then-write without the lock lost
-  // one of two concurrent updates, leaving a device "testing" after it reported "active" and its ring waiting forever.
-  await tx.$queryRaw`SELECT 1 FROM "RolloutDevice" WHERE "rolloutId" = ${u.rolloutId} AND "deviceId" = ${deviceId} FOR UPDATE`;
-  const row = await tx.rolloutDevice.findUnique({ where: { rolloutId_deviceId: { rolloutId: u.rolloutId, deviceId } } });
-  if (!row || row.assignmentVersion === null || BigInt(u.assignmentVersion) !== row.assignmentVersion) return { rolloutId: u.rolloutId, changed: false };
-  const order = ["pending", "downloading", "verifying", "testing", "active", "failed", "rolled_back"];
-  const from = order.indexOf(row.state);
-  const to = order.indexOf(u.state);
+const UPDATE_ORDER = ["pending", "downloading", "verifying", "testing", "active", "failed", "rolled_back"];
+
+/**
+ * Whether an update report moves its device's rollout row: only for the assignment version the row holds, forwards
+ * through UPDATE_ORDER (repeated "downloading" is progress), to "failed" from any state that is not final, and from
+ * "failed" or "active" to "rolled_back". Everything else (late, repeated, for an older assignment) leaves it as it is.
+ */
+export function movesRolloutDevice(row: Pick<RolloutDeviceRow, "state" | "assignmentVersion">, u: ReportBody<"update">): boolean {
+  if (row.assignmentVersion === null || BigInt(u.assignmentVersion) !== BigInt(row.assignmentVersion)) return false;
+  const from = UPDATE_ORDER.indexOf(row.state);
+  const to = UPDATE_ORDER.indexOf(u.state);
   const terminal = row.state === "active" || row.state === "failed" || row.state === "rolled_back";
   const allowed = to > from || (row.state === u.state && u.state === "downloading") || (!terminal && u.state === "failed");
-  if (!allowed || (terminal && !(row.state === "failed" && u.state === "rolled_back") && !(row.state === "active" && u.state === "rolled_back"))) {
-    return { rolloutId: u.rolloutId, changed: false };
-  }
-  const timeline = { ...((row.timeline as Record<string, string> | null) ?? {}) };
-  timeline[u.state] ??= u.at;
-  await tx.rolloutDevice.update({
-    where: { rolloutId_deviceId: { rolloutId: u.rolloutId, deviceId } },
-    data: {
+  return allowed && (!terminal || u.state === "rolled_back") && row.state !== "rolled_back";
+}
+
+/**
+ * Update reports, set-wise on the plain pg path (at most one per device: inRounds): the rows they name are locked in
+ * key order first (another replica may store the same device's next report at once, and the scheduler writes the same
+ * rows; judging before locking lost one of two concurrent updates, leaving a device "testing" after it reported
+ * "active"), judged (movesRolloutDevice), then written with one UPDATE and their transitions with one INSERT. One
+ * report at a time through Prisma this stored 100-150 reports/s: a rollout to 2,000 devices backed ingest up by minutes.
+ */
+async function writeUpdatesRound(db: BatchSql, items: WriteItem<"update">[]): Promise<WriteOutcome[]> {
+  const named = items.filter((it) => it.body.rolloutId);
+  const rows = named.length
+    ? await db.query<RolloutDeviceRow>(
+        `SELECT rd."rolloutId", rd."deviceId", rd.state::text AS state, rd."assignmentVersion"::text AS "assignmentVersion", rd.ring, rd.timeline, rd."selfTestTps"
+        FROM "RolloutDevice" rd JOIN json_to_recordset($1::json) AS x("rolloutId" text, "deviceId" text) ON rd."rolloutId" = x."rolloutId" AND rd."deviceId" = x."deviceId"
+        ORDER BY rd."rolloutId", rd."deviceId" FOR UPDATE OF rd`,
+        [JSON.stringify(named.map((it) => ({ rolloutId: it.body.rolloutId, deviceId: it.deviceId })))],
+      )
+    : [];
+  const rowOf = new Map(rows.map((r) => [`${r.rolloutId}\u0000${r.deviceId}`, r]));
+  const writes: Record<string, unknown>[] = [];
+  const transitions: Record<string, unknown>[] = [];
+  const out = items.map(({ deviceId, sentAt, body: u }): WriteOutcome => {
+    if (!u.rolloutId) return { update: { rolloutId: null, changed: false } };
+    const row = rowOf.get(`${u.rolloutId}\u0000${deviceId}`);
+    if (!row || !movesRolloutDevice(row, u)) return { update: { rolloutId: u.rolloutId, changed: false } };
+    const timeline = { ...(row.timeline ?? {}) };
+    timeline[u.state] ??= u.at;
+    writes.push({
+      rolloutId: u.rolloutId,
+      deviceId,
       state: u.state,
       code: u.code,
       reason: u.reason,
-      bytesDone: big0(u.bytesDone),
-      bytesTotal: big0(u.bytesTotal),
+      bytesDone: int(u.bytesDone),
+      bytesTotal: int(u.bytesTotal),
       selfTestTps: u.selfTest?.tokensPerSecond ?? row.selfTestTps,
-      timeline: json(timeline),
+      timeline,
       stateAt: sentAt,
-    },
+    });
+    const changed = row.state !== u.state;
+    if (changed) transitions.push({ id: randomUUID(), rolloutId: u.rolloutId, deviceId, ring: row.ring, state: u.state, at: sentAt });
+    return { update: { rolloutId: u.rolloutId, changed } };
   });
-  if (row.state !== u.state) {
-    await tx.rolloutTransition.create({ data: { rolloutId: u.rolloutId, deviceId, ring: row.ring, state: u.state, at: sentAt } });
+  if (writes.length) {
+    await db.execute(
+      `UPDATE "RolloutDevice" rd SET state = x.state::"RolloutDeviceState", code = x.code, reason = x.reason, "bytesDone" = x."bytesDone", "bytesTotal" = x."bytesTotal",
+        "selfTestTps" = x."selfTestTps", timeline = x.timeline, "stateAt" = x."stateAt", "updatedAt" = now()
+      FROM json_to_recordset($1::json) AS x("rolloutId" text, "deviceId" text, state text, code text, reason text, "bytesDone" bigint, "bytesTotal" bigint,
+        "selfTestTps" float8, timeline jsonb, "stateAt" timestamp(3))
+      WHERE rd."rolloutId" = x."rolloutId" AND rd."deviceId" = x."deviceId"`,
+      [JSON.stringify(writes)],
+    );
   }
-  return { rolloutId: u.rolloutId, changed: row.state !== u.state };
+  if (transitions.length) {
+    await db.execute(
+      `INSERT INTO "RolloutTransition" (id, "rolloutId", "deviceId", ring, state, at)
+      SELECT id, "rolloutId", "deviceId", ring, state::"RolloutDeviceState", at
+      FROM json_to_recordset($1::json) AS x(id text, "rolloutId" text, "deviceId" text, ring int, state text, at timestamp(3))`,
+      [JSON.stringify(transitions)],
+    );
+  }
+  return out;
 }
 
 /**
@@ -449,6 +499,6 @@ export const reportWriters: { [K in ReportKind]: BatchWriter<K> } = {
   events: oneByOne(writeEvents),
   metrics: writeMetrics,
   benchmark: oneByOne(writeBenchmark),
-  update: oneByOne(writeUpdate),
+  update: inRounds(writeUpdatesRound),
   egress: oneByOne(writeEgress),
 };
