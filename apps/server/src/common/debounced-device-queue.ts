@@ -39,9 +39,14 @@ export class DebouncedDeviceQueue {
     return this.closed;
   }
 
-  close(): void {
+  /**
+   * Stop taking devices and resolve once the flush in progress ended: its database work must be over before the
+   * server closes its database client (Prisma's $disconnect waits for every checked-out connection).
+   */
+  close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    return this.flushing;
   }
 }

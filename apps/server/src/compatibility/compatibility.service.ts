@@ -42,8 +42,8 @@ export class CompatibilityService implements OnApplicationShutdown {
     );
   }
 
-  onApplicationShutdown(): void {
-    this.queue.close();
+  onApplicationShutdown(): Promise<void> {
+    return this.queue.close();
   }
 
   /** Called after an inventory report is stored: cheap, never blocks ingestion. */

@@ -53,9 +53,9 @@ export class ComplianceService implements OnApplicationShutdown {
     });
   }
 
-  onApplicationShutdown(): void {
+  onApplicationShutdown(): Promise<void> {
     this.unsubscribe();
-    this.queue.close();
+    return this.queue.close();
   }
 
   /** Called after a posture or models report is stored: cheap, never blocks ingestion. */
