@@ -296,6 +296,14 @@ async function runSize(n) {
     let ticks = 0;
     let longestStallMs = 0;
     async function poll() {
+      try {
+        await pollLoop();
+      } catch (err) {
+        // the run failed elsewhere and closed the database client: that failure is the one to report, not this one
+        if (polling) progress(`  polling stopped: ${err.message}`);
+      }
+    }
+    async function pollLoop() {
       let lastProgress = performance.now();
       let lastStored = 0;
       let stalledSince = null;
@@ -501,6 +509,15 @@ async function runSize(n) {
     }
     progress(`${n} devices: ${JSON.stringify(result)}`);
     return result;
+  } catch (err) {
+    // a failed size keeps its server's log too (the temp dir goes with infra.dispose below)
+    const log = path.join(infra.dir, "server.log");
+    if (fs.existsSync(log)) {
+      const kept = path.join(os.tmpdir(), `fleet-sim-${n}-server-failed-${Date.now()}.log`);
+      fs.copyFileSync(log, kept);
+      progress(`${n} devices failed: ${err.message}; server log kept in ${kept}`);
+    }
+    throw err;
   } finally {
     await db.end().catch(() => undefined);
     await Promise.allSettled(conns.map((nc) => nc.close()));

@@ -2,10 +2,10 @@
 // compatibility rows inserted directly (setup, not measured), the targeted devices labelled with a group, then a
 // staged rollout created through the real REST API as an admin would. Each targeted device watches its key of the
 // assignment bucket, verifies what it reads with openAssignment (server key, its own id, its last version), and
-// walks the agent's install states (apps/agent UpdateManager: pending -> downloading (progress every 1 s) ->
+// walks the agent's install states (apps/agent UpdateManager: pending -> downloading (progress every UPDATE_PROGRESS_INTERVAL_MS, 10 s) ->
 // verifying -> testing -> active, or failed with code self_test_failed), each a signed "update" report.
 import { randomUUID } from "node:crypto";
-import { importPrivateJwk, importPublicJwk, openAssignment, signReport, UpdateFailure, updateStatusOf } from "@fleet/protocol";
+import { importPrivateJwk, importPublicJwk, openAssignment, signReport, UPDATE_PROGRESS_INTERVAL_MS, UpdateFailure, updateStatusOf } from "@fleet/protocol";
 import { rng } from "./fleet.mjs";
 import { deviceKey } from "./keys.mjs";
 
@@ -62,8 +62,8 @@ export function rolloutDevices({ seed, serverJwk, failureRate, deviceId, publish
     await send(i, d, a, "pending", { bytesTotal: total, serving });
     const t0 = performance.now();
     await send(i, d, a, "downloading", { bytesDone: 0, bytesTotal: total, serving });
-    for (let el = 1000; el < downloadMs; el += 1000) {
-      await sleep(1000);
+    for (let el = UPDATE_PROGRESS_INTERVAL_MS; el < downloadMs; el += UPDATE_PROGRESS_INTERVAL_MS) {
+      await sleep(UPDATE_PROGRESS_INTERVAL_MS);
       await send(i, d, a, "downloading", { bytesDone: Math.floor((total * el) / downloadMs), bytesTotal: total, serving });
     }
     await sleep(Math.max(0, downloadMs - (performance.now() - t0)));

@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { UpdateFailure, updateStatusOf, type TAssignedTargetV1, type TAssignmentV1, type TDeviceEventV1, type TSelfTestV1, type TUpdateStatusV1 } from "@fleet/protocol";
+import { UPDATE_PROGRESS_INTERVAL_MS, UpdateFailure, updateStatusOf, type TAssignedTargetV1, type TAssignmentV1, type TDeviceEventV1, type TSelfTestV1, type TUpdateStatusV1 } from "@fleet/protocol";
 import type { Logger } from "../logger.js";
 import type { InferenceRuntime } from "../runtime/InferenceRuntime.js";
 import { RuntimeError } from "../runtime/errors.js";
@@ -106,7 +106,7 @@ export class UpdateManager {
         stallTimeoutMs: this.opts.config.stallTimeoutSec * 1000,
         signal,
         onProgress: (done) => {
-          if (Date.now() - lastReport < 1000 && done < desired.length) return;
+          if (Date.now() - lastReport < UPDATE_PROGRESS_INTERVAL_MS && done < desired.length) return;
           lastReport = Date.now();
           this.report(a, "downloading", { bytesDone: done, bytesTotal: desired.length });
         },
