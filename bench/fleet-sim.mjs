@@ -54,6 +54,7 @@ import { describeLoad, machineLoad } from "./lib/machineLoad.mjs";
 import { cpuProfileTop } from "./lib/cpuProfileTop.mjs";
 import { percentile } from "./lib/percentile.mjs";
 import { procStats } from "./lib/procStats.mjs";
+import { cpuBetween, serviceCpu } from "./lib/serviceCpu.mjs";
 import { round } from "./lib/stats.mjs";
 
 // The simulator's NATS runs without auth: set before bench/lib/benchServices.mjs loads the test helpers.
@@ -345,12 +346,25 @@ async function runSize(n) {
     }
     await sleep(Math.max(0, wall0 - Date.now()));
     const s0 = procStats(server.pid);
+    const dbRows = async (q) => (await db.query(q)).rows;
+    const svc0 = await serviceCpu(dbRows, infra.nats.port);
     const client0 = process.cpuUsage();
     const t0 = performance.now();
     const poller = poll();
     let rolloutId = null;
     let rolloutCreatedAt = null;
-    const admin = (p, init = {}) => fetch(`${server.url}${p}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" } });
+    const admin = async (p, init = {}) => {
+      // a GET is retried when its pooled keep-alive connection was closed by the server as it was reused ("other side
+      // closed": the admin connection sits idle through the window); a POST is not (it may have been carried out)
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fetch(`${server.url}${p}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" } });
+        } catch (err) {
+          if ((init.method ?? "GET") !== "GET" || attempt >= 3) throw err;
+          progress(`  GET ${p} failed (${err.cause?.message ?? err.message}); retrying`);
+        }
+      }
+    };
     // each report is published when due; what is still unsent 2x the window after it closed is given up (`unsent`)
     const sendDeadline = t0 + 3 * WINDOW_SEC * 1000;
     while ((head < total && performance.now() < sendDeadline) || inflight > 0) {
@@ -398,6 +412,7 @@ async function runSize(n) {
     }
     const wallMs = performance.now() - t0;
     const s1 = procStats(server.pid);
+    const svc = cpuBetween(svc0, await serviceCpu(dbRows, infra.nats.port));
     const client = process.cpuUsage(client0);
     polling = false;
     await poller;
@@ -444,6 +459,9 @@ async function runSize(n) {
       lost: counts.lost,
       duplicated: counts.duplicated,
       serverCpuPct: round((cpuMs / wallMs) * 100, 1),
+      // PostgreSQL's backends on this database and the private nats-server over the same time (% of one core)
+      postgresCpuPct: round((svc.postgresMs / wallMs) * 100, 1),
+      natsCpuPct: svc.natsMs === null ? null : round((svc.natsMs / wallMs) * 100, 1),
       serverRssMB: round(Math.max(...rss, s1.rssBytes / MB), 1),
       offeredPerSec: round(published / (publishedMs / 1000), 1),
       stored: counts.stored,

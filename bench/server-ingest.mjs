@@ -127,7 +127,7 @@ try {
   const machineBefore = machine();
   if (CPU_PROF) await server.startProfile();
   const s0 = procStats(server.pid);
-  const svc0 = await serviceCpu(infra.db.prisma, infra.nats.port);
+  const svc0 = await serviceCpu((q) => infra.db.prisma.$queryRawUnsafe(q), infra.nats.port);
   const rss = [];
   const client0 = process.cpuUsage();
   const t0 = performance.now();
@@ -152,7 +152,7 @@ try {
   }
   const wallMs = performance.now() - t0;
   const s1 = procStats(server.pid);
-  const svc = cpuBetween(svc0, await serviceCpu(infra.db.prisma, infra.nats.port));
+  const svc = cpuBetween(svc0, await serviceCpu((q) => infra.db.prisma.$queryRawUnsafe(q), infra.nats.port));
   const client = process.cpuUsage(client0);
   const profileFile = CPU_PROF ? await server.stopProfile(path.resolve(CPU_PROF, `server-ingest-${Date.now()}.cpuprofile`)) : null;
   // Work the reports set off after they were stored (compliance evaluation, compatibility, the liveness flush) runs on

@@ -25,11 +25,11 @@ const cpuOf = (pid) => {
 };
 
 /**
- * A snapshot: `{ postgres: ms by backend pid, nats: ms }`. `prisma` is a client on the benchmark's database;
- * cpuBetween(a, b) turns two snapshots into ms (a backend that started in between counts from 0).
+ * A snapshot: `{ postgres: ms by backend pid, nats: ms }`. `query(sql)` runs SQL on the benchmark's database and
+ * resolves to its rows; cpuBetween(a, b) turns two snapshots into ms (a backend that started in between counts from 0).
  */
-export async function serviceCpu(prisma, natsPort) {
-  const rows = await prisma.$queryRawUnsafe(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+export async function serviceCpu(query, natsPort) {
+  const rows = await query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
   const postgres = new Map();
   for (const { pid } of rows) {
     const ms = cpuOf(Number(pid));
