@@ -105,7 +105,7 @@ describe("bulk compliance evaluation", () => {
   });
   afterAll(async () => {
     for (const s of [oneByOne, bulk]) {
-      s?.service.onApplicationShutdown();
+      await s?.service.onApplicationShutdown();
       await s?.client.$disconnect();
       await s?.db.drop();
     }
