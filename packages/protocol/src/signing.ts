@@ -72,17 +72,11 @@ export async function signReport(report: TReportV1, privateKey: SignKey): Promis
     .sign(privateKey);
 }
 
-export interface OpenReportOptions<K = VerifyKey> {
+export interface OpenReportOptions {
   /** device id and kind taken from the NATS subject the message arrived on */
   subject: ReportSubject;
   /** the registered public key of a device, or null if there is no such (active) device */
-  resolveKey: (deviceId: string) => Promise<K | null>;
-  /**
-   * Checks the Ed25519 signature over `signingInput` (`<header>.<payload>` as sent) instead of jose's compactVerify,
-   * with the key resolveKey gave: the server verifies with node:crypto, a fraction of WebCrypto's per-message cost.
-   * Without it, K must be a jose key.
-   */
-  verifySignature?: (signingInput: Uint8Array, signature: Uint8Array, key: K) => boolean;
+  resolveKey: (deviceId: string) => Promise<VerifyKey | null>;
 }
 
 /** Device id and kind taken from the NATS subject a report arrived on. */
@@ -107,8 +101,9 @@ export interface ReportJws {
 
 /**
  * The checks before the signature: size, UTF-8, compact form, the header (EdDSA, our typ, a kid, nothing a verifier
- * must understand) and that the signer is the device the subject names. Never throws. With verifyReportJws and
- * decodeReportPayload this is openReport in steps, for a caller that verifies many signatures at once elsewhere.
+ * must understand) and that the signer is the device the subject names. Never throws. With an Ed25519 check of
+ * `signingInput` and decodeReportPayload this is openReport in steps, for a caller that verifies many signatures at
+ * once elsewhere (the server, on its verification threads).
  */
 export function splitReportJws(data: Uint8Array, subject: ReportSubject): OpenResult<ReportJws> {
   if (data.byteLength > MAX_REPORT_BYTES) {
@@ -182,18 +177,14 @@ export function decodeReportPayload(jws: ReportJws, subject: ReportSubject): Ope
  * Check a raw report the way the server must before trusting any of it: size, signature
  * by the key of the device the subject names, and then the schema. Never throws.
  */
-export async function openReport<K = VerifyKey>(data: Uint8Array, opts: OpenReportOptions<K>): Promise<OpenResult<TReportV1>> {
+export async function openReport(data: Uint8Array, opts: OpenReportOptions): Promise<OpenResult<TReportV1>> {
   const split = splitReportJws(data, opts.subject);
   if (!split.ok) return split;
   const jws = split.value;
   const key = await opts.resolveKey(jws.kid);
   if (!key) return reject("unknown_device", `no active device ${jws.kid}`);
   try {
-    if (opts.verifySignature) {
-      if (!opts.verifySignature(jws.signingInput, jws.signature, key)) return badSignature(jws);
-    } else {
-      await compactVerify(jws.compact, key as VerifyKey, { algorithms: ["EdDSA"] });
-    }
+    await compactVerify(jws.compact, key, { algorithms: ["EdDSA"] });
   } catch {
     return badSignature(jws);
   }
