@@ -391,11 +391,6 @@ async function writeBenchmark({ tx, deviceId }: Ctx, r: ReportBody<"benchmark">)
   return { benchmarkRunId: run.id };
 }
 
-/**
- * An agent's progress on its assignment moves its row in that rollout. Reports about an older assignment than the
- * one the row holds (a retried or late message) change nothing; a state never goes back to an earlier step of the
- * same assignment, except failed -> rolled_back.
- */
 /** A device's row of a rollout, as an update report is judged against it. */
 interface RolloutDeviceRow {
   rolloutId: string;
@@ -411,9 +406,10 @@ interface RolloutDeviceRow {
 const UPDATE_ORDER = ["pending", "downloading", "verifying", "testing", "active", "failed", "rolled_back"];
 
 /**
- * Whether an update report moves its device's rollout row: only for the assignment version the row holds, forwards
- * through UPDATE_ORDER (repeated "downloading" is progress), to "failed" from any state that is not final, and from
- * "failed" or "active" to "rolled_back". Everything else (late, repeated, for an older assignment) leaves it as it is.
+ * Whether an update report (an agent's progress on its assignment) moves its device's rollout row: only for the
+ * assignment version the row holds, forwards through UPDATE_ORDER (repeated "downloading" is progress), to "failed"
+ * from any state that is not final, and from "failed" or "active" to "rolled_back". Everything else (late, repeated,
+ * for an older assignment) leaves it as it is.
  */
 export function movesRolloutDevice(row: Pick<RolloutDeviceRow, "state" | "assignmentVersion">, u: ReportBody<"update">): boolean {
   if (row.assignmentVersion === null || BigInt(u.assignmentVersion) !== BigInt(row.assignmentVersion)) return false;
