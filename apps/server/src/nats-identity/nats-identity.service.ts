@@ -1,12 +1,15 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from "@nestjs/common";
 import { connect, credsAuthenticator } from "nats";
 import type { Logger } from "pino";
-import { devicePermissions, natsConnectionOptions } from "@fleet/protocol";
+import { deviceCommandConsumer, devicePermissions, natsConnectionOptions } from "@fleet/protocol";
 import { CONFIG, LOGGER, NATS_AUTHORITY } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
 import type { NatsAuthority } from "../nats/nats-authority.js";
 import { NatsService } from "../nats/nats.service.js";
 import { NatsIdentityRepository } from "./nats-identity.repository.js";
+
+/** Missing command consumers created at once by the start-up check (each is a JetStream API request). */
+const CONSUMER_CREATE_CONCURRENCY = 4;
 
 export class AccountPushError extends Error {
   override name = "AccountPushError";
@@ -44,7 +47,7 @@ export class NatsIdentityService implements OnApplicationBootstrap {
       this.nats.onReconnect(() => void this.pushAccount().catch((err) => this.log.error({ err }, "could not re-push the fleet account after a NATS reconnect; revoked devices may connect until the next push")));
     }
     // In the background: with many devices, start-up must not wait for one request per device.
-    void this.ensureConsumers().catch((err) => this.log.error({ err }, "could not check the devices' command consumers"));
+    void this.ensureCommandConsumers().catch((err) => this.log.error({ err }, "could not check the devices' command consumers"));
   }
 
   /** The device's user JWT for its public nkey, or null when NATS runs without per-device identity. */
@@ -98,11 +101,26 @@ export class NatsIdentityService implements OnApplicationBootstrap {
     this.log.debug({ revoked: Object.keys(revocations).length }, "fleet account pushed to NATS");
   }
 
-  private async ensureConsumers(): Promise<void> {
+  /**
+   * Re-creates the command consumers missing for active devices (a nats-server that lost its store, devices enrolled
+   * while NATS was down). The stream's consumer names are read a page at a time and only the missing consumers are
+   * created, CONSUMER_CREATE_CONCURRENCY at once: at 50,000 devices one CONSUMER.INFO per device kept nats-server busy
+   * for the first minutes after every start.
+   */
+  async ensureCommandConsumers(): Promise<{ devices: number; created: number }> {
+    const [ids, existing] = await Promise.all([this.repo.activeDeviceIds(), this.nats.commandConsumerNames()]);
+    const missing = ids.filter((id) => !existing.has(deviceCommandConsumer(id)));
     let created = 0;
-    for (const id of await this.repo.activeDeviceIds()) {
-      if ((await this.nats.ensureDeviceConsumer(id, "new")) === "created") created++;
-    }
-    if (created) this.log.info({ created }, "re-created missing device command consumers");
+    let next = 0;
+    const worker = async () => {
+      while (next < missing.length) {
+        const id = missing[next++]!;
+        if ((await this.nats.ensureDeviceConsumer(id, "new")) === "created") created++;
+        if (created % 5_000 === 0 && created) this.log.info({ created, missing: missing.length }, "re-creating missing device command consumers");
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONSUMER_CREATE_CONCURRENCY, missing.length) }, worker));
+    if (created) this.log.info({ created, devices: ids.length }, "re-created missing device command consumers");
+    return { devices: ids.length, created };
   }
 }
