@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { ADMIN_TOKEN, startInfra, startServerChild } from "./lib/benchServices.mjs";
+import { waitForCommandConsumers } from "./lib/commandConsumers.mjs";
 import { seedDevices, touchOnlineDevices } from "./lib/seedDevices.mjs";
 import { describePlan, explain, listStatements, onlineCutoff } from "./lib/devicesListSql.mjs";
 import { machineLoad, describeLoad } from "./lib/machineLoad.mjs";
@@ -184,6 +185,9 @@ try {
   const eventsToken = `events-${randomUUID()}`;
   server = await startServerChild(infra.env({ LOG_LEVEL: "warn", FLEET_EVENTS_TOKEN: eventsToken }), path.join(infra.dir, "server.log"));
   log(`server ${server.url}`);
+  // the seeded devices' command consumers, created by the server's start-up check: not measured alongside the console
+  const active = (await infra.db.prisma.$queryRawUnsafe(`SELECT count(*)::int AS n FROM "Device" WHERE state = 'active'`))[0].n;
+  log(`command consumers of the ${active} active devices created by the server in ${round(await waitForCommandConsumers(infra.nats, active, { progress: log }))} s`);
   const session = await createAdmin(server.url);
   consoleApp = await startConsole(server.url, eventsToken);
   log(`console ${consoleApp.url}`);

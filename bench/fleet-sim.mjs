@@ -50,6 +50,7 @@ import { INTERVALS_SEC, forEachDue, makeSchedule, reportsPerSimSecond } from "./
 import { deviceId, seedFleet } from "./lib/sim/seed.mjs";
 import { prepareRollout, ROLLOUT_GROUP, rolloutDevices } from "./lib/sim/rollout.mjs";
 import { startSigners } from "./lib/sim/signers.mjs";
+import { waitForCommandConsumers } from "./lib/commandConsumers.mjs";
 import { describeLoad, machineLoad } from "./lib/machineLoad.mjs";
 import { cpuProfileTop } from "./lib/cpuProfileTop.mjs";
 import { percentile } from "./lib/percentile.mjs";
@@ -150,24 +151,6 @@ function machine() {
   return { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(), ramGB: round(os.totalmem() / 2 ** 30, 1), loadavg: os.loadavg().map((x) => round(x, 2)) };
 }
 
-/** Until the command stream holds a consumer per device, with progress; bounded by startupSec(n). */
-async function waitForCommandConsumers(nc, n) {
-  const jsm = await nc.jetstreamManager();
-  const stream = process.env.FLEET_COMMAND_STREAM ?? "FLEET_COMMANDS";
-  const deadline = Date.now() + startupSec(n) * 1000;
-  let lastProgress = Date.now();
-  for (;;) {
-    const count = (await jsm.streams.info(stream).catch(() => null))?.state.consumer_count ?? 0;
-    if (count >= n) return;
-    if (Date.now() > deadline) throw new Error(`the server created ${count} of ${n} command consumers in ${startupSec(n)} s`);
-    if (Date.now() - lastProgress > 5000) {
-      lastProgress = Date.now();
-      progress(`  ${count} of ${n} command consumers`);
-    }
-    await sleep(500);
-  }
-}
-
 async function runSize(n) {
   const ti = performance.now();
   progress(`${n} devices: starting a database (template clone) and nats-server`);
@@ -196,12 +179,9 @@ async function runSize(n) {
     server = await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, "server.log"));
     for (let c = 0; c < CONNECTIONS; c++) conns.push(await connect({ servers: infra.nats.url, name: `fleet-sim-${c}` }));
     const jss = conns.map((nc) => nc.jetstream());
-    // Enrollment creates each device's command consumer; the seeded devices have none, so the server's start-up check
-    // creates them (NatsIdentityService.ensureCommandConsumers). That is nats-server's work of a minute at 50,000: it
-    // is waited for here, before the window's reports are signed with their due times.
-    t = performance.now();
-    await waitForCommandConsumers(conns[0], n);
-    progress(`${n} devices: command consumers created by the server's start-up check in ${round((performance.now() - t) / 1000, 1)} s`);
+    // before the window's reports are signed with their due times (bench/lib/commandConsumers.mjs)
+    const consumerSec = await waitForCommandConsumers(infra.nats, n, { progress: (m) => progress(`  ${m}`), timeoutSec: startupSec(n) });
+    progress(`${n} devices: command consumers created by the server's start-up check in ${round(consumerSec, 1)} s`);
     const subj = subjects(process.env.FLEET_SUBJECT_PREFIX ?? undefined);
     const schedule = makeSchedule(n);
     const active = Uint8Array.from({ length: n }, (_, i) => (servesInference(i, ACTIVE_SHARE) ? 1 : 0));

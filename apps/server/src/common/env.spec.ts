@@ -26,6 +26,7 @@ describe("parseEnv", () => {
       reportMaxAgeDays: 30,
       // one per core beyond the first, at least one, at most four
       ingestVerifyThreads: Math.min(4, Math.max(1, availableParallelism() - 1)),
+      rolloutAssignPerSec: 100,
       retention: { intervalSec: 3600, batchSize: 5000, heartbeatDays: 7, inventoryDays: 90, eventDays: 90, auditDays: 365, postureDays: 90, runtimeMetricDays: 30, modelLoadDays: 90, benchmarkDays: 365 },
       limits: { reportStreamMaxBytes: 1024 ** 3, commandStreamMaxBytes: 64 * 1024 ** 2, ratePerMin: 600, enrollRatePerMin: 120, trustedProxy: null },
       logLevel: "info",

@@ -41,6 +41,8 @@ const ZEnv = ZQualityEnv.extend({
   REPORT_MAX_AGE_DAYS: ZInt(30, 1, 3650),
   // worker threads verifying report signatures; 0 = on the main thread. Default: one per core beyond the first (max 4)
   INGEST_VERIFY_THREADS: ZInt(Math.min(4, Math.max(1, availableParallelism() - 1)), 0, 16),
+  // devices of a rollout ring sent the model per second at most: a ring of thousands starts as a wave, not a herd
+  ROLLOUT_ASSIGN_PER_SEC: ZInt(100, 1, 100_000),
   // 0 = this instance never prunes (another one does)
   RETENTION_INTERVAL_SEC: ZInt(3600, 0, 7 * 86_400),
   RETENTION_BATCH_SIZE: ZInt(5000, 1, 100_000),
@@ -102,6 +104,8 @@ export interface ServerConfig {
   reportMaxAgeDays: number;
   /** worker threads verifying report signatures (0: the main thread does) */
   ingestVerifyThreads: number;
+  /** devices of a rollout ring assigned per second at most (the ring's first second's worth at once) */
+  rolloutAssignPerSec: number;
   retention: RetentionConfig;
   limits: LimitsConfig;
   /** NATS operator/account keys (decentralized auth); null = NATS without per-device identity */
@@ -224,6 +228,7 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
     offlineAfterSec: e.OFFLINE_AFTER_SEC,
     reportMaxAgeDays: e.REPORT_MAX_AGE_DAYS,
     ingestVerifyThreads: e.INGEST_VERIFY_THREADS,
+    rolloutAssignPerSec: e.ROLLOUT_ASSIGN_PER_SEC,
     retention: {
       intervalSec: e.RETENTION_INTERVAL_SEC,
       batchSize: e.RETENTION_BATCH_SIZE,

@@ -24,9 +24,12 @@ export class RolloutAssigner {
     private readonly events: FleetEventBus,
   ) {}
 
-  /** Send the ring's waiting devices the install; rows move to pending with the version before any device can read it. */
-  async installRing(rolloutId: string, ring: number, desired: TAssignedTargetV1): Promise<number> {
-    const rows = await this.repo.devicesIn(rolloutId, ring, ["waiting"]);
+  /**
+   * Send the ring's waiting devices the install (`limit`: at most so many, by device id); rows move to pending with the
+   * version before any device can read it.
+   */
+  async installRing(rolloutId: string, ring: number, desired: TAssignedTargetV1, limit?: number): Promise<number> {
+    const rows = await this.repo.devicesIn(rolloutId, ring, ["waiting"], limit);
     const issued = await this.assignments.assignMany(
       rows.map((r) => ({ deviceId: r.deviceId, action: "install" as const, desired, rolloutId, ring })),
       (x) => this.repo.markAssigned(rolloutId, x, "pending"),

@@ -4,7 +4,8 @@ import { evaluateGates, ringDecision, type RingStats } from "@fleet/catalog";
 import { UpdateFailure, ZRuntimeInfoV1 } from "@fleet/protocol";
 import { CompatibilityService } from "../compatibility/compatibility.service.js";
 import { AssignmentsService } from "../assignments/assignments.service.js";
-import { LOGGER } from "../common/config.token.js";
+import { CONFIG, LOGGER } from "../common/config.token.js";
+import type { ServerConfig } from "../common/env.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
 import { FleetEventRelay } from "../events/fleet-event-relay.js";
 import { RolloutAssigner } from "./rollout-assigner.js";
@@ -15,6 +16,9 @@ import { RolloutsRepository, type RolloutWithEntry } from "./rollouts.repository
 export const SCHEDULER_INTERVAL_MS = 5000;
 /** Update reports arrive by the thousand in a broad ring: they wake the scheduler at most this often. */
 export const REPORT_DEBOUNCE_MS = 250;
+/** A paced ring's next wave is sent this long after the previous one; one pass sends at most MAX_WAVE_SEC of waves. */
+const WAVE_MS = 1000;
+const MAX_WAVE_SEC = 5;
 
 /**
  * Drives running rollouts: assigns the current ring, starts its soak once every device is terminal, evaluates the
@@ -28,6 +32,9 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
   private interval: NodeJS.Timeout | null = null;
   private soakTimer: { at: number; timer: NodeJS.Timeout } | null = null;
   private soon: NodeJS.Timeout | null = null;
+  private waveTimer: NodeJS.Timeout | null = null;
+  /** rollout/ring -> when its last wave was sent (in memory: after a restart or failover the next wave is one second's) */
+  private readonly lastWave = new Map<string, number>();
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -43,6 +50,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     private readonly events: FleetEventBus,
     private readonly compatibility: CompatibilityService,
     private readonly relay: FleetEventRelay,
+    @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) log: Logger,
   ) {
     this.log = log.child({ context: "RolloutScheduler" });
@@ -78,6 +86,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     if (this.interval) clearInterval(this.interval);
     if (this.soakTimer) clearTimeout(this.soakTimer.timer);
     if (this.soon) clearTimeout(this.soon);
+    if (this.waveTimer) clearTimeout(this.waveTimer);
     await this.running;
   }
 
@@ -147,12 +156,17 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
       const now = new Date();
       if (!h.startedAt) {
         h.startedAt = now.toISOString();
-        const n = await this.assigner.installRing(r.id, ring, desired);
+        const n = await this.sendWave(r.id, ring, desired, now);
         await this.repo.update(r.id, { currentRing: ring, ringStartedAt: now, ringHistory: hist });
-        this.log.info({ rolloutId: r.id, ring, devices: n }, "ring started");
+        this.log.info({ rolloutId: r.id, ring, firstWave: n }, "ring started");
         this.events.publish(FleetEvent.RolloutRingStarted, null, { rolloutId: r.id, state: "running", currentRing: ring, reason: null });
       }
-      const stats = await this.ringStats(r, ring, new Date(h.startedAt), h.excluded);
+      let { stats, waiting } = await this.ringStats(r, ring, new Date(h.startedAt), h.excluded);
+      if (waiting > 0) {
+        if (await this.sendWave(r.id, ring, desired, now)) ({ stats, waiting } = await this.ringStats(r, ring, new Date(h.startedAt), h.excluded));
+        // the ring's waiting devices count as in progress: no soak and no promotion until every one was sent the model
+        if (waiting > 0) this.armWaveTimer();
+      }
       if (!h.soakStartedAt && stats.inProgress === 0 && stats.active + stats.failed + stats.rolledBack >= stats.devices) h.soakStartedAt = now.toISOString();
       const ends = soakEndsAt(h, spec);
       const decision = ringDecision({ ringIndex: ring, stats, gates: spec.gates, soakEndsAt: ends, now });
@@ -184,18 +198,46 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  private async ringStats(r: RolloutWithEntry, ring: number, since: Date, excluded: string[]): Promise<RingStats> {
+  /**
+   * Sends the ring's next wave: ROLLOUT_ASSIGN_PER_SEC devices per second since the previous wave (one second's worth
+   * for the first, at most MAX_WAVE_SEC seconds' worth). A ring of 9,000 devices all sent a model at once downloads
+   * it at once (the artifact server's herd) and floods ingest with their update reports; in waves it does neither.
+   */
+  private async sendWave(rolloutId: string, ring: number, desired: { target: string; sha256: string; length: number }, now: Date): Promise<number> {
+    const key = `${rolloutId}/${ring}`;
+    const since = Math.min(MAX_WAVE_SEC, Math.max(0, now.getTime() - (this.lastWave.get(key) ?? now.getTime() - WAVE_MS)) / 1000);
+    const budget = Math.floor(this.config.rolloutAssignPerSec * since);
+    if (budget < 1) return 0;
+    const n = await this.assigner.installRing(rolloutId, ring, desired, budget);
+    this.lastWave.set(key, now.getTime());
+    if (this.lastWave.size > 1000) this.lastWave.delete(this.lastWave.keys().next().value!);
+    return n;
+  }
+
+  private armWaveTimer(): void {
+    if (this.waveTimer || this.stopped) return;
+    this.waveTimer = setTimeout(() => {
+      this.waveTimer = null;
+      this.trigger();
+    }, WAVE_MS);
+    this.waveTimer.unref();
+  }
+
+  private async ringStats(r: RolloutWithEntry, ring: number, since: Date, excluded: string[]): Promise<{ stats: RingStats; waiting: number }> {
     const s = await this.repo.ringStats(r.id, ring, r.entry.sha256, since, excluded);
     const n = (state: string) => s.states.find((x) => x.state === state)?.n ?? 0;
     return {
-      devices: s.states.reduce((a, x) => a + x.n, 0),
-      active: n("active"),
-      failed: n("failed"),
-      rolledBack: n("rolled_back"),
-      inProgress: n("pending") + n("downloading") + n("verifying") + n("testing") + n("waiting"),
-      loads: s.loads,
-      requests: s.requests,
-      tokensPerSecRatios: s.speeds.filter((x) => x.newTps !== null && x.oldTps !== null && x.oldTps > 0).map((x) => x.newTps! / x.oldTps!),
+      waiting: n("waiting"),
+      stats: {
+        devices: s.states.reduce((a, x) => a + x.n, 0),
+        active: n("active"),
+        failed: n("failed"),
+        rolledBack: n("rolled_back"),
+        inProgress: n("pending") + n("downloading") + n("verifying") + n("testing") + n("waiting"),
+        loads: s.loads,
+        requests: s.requests,
+        tokensPerSecRatios: s.speeds.filter((x) => x.newTps !== null && x.oldTps !== null && x.oldTps > 0).map((x) => x.newTps! / x.oldTps!),
+      },
     };
   }
 

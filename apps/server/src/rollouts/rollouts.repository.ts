@@ -174,10 +174,17 @@ export class RolloutsRepository {
   }
 
   /** Rows of one ring (or the whole rollout with ring undefined) in the given states. */
-  devicesIn(rolloutId: string, ring: number | undefined, states: RolloutDeviceState[]): Promise<{ deviceId: string; ring: number | null; state: RolloutDeviceState; previousTarget: string | null; previousSha256: string | null }[]> {
+  /** The rollout's devices (of one ring, or all) in these states; `limit`: the first so many by device id. */
+  devicesIn(
+    rolloutId: string,
+    ring: number | undefined,
+    states: RolloutDeviceState[],
+    limit?: number,
+  ): Promise<{ deviceId: string; ring: number | null; state: RolloutDeviceState; previousTarget: string | null; previousSha256: string | null }[]> {
     return this.db.$queryRaw`
       SELECT "deviceId", "ring", "state", "previousTarget", "previousSha256" FROM "RolloutDevice"
-      WHERE "rolloutId" = ${rolloutId} AND (${ring ?? null}::int IS NULL OR "ring" = ${ring ?? null}::int) AND "state"::text = ANY(${states as string[]})`;
+      WHERE "rolloutId" = ${rolloutId} AND (${ring ?? null}::int IS NULL OR "ring" = ${ring ?? null}::int) AND "state"::text = ANY(${states as string[]})
+      ORDER BY "deviceId" LIMIT ${limit ?? null}::int`;
   }
 
   /**
