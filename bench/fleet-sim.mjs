@@ -24,8 +24,9 @@
 //   rate) over the REST API; each targeted device watches its key of the FLEET_ASSIGNMENTS bucket, verifies the
 //   assignment (openAssignment), downloads a BENCH_SIM_ARTIFACT_MB (40) artifact at its own bandwidth (2-100 MB/s),
 //   self-tests for 0.5-3 s and fails with probability BENCH_SIM_FAILURE_RATE (0.02), sending the agent's "update"
-//   reports (pending, downloading every 1 s, verifying, testing, active / failed self_test_failed), signed live.
-//   The run waits for the rollout's end (at most BENCH_SIM_ROLLOUT_WAIT_SECONDS, 120, after the window);
+//   reports (pending, downloading every 10 s, verifying, testing, active / failed self_test_failed), signed live.
+//   The run waits for the rollout's end (at most BENCH_SIM_ROLLOUT_WAIT_SECONDS, 240, after the window: the server
+//   sends a ring its model in waves of ROLLOUT_ASSIGN_PER_SEC, 100 devices a second, so 9,000 devices take 90 s);
 // - time runs BENCH_TIME_COMPRESSION (default 1: the real intervals) times faster than the wall clock, for
 //   BENCH_SIM_SECONDS (60) of wall time or BENCH_SIM_MAX_REPORTS (400,000) reports, whichever comes first; then the
 //   backlog is given up to BENCH_SIM_DRAIN_SECONDS (120) to be stored (the rates stop there), and up to
@@ -106,7 +107,7 @@ const FAILURE_RATE = Math.min(1, Number(process.env.BENCH_SIM_FAILURE_RATE ?? 0.
 const ARTIFACT_MB = num("BENCH_SIM_ARTIFACT_MB", 40);
 /** when in the window (share of it) the rollout is created */
 const ROLLOUT_AT = 0.1;
-const ROLLOUT_WAIT_SEC = num("BENCH_SIM_ROLLOUT_WAIT_SECONDS", 120);
+const ROLLOUT_WAIT_SEC = num("BENCH_SIM_ROLLOUT_WAIT_SECONDS", 240);
 const BUCKET = "FLEET_ASSIGNMENTS";
 const KINDS = ["heartbeat", "metrics", "models", "posture", "inventory"];
 if (!(ROLLOUT_SHARE >= 0 && FAILURE_RATE >= 0)) throw new Error("BENCH_SIM_ROLLOUT_SHARE and BENCH_SIM_FAILURE_RATE must be numbers in 0..1");
