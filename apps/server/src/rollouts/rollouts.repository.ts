@@ -73,21 +73,31 @@ export class RolloutsRepository {
     return this.db.$queryRaw`SELECT "deviceId", class, reason FROM "DeviceCompatibility" WHERE "entryId" = ${entryId}`;
   }
 
-  /** What each device served last: its latest heartbeat's active model and the sha256 of that installed file. */
+  /**
+   * The model each device serves now, as the server knows it: the newer (device clock) of its latest heartbeat's
+   * activeModel (with the sha256 of the installed file of that name) and the catalog entry of its latest rollout row
+   * that went active. A heartbeat alone could be a second older than the install a rollout just completed: a rollout
+   * created then recorded the model before that install as "previous", and rolling it back skipped that install.
+   */
   async previousServing(deviceIds: string[]): Promise<Map<string, { model: string; sha256: string | null }>> {
     const out = new Map<string, { model: string; sha256: string | null }>();
     for (let i = 0; i < deviceIds.length; i += BATCH) {
       const ids = deviceIds.slice(i, i + BATCH);
       const rows = await this.db.$queryRaw<{ deviceId: string; model: string; sha256: string | null }[]>`
-        SELECT h."deviceId", h."activeModel" AS model,
-          (SELECT m.sha256 FROM "InstalledModel" m
-            WHERE m."deviceId" = h."deviceId" AND m."removedAt" IS NULL AND m.error IS NULL
-              AND (m."fileName" = h."activeModel" OR m."fileName" = h."activeModel" || '.gguf')
-            ORDER BY m."lastSeenAt" DESC LIMIT 1) AS sha256
-        FROM (SELECT DISTINCT ON ("deviceId") "deviceId", "activeModel" FROM "Heartbeat"
-              WHERE "deviceId" = ANY(${ids}) ORDER BY "deviceId", "receivedAt" DESC) h
-        WHERE h."activeModel" IS NOT NULL`;
-      for (const r of rows) out.set(r.deviceId, { model: r.model, sha256: r.sha256 });
+        SELECT x."deviceId",
+          CASE WHEN ro.at IS NOT NULL AND (hb.at IS NULL OR ro.at >= hb.at) THEN ro.model ELSE hb.model END AS model,
+          CASE WHEN ro.at IS NOT NULL AND (hb.at IS NULL OR ro.at >= hb.at) THEN ro.sha256 ELSE
+            (SELECT m.sha256 FROM "InstalledModel" m
+              WHERE m."deviceId" = x."deviceId" AND m."removedAt" IS NULL AND m.error IS NULL
+                AND (m."fileName" = hb.model OR m."fileName" = hb.model || '.gguf')
+              ORDER BY m."lastSeenAt" DESC LIMIT 1) END AS sha256
+        FROM unnest(${ids}::text[]) AS x("deviceId")
+        LEFT JOIN LATERAL (SELECT h."activeModel" AS model, h."sentAt" AS at FROM "Heartbeat" h
+          WHERE h."deviceId" = x."deviceId" ORDER BY h."receivedAt" DESC LIMIT 1) hb ON true
+        LEFT JOIN LATERAL (SELECT e."targetPath" AS model, e.sha256, d."stateAt" AS at FROM "RolloutDevice" d
+          JOIN "Rollout" r ON r.id = d."rolloutId" JOIN "CatalogEntry" e ON e.id = r."entryId"
+          WHERE d."deviceId" = x."deviceId" AND d.state = 'active' ORDER BY d."stateAt" DESC LIMIT 1) ro ON true`;
+      for (const r of rows) if (r.model !== null) out.set(r.deviceId, { model: r.model, sha256: r.sha256 });
     }
     return out;
   }
