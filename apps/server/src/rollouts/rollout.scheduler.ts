@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from "@nestjs/common";
 import type { Logger } from "pino";
 import { evaluateGates, ringDecision, type RingStats } from "@fleet/catalog";
-import { UpdateFailure, ZRuntimeInfoV1 } from "@fleet/protocol";
+import { UpdateFailure, ZRuntimeInfoV1, type TAssignedTargetV1 } from "@fleet/protocol";
 import { CompatibilityService } from "../compatibility/compatibility.service.js";
 import { AssignmentsService } from "../assignments/assignments.service.js";
 import { CONFIG, LOGGER } from "../common/config.token.js";
@@ -38,7 +38,6 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
   private interval: NodeJS.Timeout | null = null;
   private soakTimer: { at: number; timer: NodeJS.Timeout } | null = null;
   private soon: NodeJS.Timeout | null = null;
-  private waveTimer: NodeJS.Timeout | null = null;
   private lastPassMs = 0;
   /** rollout/ring -> when its last wave was sent (in memory: after a restart or failover the next wave is one second's) */
   private readonly lastWave = new Map<string, number>();
@@ -93,7 +92,6 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     if (this.interval) clearInterval(this.interval);
     if (this.soakTimer) clearTimeout(this.soakTimer.timer);
     if (this.soon) clearTimeout(this.soon);
-    if (this.waveTimer) clearTimeout(this.waveTimer);
     await this.running;
   }
 
@@ -116,13 +114,17 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     });
   }
 
-  /** A pass shortly: many triggers within the delay make one pass. */
-  triggerSoon(): void {
+  /**
+   * A pass in `ms` (spaced by the last pass's duration): many triggers meanwhile make one pass. A pass sooner than a
+   * caller asked for does no harm: a paced ring's wave is sized by the time since the previous one, and a pass that
+   * still finds devices waiting asks again.
+   */
+  triggerSoon(ms = REPORT_DEBOUNCE_MS): void {
     if (this.soon || this.stopped) return;
     this.soon = setTimeout(() => {
       this.soon = null;
       this.trigger();
-    }, this.spaced(REPORT_DEBOUNCE_MS));
+    }, this.spaced(ms));
     this.soon.unref();
   }
 
@@ -179,7 +181,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
       if (waiting > 0) {
         if (await this.sendWave(r.id, ring, desired, now)) ({ stats, waiting } = await this.ringStats(r, ring, new Date(h.startedAt), h.excluded));
         // the ring's waiting devices count as in progress: no soak and no promotion until every one was sent the model
-        if (waiting > 0) this.armWaveTimer();
+        if (waiting > 0) this.triggerSoon(WAVE_MS);
       }
       if (!h.soakStartedAt && stats.inProgress === 0 && stats.active + stats.failed + stats.rolledBack >= stats.devices) h.soakStartedAt = now.toISOString();
       const ends = soakEndsAt(h, spec);
@@ -217,7 +219,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
    * for the first, at most MAX_WAVE_SEC seconds' worth). A ring of 9,000 devices all sent a model at once downloads
    * it at once (the artifact server's herd) and floods ingest with their update reports; in waves it does neither.
    */
-  private async sendWave(rolloutId: string, ring: number, desired: { target: string; sha256: string; length: number }, now: Date): Promise<number> {
+  private async sendWave(rolloutId: string, ring: number, desired: TAssignedTargetV1, now: Date): Promise<number> {
     const key = `${rolloutId}/${ring}`;
     const since = Math.min(MAX_WAVE_SEC, Math.max(0, now.getTime() - (this.lastWave.get(key) ?? now.getTime() - WAVE_MS)) / 1000);
     const budget = Math.floor(this.config.rolloutAssignPerSec * since);
@@ -226,15 +228,6 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     this.lastWave.set(key, now.getTime());
     if (this.lastWave.size > 1000) this.lastWave.delete(this.lastWave.keys().next().value!);
     return n;
-  }
-
-  private armWaveTimer(): void {
-    if (this.waveTimer || this.stopped) return;
-    this.waveTimer = setTimeout(() => {
-      this.waveTimer = null;
-      this.trigger();
-    }, this.spaced(WAVE_MS));
-    this.waveTimer.unref();
   }
 
   private async ringStats(r: RolloutWithEntry, ring: number, since: Date, excluded: string[]): Promise<{ stats: RingStats; waiting: number }> {
