@@ -85,8 +85,8 @@ export class RolloutsRepository {
       const ids = deviceIds.slice(i, i + BATCH);
       const rows = await this.db.$queryRaw<{ deviceId: string; model: string; sha256: string | null }[]>`
         SELECT x."deviceId",
-          CASE WHEN ro.at IS NOT NULL AND (hb.at IS NULL OR ro.at >= hb.at) THEN ro.model ELSE hb.model END AS model,
-          CASE WHEN ro.at IS NOT NULL AND (hb.at IS NULL OR ro.at >= hb.at) THEN ro.sha256 ELSE
+          CASE WHEN pick.install THEN ro.model ELSE hb.model END AS model,
+          CASE WHEN pick.install THEN ro.sha256 ELSE
             (SELECT m.sha256 FROM "InstalledModel" m
               WHERE m."deviceId" = x."deviceId" AND m."removedAt" IS NULL AND m.error IS NULL
                 AND (m."fileName" = hb.model OR m."fileName" = hb.model || '.gguf')
@@ -96,7 +96,8 @@ export class RolloutsRepository {
           WHERE h."deviceId" = x."deviceId" ORDER BY h."receivedAt" DESC LIMIT 1) hb ON true
         LEFT JOIN LATERAL (SELECT e."targetPath" AS model, e.sha256, d."stateAt" AS at FROM "RolloutDevice" d
           JOIN "Rollout" r ON r.id = d."rolloutId" JOIN "CatalogEntry" e ON e.id = r."entryId"
-          WHERE d."deviceId" = x."deviceId" AND d.state = 'active' ORDER BY d."stateAt" DESC LIMIT 1) ro ON true`;
+          WHERE d."deviceId" = x."deviceId" AND d.state = 'active' ORDER BY d."stateAt" DESC LIMIT 1) ro ON true
+        CROSS JOIN LATERAL (SELECT ro.at IS NOT NULL AND (hb.at IS NULL OR ro.at >= hb.at) AS install) pick`;
       for (const r of rows) if (r.model !== null) out.set(r.deviceId, { model: r.model, sha256: r.sha256 });
     }
     return out;
@@ -183,7 +184,6 @@ export class RolloutsRepository {
     return this.db.rolloutDevice.findUnique({ where: { rolloutId_deviceId: { rolloutId, deviceId } } });
   }
 
-  /** Rows of one ring (or the whole rollout with ring undefined) in the given states. */
   /** The rollout's devices (of one ring, or all) in these states; `limit`: the first so many by device id. */
   devicesIn(
     rolloutId: string,
