@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from "@nestjs/common";
 import type { Logger } from "pino";
 import { CONFIG, LOGGER, NATS_AUTHORITY, PRISMA, SERVER_KEY } from "./common/config.token.js";
 import type { ServerConfig } from "./common/env.js";
+import { IngestBacklog } from "./common/ingest-backlog.js";
 import { MetricsService } from "./common/metrics.service.js";
 import type { Db } from "./common/prisma.js";
 import type { ServerKey } from "./common/server-key.js";
@@ -32,8 +33,9 @@ export class CoreModule {
       { provide: NATS_AUTHORITY, useValue: deps.natsAuthority },
       { provide: NatsService, useValue: deps.nats },
       MetricsService,
+      IngestBacklog,
       FleetEventBus,
     ];
-    return { module: CoreModule, providers, exports: [CONFIG, LOGGER, PRISMA, SERVER_KEY, NATS_AUTHORITY, NatsService, MetricsService, FleetEventBus] };
+    return { module: CoreModule, providers, exports: [CONFIG, LOGGER, PRISMA, SERVER_KEY, NATS_AUTHORITY, NatsService, MetricsService, IngestBacklog, FleetEventBus] };
   }
 }

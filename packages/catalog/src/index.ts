@@ -19,4 +19,5 @@ export * from "./computeCompatibility.js";
 export * from "./assignRings.js";
 export * from "./evaluateGates.js";
 export * from "./ringDecision.js";
+export * from "./waveShare.js";
 export * from "./qualityGate.js";

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { ReportKind } from "@fleet/protocol";
 import { CONFIG, LOGGER } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
+import { IngestBacklog } from "../common/ingest-backlog.js";
 import { MetricsService } from "../common/metrics.service.js";
 import { withTimeout } from "../common/with-timeout.js";
 import { NatsService } from "../nats/nats.service.js";
@@ -53,6 +54,7 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly nats: NatsService,
     private readonly reports: ReportsService,
     private readonly metrics: MetricsService,
+    private readonly backlog: IngestBacklog,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) log: Logger,
   ) {
@@ -162,6 +164,7 @@ export class ReportConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (err) {
       return this.recover(batch, err, log, verified);
     }
+    this.backlog.observe(batch.reduce((oldest, m) => Math.min(oldest, m.info.timestampNanos / 1e6), Infinity));
     // A rejected report will never become valid: term() so it is not redelivered. No reason text:
     // nats-server 2.9 ignores "+TERM <reason>" entirely, which would leave the message pending.
     outcomes.forEach((o, i) => settle(() => (o.outcome === "rejected" ? batch[i]!.term() : batch[i]!.ack()), log));

@@ -1,11 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from "@nestjs/common";
 import type { Logger } from "pino";
-import { evaluateGates, ringDecision, type RingStats } from "@fleet/catalog";
+import { evaluateGates, ringDecision, waveShare, type RingStats } from "@fleet/catalog";
 import { UpdateFailure, ZRuntimeInfoV1, type TAssignedTargetV1 } from "@fleet/protocol";
 import { CompatibilityService } from "../compatibility/compatibility.service.js";
 import { AssignmentsService } from "../assignments/assignments.service.js";
 import { CONFIG, LOGGER } from "../common/config.token.js";
 import type { ServerConfig } from "../common/env.js";
+import { IngestBacklog } from "../common/ingest-backlog.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
 import { FleetEventRelay } from "../events/fleet-event-relay.js";
 import { RolloutAssigner } from "./rollout-assigner.js";
@@ -56,6 +57,7 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
     private readonly events: FleetEventBus,
     private readonly compatibility: CompatibilityService,
     private readonly relay: FleetEventRelay,
+    private readonly backlog: IngestBacklog,
     @Inject(CONFIG) private readonly config: ServerConfig,
     @Inject(LOGGER) log: Logger,
   ) {
@@ -216,13 +218,17 @@ export class RolloutScheduler implements OnApplicationBootstrap, OnModuleDestroy
 
   /**
    * Sends the ring's next wave: ROLLOUT_ASSIGN_PER_SEC devices per second since the previous wave (one second's worth
-   * for the first, at most MAX_WAVE_SEC seconds' worth). A ring of 9,000 devices all sent a model at once downloads
-   * it at once (the artifact server's herd) and floods ingest with their update reports; in waves it does neither.
+   * for the first, at most MAX_WAVE_SEC seconds' worth), slowed while report ingest is behind (waveShare). A ring of
+   * 9,000 devices all sent a model at once downloads it at once (the artifact server's herd) and floods ingest with
+   * their update reports; in waves, paced by the backlog, it does neither.
    */
   private async sendWave(rolloutId: string, ring: number, desired: TAssignedTargetV1, now: Date): Promise<number> {
     const key = `${rolloutId}/${ring}`;
     const since = Math.min(MAX_WAVE_SEC, Math.max(0, now.getTime() - (this.lastWave.get(key) ?? now.getTime() - WAVE_MS)) / 1000);
-    const budget = Math.floor(this.config.rolloutAssignPerSec * since);
+    const behindMs = this.backlog.behindMs(now.getTime());
+    const share = waveShare(behindMs);
+    const budget = Math.floor(this.config.rolloutAssignPerSec * share * since);
+    if (share < 1) this.log.debug({ rolloutId, ring, behindMs, share, budget }, "report ingest is behind: smaller wave");
     if (budget < 1) return 0;
     const n = await this.assigner.installRing(rolloutId, ring, desired, budget);
     this.lastWave.set(key, now.getTime());
