@@ -16,6 +16,7 @@ import { createTestDatabase } from "../prisma/dist/testing.js";
 import { startNatsServer } from "../packages/test-utils/dist/index.js";
 import { generateSigningKeyPair, importPrivateJwk, importPublicJwk, openAssignment, signReport, subjects, serverKeySha256 } from "@fleet/protocol";
 import { ADMIN_TOKEN, importFromServer, startServerChild } from "./lib/benchServices.mjs";
+import { benchCatalogEntry } from "./lib/sim/rollout.mjs";
 import { procStats } from "./lib/procStats.mjs";
 import { round } from "./lib/stats.mjs";
 
@@ -76,14 +77,7 @@ try {
       data: await Promise.all(part.map(async (d, k) => ({ id: d.id, hostname: `ws-${i + k}`, publicKeyJwk: d.publicJwk, publicKeyThumbprint: await serverKeySha256(d.publicJwk), labels: { group: "bench" } }))),
     });
   }
-  const entry = async (name) =>
-    prisma.catalogEntry.create({
-      data: {
-        name, version: "1.0.0", targetPath: `${name}-1.0.0.gguf`, state: "approved", sha256: randomUUID().replace(/-/g, "").padEnd(64, "0"), sizeBytes: 1_750_560n,
-        architecture: "llama", quantization: "Q4_K_M", parameterCount: 1_000_000_000n, contextLength: 4096, license: "apache-2.0", facts: {}, createdBy: "bench", stateChangedBy: "bench",
-      },
-    });
-  const [a, b] = [await entry("bench-a"), await entry("bench-b")];
+  const [a, b] = [await benchCatalogEntry(prisma, "bench-a", 1_750_560), await benchCatalogEntry(prisma, "bench-b", 1_750_560)];
   for (const e of [a, b]) {
     for (let i = 0; i < N; i += 5000) {
       await prisma.deviceCompatibility.createMany({ data: devices.slice(i, i + 5000).map((d) => ({ deviceId: d.id, entryId: e.id, class: "cpu-only", gpuLayers: 0, totalLayers: 32, hardwareClass: "ram-16g/gpu-none" })) });

@@ -5,7 +5,8 @@
 // walks the agent's install states (apps/agent UpdateManager: pending -> downloading (progress every UPDATE_PROGRESS_INTERVAL_MS, 10 s) ->
 // verifying -> testing -> active, or failed with code self_test_failed), each a signed "update" report.
 import { randomUUID } from "node:crypto";
-import { importPrivateJwk, importPublicJwk, openAssignment, signReport, UPDATE_PROGRESS_INTERVAL_MS, UpdateFailure, updateStatusOf } from "@fleet/protocol";
+import { catalogMemoryRequirement } from "@fleet/catalog";
+import { importPrivateJwk, importPublicJwk, openAssignment, signReport, UPDATE_PROGRESS_INTERVAL_MS, UpdateFailure, updateStatusOf, ZCatalogFactsV1 } from "@fleet/protocol";
 import { rng } from "./fleet.mjs";
 import { deviceKey } from "./keys.mjs";
 
@@ -20,16 +21,35 @@ export async function prepareRollout(prisma, db, n, share, sizeBytes, deviceId) 
   for (let k = 0; k < ids.length; k += 5000) {
     await db.query(`UPDATE "Device" SET labels = jsonb_build_object('group', $2::text) WHERE id = ANY($1)`, [ids.slice(k, k + 5000), ROLLOUT_GROUP]);
   }
-  const entry = await prisma.catalogEntry.create({
-    data: {
-      name: "fleet-sim", version: "1.0.0", targetPath: "fleet-sim-1.0.0.gguf", state: "approved", sha256: randomUUID().replace(/-/g, "").padEnd(64, "0"), sizeBytes: BigInt(sizeBytes),
-      architecture: "llama", quantization: "Q4_K_M", parameterCount: 1_000_000_000n, contextLength: 4096, license: "apache-2.0", facts: {}, createdBy: "bench", stateChangedBy: "bench",
-    },
-  });
+  const entry = await benchCatalogEntry(prisma, "fleet-sim", sizeBytes);
   for (let k = 0; k < ids.length; k += 5000) {
     await prisma.deviceCompatibility.createMany({ data: ids.slice(k, k + 5000).map((id) => ({ deviceId: id, entryId: entry.id, class: "cpu-only", gpuLayers: 0, totalLayers: 32, hardwareClass: "ram-16g/gpu-none" })) });
   }
   return { targeted, entry };
+}
+
+/**
+ * An approved catalog entry of a 1B Q4_K_M llama (Llama 3.2 1B's shape) whose facts parse as an import computes them,
+ * so a device's inventory report recomputes its compatibility with it as in production. The sha256 is random: no
+ * artifact exists, the simulated devices only report their installs.
+ */
+export async function benchCatalogEntry(prisma, name, sizeBytes) {
+  const sha256 = randomUUID().replace(/-/g, "").padEnd(64, "0");
+  const shape = { layers: 16, headCount: 32, kvHeads: 8, headDim: 64, embeddingLength: 2048, vocabSize: 128_256 };
+  const contextSize = 4096;
+  const facts = {
+    name, version: "1.0.0", source: { repository: "bench/llama-3.2-1b", revision: "bench" }, conversion: { method: "llama.cpp convert_hf_to_gguf" },
+    quantization: { type: "Q4_K_M", bits: 4, groupSize: 256 }, architecture: "llama", tokenizer: "gpt2", license: "llama3.2", contextLength: 131_072,
+    parameterCount: 1_235_814_400, fileSizeBytes: sizeBytes, sha256, shape, memory: { contextSize, ...catalogMemoryRequirement(shape, sizeBytes, contextSize) },
+    runtime: { minNodeLlamaCpp: null, minLlamaCppRelease: null },
+  };
+  ZCatalogFactsV1.parse(facts);
+  return prisma.catalogEntry.create({
+    data: {
+      name, version: "1.0.0", targetPath: `${name}-1.0.0.gguf`, state: "approved", sha256, sizeBytes: BigInt(sizeBytes), architecture: "llama", quantization: "Q4_K_M",
+      parameterCount: BigInt(facts.parameterCount), contextLength: facts.contextLength, license: facts.license, facts, createdBy: "bench", stateChangedBy: "bench",
+    },
+  });
 }
 
 /**
