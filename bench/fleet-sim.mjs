@@ -3,7 +3,9 @@
 // "1000,10000,50000"), on a fresh database, NATS and server:
 // - N devices are seeded in bulk into the database (one Ed25519 key pair each, derived from a run seed in the signing
 //   threads, bench/lib/sim/keys.mjs; Device rows as enrollment writes them; not enrolled over REST, which would take
-//   longer than the measurement at 50,000);
+//   longer than the measurement at 50,000), as a fleet that has been reporting: each last seen within a heartbeat
+//   interval, kept so until the window opens (bench/lib/sim/seed.mjs keepFleetOnline), so the window measures sustained
+//   ingest. BENCH_SIM_COLD_START=1 seeds a fleet never seen: the window then includes every device coming online;
 // - every device sends the reports an agent sends, on the agent's intervals (heartbeat 30 s, metrics 60 s, models
 //   and posture 300 s, inventory 3600 s; bench/lib/sim/schedule.mjs), each at its own random phase (steady state),
 //   with a spread of hardware in its inventory (RAM 8-128 GB; no GPU, integrated, or 4-24 GB VRAM; Windows, Linux,
@@ -48,7 +50,7 @@ import { subjects } from "@fleet/protocol";
 import { account } from "./lib/sim/accounting.mjs";
 import { rng, servesInference } from "./lib/sim/fleet.mjs";
 import { INTERVALS_SEC, forEachDue, makeSchedule, reportsPerSimSecond } from "./lib/sim/schedule.mjs";
-import { deviceId, seedFleet } from "./lib/sim/seed.mjs";
+import { deviceId, keepFleetOnline, seedFleet } from "./lib/sim/seed.mjs";
 import { prepareRollout, ROLLOUT_GROUP, rolloutDevices } from "./lib/sim/rollout.mjs";
 import { startSigners } from "./lib/sim/signers.mjs";
 import { waitForCommandConsumers } from "./lib/commandConsumers.mjs";
@@ -108,6 +110,10 @@ const ARTIFACT_MB = num("BENCH_SIM_ARTIFACT_MB", 40);
 /** when in the window (share of it) the rollout is created */
 const ROLLOUT_AT = 0.1;
 const ROLLOUT_WAIT_SEC = num("BENCH_SIM_ROLLOUT_WAIT_SECONDS", 240);
+/** BENCH_SIM_COLD_START=1: the fleet was never seen and comes online in the window (every device's first report moves it online) */
+const COLD_START = process.env.BENCH_SIM_COLD_START === "1";
+/** a reporting fleet's lastSeenAt is refreshed this often until the window opens (well within OFFLINE_AFTER_SEC, 90 s) */
+const KEEP_ONLINE_EVERY_SEC = 20;
 const BUCKET = "FLEET_ASSIGNMENTS";
 const KINDS = ["heartbeat", "metrics", "models", "posture", "inventory"];
 if (!(ROLLOUT_SHARE >= 0 && FAILURE_RATE >= 0)) throw new Error("BENCH_SIM_ROLLOUT_SHARE and BENCH_SIM_FAILURE_RATE must be numbers in 0..1");
@@ -152,12 +158,21 @@ function machine() {
   return { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(), ramGB: round(os.totalmem() / 2 ** 30, 1), loadavg: os.loadavg().map((x) => round(x, 2)) };
 }
 
+/** The server's count of online devices (fleet_devices_online on its public /metrics). */
+async function devicesOnline(serverUrl) {
+  const text = await (await fetch(`${serverUrl}/metrics`)).text();
+  const m = /^fleet_devices_online (\d+)/m.exec(text);
+  if (!m) throw new Error("fleet_devices_online is not in the server's /metrics");
+  return Number(m[1]);
+}
+
 async function runSize(n) {
   const ti = performance.now();
   progress(`${n} devices: starting a database (template clone) and nats-server`);
   const infra = await startInfra(`fleet-sim-${n}`);
   progress(`${n} devices: database and nats-server up in ${round((performance.now() - ti) / 1000, 1)} s`);
   let server = null;
+  let stopKeepingOnline = null;
   const conns = [];
   const db = new pg.Client({ connectionString: infra.db.url });
   const signers = startSigners(SIGN_THREADS);
@@ -172,9 +187,10 @@ async function runSize(n) {
     });
     progress(`${n} devices: keys in ${round((performance.now() - t) / 1000, 1)} s on ${SIGN_THREADS} threads`);
     t = performance.now();
-    await seedFleet(infra.db.url, xs.map((x) => ({ publicJwk: { kty: "OKP", crv: "Ed25519", x } })), (done) => progress(`  seeded ${done} of ${n}`));
-    progress(`${n} devices: seeded in bulk in ${round((performance.now() - t) / 1000, 1)} s`);
+    await seedFleet(infra.db.url, xs.map((x) => ({ publicJwk: { kty: "OKP", crv: "Ed25519", x } })), (done) => progress(`  seeded ${done} of ${n}`), COLD_START ? null : INTERVALS_SEC.heartbeat);
+    progress(`${n} devices: seeded in bulk in ${round((performance.now() - t) / 1000, 1)} s${COLD_START ? "; never seen (cold start: the fleet comes online in the window)" : "; reporting (last seen within a heartbeat interval)"}`);
     await db.connect();
+    stopKeepingOnline = COLD_START ? null : keepFleetOnline(db, KEEP_ONLINE_EVERY_SEC, (err) => progress(`  keeping the fleet online failed: ${err.message}`));
     const ro = ROLLOUT_SHARE > 0 ? await prepareRollout(infra.db.prisma, db, n, ROLLOUT_SHARE, ARTIFACT_MB * MB, deviceId) : null;
     if (ro) progress(`${n} devices: ${ro.targeted.length} targeted by the rollout (catalog entry, compatibility rows, group label)`);
     server = await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, "server.log"));
@@ -246,6 +262,9 @@ async function runSize(n) {
       await sleep(1000);
       if (procStats(server.pid).cpuMs - a < 150) break;
     }
+    await stopKeepingOnline?.();
+    const onlineAtWindow = await devicesOnline(server.url);
+    progress(`${n} devices: ${onlineAtWindow} online as the window opens (the server's fleet_devices_online)`);
     const loadBefore = await machineLoad();
     progress(`machine before: ${describeLoad(loadBefore)}`);
     const acked = new Set();
@@ -490,6 +509,8 @@ async function runSize(n) {
       longestStallSec: round(longestStallMs / 1000, 1),
       cpuMsPerReport: round(cpuMs / Math.max(1, storedAtDeadline), 3),
       wallSeconds: round(wallMs / 1000, 1),
+      coldStart: COLD_START,
+      onlineAtWindow,
       drainSeconds: round((wallMs - publishedMs) / 1000, 1),
       simClientCpuPct: round(((client.user + client.system) / 1000 / wallMs) * 100, 1),
       loadavgBefore: machineBefore.loadavg,
@@ -542,6 +563,7 @@ async function runSize(n) {
     }
     throw err;
   } finally {
+    await stopKeepingOnline?.();
     await db.end().catch(() => undefined);
     await Promise.allSettled(conns.map((nc) => nc.close()));
     await server?.close().catch((err) => console.error(`[fleet-sim] server close: ${err.message}`));

@@ -9,8 +9,11 @@ export const hostnameOf = (n) => `ws-sim-${String(n).padStart(6, "0")}`;
 
 const thumbprint = (jwk) => createHash("sha256").update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).digest("base64url");
 
-/** Insert one active Device row per key; `progress(done, n)` after every chunk. */
-export async function seedFleet(url, keys, progress = () => {}) {
+/**
+ * Insert one active Device row per key; `progress(done, n)` after every chunk. `seenAgoSec`: each device last seen a
+ * random 0..seenAgoSec seconds ago, as a fleet that has been reporting (null: never seen, a fleet not yet online).
+ */
+export async function seedFleet(url, keys, progress = () => {}, seenAgoSec = null) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -22,9 +25,10 @@ export async function seedFleet(url, keys, progress = () => {}) {
         thumb: thumbprint(k.publicJwk),
       }));
       await client.query(
-        `INSERT INTO "Device" (id, hostname, "publicKeyJwk", "publicKeyThumbprint", "agentVersion", "updatedAt")
-         SELECT id, hostname, jwk, thumb, '0.1.0', now() FROM json_to_recordset($1::json) AS x(id text, hostname text, jwk jsonb, thumb text)`,
-        [JSON.stringify(rows)],
+        `INSERT INTO "Device" (id, hostname, "publicKeyJwk", "publicKeyThumbprint", "agentVersion", "updatedAt", "lastSeenAt")
+         SELECT id, hostname, jwk, thumb, '0.1.0', now(), CASE WHEN $2::float8 IS NULL THEN NULL ELSE now() - random() * $2::float8 * interval '1 second' END
+         FROM json_to_recordset($1::json) AS x(id text, hostname text, jwk jsonb, thumb text)`,
+        [JSON.stringify(rows), seenAgoSec],
       );
       // An enrolled device already holds its signed device policy (enrollment issues it). Without this row the fresh
       // server would spend the measured window issuing 50,000 policies one after another (DevicePolicyService's
@@ -41,4 +45,24 @@ export async function seedFleet(url, keys, progress = () => {}) {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Keeps a seeded fleet online until the measured window opens, as its reports would: every `everySec` each device's
+ * lastSeenAt moves to a random 0..everySec seconds ago (one UPDATE; never backwards). Without it the server's presence
+ * sweep marks the fleet offline while the benchmark prepares (signing, consumers: minutes), and the window would
+ * measure 50,000 devices coming online at once instead of a fleet reporting steadily. Returns stop(), which waits for
+ * an update in progress.
+ */
+export function keepFleetOnline(db, everySec, onError) {
+  let running = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running
+      .then(() => db.query(`UPDATE "Device" SET "lastSeenAt" = GREATEST("lastSeenAt", now() - random() * $1::float8 * interval '1 second') WHERE state = 'active'`, [everySec]))
+      .catch(onError);
+  }, everySec * 1000);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
