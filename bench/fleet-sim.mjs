@@ -53,6 +53,7 @@ import { INTERVALS_SEC, forEachDue, makeSchedule, reportsPerSimSecond } from "./
 import { deviceId, keepFleetOnline, seedFleet } from "./lib/sim/seed.mjs";
 import { prepareRollout, ROLLOUT_GROUP, rolloutDevices } from "./lib/sim/rollout.mjs";
 import { startSigners } from "./lib/sim/signers.mjs";
+import { emulateAutovacuum } from "./lib/autovacuum.mjs";
 import { waitForCommandConsumers } from "./lib/commandConsumers.mjs";
 import { describeLoad, machineLoad } from "./lib/machineLoad.mjs";
 import { cpuProfileTop } from "./lib/cpuProfileTop.mjs";
@@ -173,6 +174,7 @@ async function runSize(n) {
   progress(`${n} devices: database and nats-server up in ${round((performance.now() - ti) / 1000, 1)} s`);
   let server = null;
   let stopKeepingOnline = null;
+  let autovacuum = null;
   const conns = [];
   const db = new pg.Client({ connectionString: infra.db.url });
   const signers = startSigners(SIGN_THREADS);
@@ -191,6 +193,8 @@ async function runSize(n) {
     progress(`${n} devices: seeded in bulk in ${round((performance.now() - t) / 1000, 1)} s${COLD_START ? "; never seen (cold start: the fleet comes online in the window)" : "; reporting (last seen within a heartbeat interval)"}`);
     await db.connect();
     stopKeepingOnline = COLD_START ? null : keepFleetOnline(db, KEEP_ONLINE_EVERY_SEC, (err) => progress(`  keeping the fleet online failed: ${err.message}`));
+    autovacuum = await emulateAutovacuum(infra.db.url, (err) => progress(`  autovacuum stand-in failed: ${err.message}`));
+    if (autovacuum.enabled) progress(`${n} devices: PostgreSQL runs with autovacuum off here; the benchmark stands in for it (every ${autovacuum.naptimeSec} s, its thresholds; bench/lib/autovacuum.mjs)`);
     const ro = ROLLOUT_SHARE > 0 ? await prepareRollout(infra.db.prisma, db, n, ROLLOUT_SHARE, ARTIFACT_MB * MB, deviceId) : null;
     if (ro) progress(`${n} devices: ${ro.targeted.length} targeted by the rollout (catalog entry, compatibility rows, group label)`);
     server = await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, "server.log"));
@@ -510,6 +514,7 @@ async function runSize(n) {
       cpuMsPerReport: round(cpuMs / Math.max(1, storedAtDeadline), 3),
       wallSeconds: round(wallMs / 1000, 1),
       coldStart: COLD_START,
+      autovacuum: autovacuum.enabled ? { emulated: true, vacuums: autovacuum.runs.filter((r) => r.vacuum).map((r) => `${r.table} ${r.dead} dead, ${r.ms} ms`) } : "on",
       onlineAtWindow,
       drainSeconds: round((wallMs - publishedMs) / 1000, 1),
       simClientCpuPct: round(((client.user + client.system) / 1000 / wallMs) * 100, 1),
@@ -564,6 +569,7 @@ async function runSize(n) {
     throw err;
   } finally {
     await stopKeepingOnline?.();
+    await autovacuum?.stop();
     await db.end().catch(() => undefined);
     await Promise.allSettled(conns.map((nc) => nc.close()));
     await server?.close().catch((err) => console.error(`[fleet-sim] server close: ${err.message}`));
