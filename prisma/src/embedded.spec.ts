@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,12 @@ async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A process's group id (the 5th field of /proc/<pid>/stat, after the parenthesised command name). */
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
 }
 
 async function scalar(url: string, sql: string): Promise<unknown> {
@@ -43,6 +49,10 @@ describe("startEmbeddedPostgres", () => {
       expect(await scalar(first.url, "SHOW server_version_num")).toMatch(/^15\d{4}$/);
       await scalar(first.url, "CREATE TABLE kept (v int)");
       await scalar(first.url, "INSERT INTO kept VALUES (42)");
+      // a process group of its own: a terminal's Ctrl-C reaches the owner (which stops it last), not postgres
+      const postmaster = Number(readFileSync(join(first.dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+      expect(processGroup(postmaster)).toBe(postmaster);
+      expect(processGroup(process.pid)).not.toBe(postmaster);
     } finally {
       await first.stop();
     }

@@ -225,7 +225,10 @@ function startPostgres(binDir: string, dataDir: string, port: number, runAs: Run
       reject(new EmbeddedPostgresError(message, { cause }));
     };
     // No unix socket: the default /tmp or /var/run dir may not be writable for that user, and TCP is all we use.
-    const child = spawn(postgres, args, { ...runAs, env: { ...process.env, LC_MESSAGES: "C" }, stdio: ["ignore", "pipe", "pipe"] });
+    // detached: a process group of its own. In the terminal's group, a Ctrl-C meant for `pnpm start` reached postgres
+    // too, which shut down at once while the server and agent were still stopping (their last writes failed); now
+    // only the owner gets it, and stops the database last.
+    const child = spawn(postgres, args, { ...runAs, env: { ...process.env, LC_MESSAGES: "C" }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const timer = setTimeout(() => fail(`postgres did not start on port ${port} within 60 s:\n${recent.join("").trim()}`), 60_000);
     child.on("error", (err) => fail(`cannot run ${postgres}${runAs ? " as user postgres" : ""}: ${err.message}`, err));
     child.stdout.on("data", (d: Buffer) => onLog(d.toString("utf8")));

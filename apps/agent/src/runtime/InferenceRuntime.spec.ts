@@ -132,6 +132,20 @@ describe("InferenceRuntime on the tiny model (real node-llama-cpp in a child pro
     expect(other).toMatchObject({ ok: false, error: expect.stringMatching(/serving model \(tiny\.gguf\)/) });
   });
 
+  it("a SIGTERM or SIGINT sent to the whole process group leaves the host to the agent: it keeps serving", async () => {
+    // a terminal's Ctrl-C or a service manager's stop signals the agent and its host at once; the host used to exit
+    // on it, and the agent, still stopping, saw a crash and restarted it
+    const pid = runtime.hostPid!;
+    const crashes = events.filter((e) => e.kind === "runtime.host.crashed").length;
+    process.kill(pid, "SIGTERM");
+    process.kill(pid, "SIGINT");
+    const r = await runtime.generate({ kind: "completion", prompt: "still here" }, { maxTokens: 4 });
+    expect(r.outputTokens).toBeGreaterThan(0);
+    expect(runtime.hostPid).toBe(pid);
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    expect(events.filter((e) => e.kind === "runtime.host.crashed").length).toBe(crashes);
+  });
+
   it("if the inference host dies, it is restarted and the last good model reloaded", async () => {
     process.kill(runtime.hostPid!, "SIGKILL");
     await until(() => runtime.status().state !== "ready");

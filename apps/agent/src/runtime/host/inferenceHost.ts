@@ -216,6 +216,10 @@ async function main(): Promise<void> {
   });
   process.on("message", onMessage);
   process.on("disconnect", () => process.exit(0));
+  // The agent stops this host (the channel closing, above), after its own shutdown steps; a dead agent closes the
+  // channel too. A terminal's Ctrl-C or a service manager's SIGTERM reaches the whole process group at once: exiting
+  // on it, the host looked crashed to an agent still stopping, which restarted it.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);
   send({ type: "ready" });
 }
 
