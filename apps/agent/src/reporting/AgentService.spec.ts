@@ -227,8 +227,14 @@ describe("AgentService against a private nats-server", () => {
 
     await nats.start();
     await waitFor(() => service!.status().connected && service!.status().queueDepth === 0, "queue drained after reconnect", 30_000);
-    // the test's own connection may still be reconnecting, and JetStream recovering, right after a restart
-    const all = await waitFor(() => reader.readAll(), "stream readable after the restart");
+    // The watcher's models report hashes second.gguf first: on a loaded machine it is queued after the snapshots, and
+    // may reach the stream only after the queue above had drained. The test's own connection may still be
+    // reconnecting, and JetStream recovering, right after a restart (readAll throws meanwhile).
+    const all = await waitFor(async () => {
+      const reports = await reader.readAll();
+      const lastModels = reportsOf(reports, "models").at(-1);
+      return lastModels?.kind === "models" && lastModels.body.models.some((m) => m.fileName === "second.gguf") ? reports : null;
+    }, "the models report with second.gguf delivered", 30_000);
     expect(all.map((r) => r.seq)).toEqual(all.map((_, i) => i)); // every seq once, in order, none missing
     expect(new Set(all.map((r) => r.msgId)).size).toBe(all.length);
     const lastModels = reportsOf(all, "models").at(-1);
