@@ -8,12 +8,15 @@ const MiB = 2 ** 20;
 const thresholds = { majorFaultsPerSecAbove: 200, swapPagesPerSecAbove: 256, hostSwapBytesAbove: 64 * MiB };
 const linux = process.platform === "linux";
 
-// A real child that allocates and frees on request: what the monitor sees of it is what /proc says.
+// A real child that allocates and frees on request: what the monitor sees of it is what /proc says. "free" answers
+// once the memory is back with the OS: V8 releases a large buffer's memory on a background thread after gc(), late
+// on a loaded machine (the next window's peak was then still the old one).
 const CHILD = `
 let held = null;
+const answerWhenReturned = (m) => (process.memoryUsage.rss() < 100 * 1024 * 1024 ? process.send(m) : setTimeout(answerWhenReturned, 10, m));
 process.on("message", (m) => {
   if (m === "alloc") { held = Buffer.alloc(160 * 1024 * 1024, 1); }
-  if (m === "free") { held = null; globalThis.gc(); }
+  if (m === "free") { held = null; globalThis.gc(); return answerWhenReturned(m); }
   process.send(m);
 });
 process.send("ready");
