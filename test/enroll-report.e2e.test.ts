@@ -51,8 +51,8 @@ describe("enroll, report, store, show", () => {
     const rows = await srv.db.prisma.installedModel.findMany({ where: { deviceId: agent.state.deviceId, removedAt: null } });
     expect(rows.map((r) => [r.sha256, r.architecture])).toEqual([[TINY_SHA256, "llama"]]);
     expect(await srv.db.prisma.inventorySnapshot.count({ where: { deviceId: agent.state.deviceId } })).toBeGreaterThanOrEqual(1);
-    const device = await srv.db.prisma.device.findUniqueOrThrow({ where: { id: agent.state.deviceId } });
-    expect(device.lastSeenAt).not.toBeNull();
+    const seen = await srv.db.prisma.deviceLiveness.findUniqueOrThrow({ where: { deviceId: agent.state.deviceId } });
+    expect(seen.lastSeenAt.getTime()).toBeGreaterThan(0);
   });
 
   it("lists the device with its CPU, RAM and short model hash, and filters by model", async () => {

@@ -24,7 +24,7 @@ export async function seedDevices(url, n, progress = () => {}, { inventory = nul
       // ids and hostnames are zero-padded so sorting and substring search behave like a real fleet's names.
       // 5% revoked, 10% never seen, 30% seen in the last minute (online), the rest within the last ~2 days.
       await client.query(
-        `INSERT INTO "Device" (id, hostname, state, "publicKeyJwk", "publicKeyThumbprint", "agentVersion", labels, "enrolledAt", "lastSeenAt", "lastSeq", "updatedAt", "gpuVendors")
+        `INSERT INTO "Device" (id, hostname, state, "publicKeyJwk", "publicKeyThumbprint", "agentVersion", labels, "enrolledAt", "updatedAt", "gpuVendors")
          SELECT 'dev-' || lpad(i::text, 7, '0'),
                 'ws-' || lpad(((i * 7919) % $3)::text, 7, '0') || '.corp',
                 (CASE WHEN i % 20 = 0 THEN 'revoked' ELSE 'active' END)::"DeviceState",
@@ -33,13 +33,19 @@ export async function seedDevices(url, n, progress = () => {}, { inventory = nul
                 '0.1.0',
                 '{}'::jsonb,
                 now() - (i % 1000) * interval '1 hour',
-                CASE WHEN i % 10 = 3 THEN NULL WHEN i % 10 < 3 THEN now() - (i % 60) * interval '1 second'
-                     ELSE now() - ((i * 37) % 172800) * interval '1 second' END,
-                10,
                 now(),
                 CASE WHEN i % 4 = 1 THEN '' ELSE ($4::text[])[1 + (i / 4) % 4] END
          FROM generate_series($1::int, $2::int) i`,
         [from, to, Math.max(n, 10), VENDORS],
+      );
+      // liveness (DeviceLiveness): none for the never-seen devices
+      await client.query(
+        `INSERT INTO "DeviceLiveness" ("deviceId", "lastSeenAt", "lastSeq")
+         SELECT 'dev-' || lpad(i::text, 7, '0'),
+                CASE WHEN i % 10 < 3 THEN now() - (i % 60) * interval '1 second' ELSE now() - ((i * 37) % 172800) * interval '1 second' END,
+                10
+         FROM generate_series($1::int, $2::int) i WHERE i % 10 <> 3`,
+        [from, to],
       );
       // every device one snapshot; every 4th an older one as well (the list must pick the latest), or `snapshots` each
       const k = snapshots === null ? `generate_series(0, 1) k WHERE (k = 0 OR i % 4 = 0)` : `generate_series(0, ${Number(snapshots) - 1}) k WHERE TRUE`;
@@ -92,8 +98,8 @@ export async function touchOnlineDevices(url) {
   await client.connect();
   try {
     const { rowCount } = await client.query(
-      `UPDATE "Device" SET "lastSeenAt" = now() - (substr(id, 5)::int % 60) * interval '1 second'
-       WHERE substr(id, 5)::int % 10 < 3`,
+      `UPDATE "DeviceLiveness" SET "lastSeenAt" = now() - (substr("deviceId", 5)::int % 60) * interval '1 second'
+       WHERE substr("deviceId", 5)::int % 10 < 3`,
     );
     return rowCount;
   } finally {

@@ -38,7 +38,7 @@ describe("createTestDatabase", () => {
     // Isolated: a row in one is invisible in the others, and the same unique key is free there.
     const dev = await newDevice(a, "dev-a");
     expect(dev.state).toBe(DeviceState.active);
-    expect(dev.lastSeq).toBe(-1n);
+    expect(dev.agentVersion).toBeNull();
     expect(await b.prisma.device.count()).toBe(0);
     await expect(newDevice(c, "dev-a")).resolves.toMatchObject({ id: "dev-a" });
     await expect(newDevice(a, "dev-a")).rejects.toMatchObject({ code: "P2002" });

@@ -25,11 +25,18 @@ export async function seedFleet(url, keys, progress = () => {}, seenAgoSec = nul
         thumb: thumbprint(k.publicJwk),
       }));
       await client.query(
-        `INSERT INTO "Device" (id, hostname, "publicKeyJwk", "publicKeyThumbprint", "agentVersion", "updatedAt", "lastSeenAt")
-         SELECT id, hostname, jwk, thumb, '0.1.0', now(), CASE WHEN $2::float8 IS NULL THEN NULL ELSE now() - random() * $2::float8 * interval '1 second' END
+        `INSERT INTO "Device" (id, hostname, "publicKeyJwk", "publicKeyThumbprint", "agentVersion", "updatedAt")
+         SELECT id, hostname, jwk, thumb, '0.1.0', now()
          FROM json_to_recordset($1::json) AS x(id text, hostname text, jwk jsonb, thumb text)`,
-        [JSON.stringify(rows), seenAgoSec],
+        [JSON.stringify(rows)],
       );
+      if (seenAgoSec !== null) {
+        await client.query(
+          `INSERT INTO "DeviceLiveness" ("deviceId", "lastSeenAt")
+           SELECT id, now() - random() * $2::float8 * interval '1 second' FROM json_to_recordset($1::json) AS x(id text)`,
+          [JSON.stringify(rows.map((r) => ({ id: r.id }))), seenAgoSec],
+        );
+      }
       // An enrolled device already holds its signed device policy (enrollment issues it). Without this row the fresh
       // server would spend the measured window issuing 50,000 policies one after another (DevicePolicyService's
       // start-up renewal). The simulated devices never read their policy, so the row carries no real signature.
@@ -41,6 +48,7 @@ export async function seedFleet(url, keys, progress = () => {}, seenAgoSec = nul
       progress(Math.min(keys.length, from + 5000), keys.length);
     }
     await client.query(`ANALYZE "Device"`);
+    await client.query(`ANALYZE "DeviceLiveness"`);
     await client.query(`ANALYZE "DeviceIssuedPolicy"`);
   } finally {
     await client.end();
@@ -58,7 +66,7 @@ export function keepFleetOnline(db, everySec, onError) {
   let running = Promise.resolve();
   const timer = setInterval(() => {
     running = running
-      .then(() => db.query(`UPDATE "Device" SET "lastSeenAt" = GREATEST("lastSeenAt", now() - random() * $1::float8 * interval '1 second') WHERE state = 'active'`, [everySec]))
+      .then(() => db.query(`UPDATE "DeviceLiveness" SET "lastSeenAt" = GREATEST("lastSeenAt", now() - random() * $1::float8 * interval '1 second')`, [everySec]))
       .catch(onError);
   }, everySec * 1000);
   return async () => {

@@ -37,8 +37,8 @@ describe("Device row locks of report ingest", () => {
 
     const seenAt = new Date();
     await t.server.app.get(LivenessRepository).recordSeen([{ id: dev.id, lastSeenAt: seenAt, lastSeq: 7 }]);
-    const row = await t.db.prisma.device.findUniqueOrThrow({ where: { id: dev.id } });
-    expect(row.lastSeenAt?.getTime()).toBe(seenAt.getTime());
+    const row = await t.db.prisma.deviceLiveness.findUniqueOrThrow({ where: { deviceId: dev.id } });
+    expect(row.lastSeenAt.getTime()).toBe(seenAt.getTime());
     expect(row.lastSeq).toBe(7n);
 
     const revoking = t.server.app.get(DevicesRepository).revoke(dev.id, "test");
@@ -53,5 +53,38 @@ describe("Device row locks of report ingest", () => {
     await batch.query("BEGIN");
     expect((await batch.query(LOCK_ACTIVE_DEVICES, [[dev.id]])).rows).toEqual([]);
     await batch.query("COMMIT");
+  });
+
+  it("a liveness flush never moves a device back in time and skips devices no longer active or unknown", async () => {
+    const a = await t.enrollDevice("ws-live-a");
+    const b = await t.enrollDevice("ws-live-b");
+    const liveness = t.server.app.get(LivenessRepository);
+    const at = (ms: number) => new Date(Date.UTC(2026, 10, 29, 9, 0, 0) + ms);
+    await liveness.recordSeen([
+      { id: a.id, lastSeenAt: at(5_000), lastSeq: 9 },
+      { id: b.id, lastSeenAt: at(0), lastSeq: 1 },
+    ]);
+    // an older flush (another replica's, or a retried one) arrives late: a keeps its newer values, b moves on
+    await liveness.recordSeen([
+      { id: a.id, lastSeenAt: at(1_000), lastSeq: 3 },
+      { id: b.id, lastSeenAt: at(2_000), lastSeq: 2 },
+    ]);
+    const rows = async () =>
+      (await t.db.prisma.deviceLiveness.findMany({ where: { deviceId: { in: [a.id, b.id] } }, orderBy: { deviceId: "asc" } })).map((r) => [r.deviceId, r.lastSeenAt.getTime(), r.lastSeq]);
+    const expected = [
+      [a.id, at(5_000).getTime(), 9n],
+      [b.id, at(2_000).getTime(), 2n],
+    ].sort((x, y) => ((x[0] as string) < (y[0] as string) ? -1 : 1));
+    expect(await rows()).toEqual(expected);
+
+    // b is revoked and a device id that does not exist is marked: the flush still writes a, and nothing for them
+    expect(await t.server.app.get(DevicesRepository).revoke(b.id, "test")).toBe(true);
+    await liveness.recordSeen([
+      { id: a.id, lastSeenAt: at(6_000), lastSeq: 10 },
+      { id: b.id, lastSeenAt: at(9_000), lastSeq: 9 },
+      { id: "dev_no_such_device", lastSeenAt: at(9_000), lastSeq: 1 },
+    ]);
+    expect(await rows()).toEqual(expected.map((r) => (r[0] === a.id ? [a.id, at(6_000).getTime(), 10n] : r)));
+    expect(await t.db.prisma.deviceLiveness.count({ where: { deviceId: "dev_no_such_device" } })).toBe(0);
   });
 });

@@ -35,7 +35,7 @@ export function toDeviceDetail(d: DetailRow, now: Date, offlineAfterSec: number)
   const posture = d.postureReports[0];
   const hb = d.heartbeats[0];
   return {
-    device: toDeviceSummary(d, now, offlineAfterSec),
+    device: toDeviceSummary({ ...d, lastSeenAt: d.liveness?.lastSeenAt ?? null }, now, offlineAfterSec),
     inventory: latest ? { id: latest.id, receivedAt: iso(latest.receivedAt), inventory: latest.data as TInventoryV1 } : null,
     inventoryHistory: d.inventorySnapshots.map((s) => ({
       id: s.id,

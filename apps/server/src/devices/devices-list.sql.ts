@@ -7,19 +7,22 @@ import type { TDeviceListQueryV1 } from "@fleet/protocol";
 // scan where the visibility map allows), the rows of those ids, and, per
 // device of the page, its latest inventory (index (deviceId, receivedAt desc), LIMIT 1), that snapshot's GPUs, its
 // installed models and its 20 latest memory-pressure flags, aggregated to JSON. The total is a second statement with
-// the same WHERE. Indexes (prisma/schema.prisma, Device): (hostname, id), (lastSeenAt desc, id), (enrolledAt, id)
-// for the sorts; a GIN trigram index on hostname for `q`. The gpuVendor filter reads Device.gpuVendors (the
-// latest inventory's vendors, kept by the inventory writer) on the rows it walks: a handful of vendors, so a trigram
-// index would not narrow the count much and would cost every liveness UPDATE of Device (lastSeenAt is indexed, so
-// those updates are not HOT and insert into every index).
+// the same WHERE. Indexes (prisma/schema.prisma): Device (hostname, id), (enrolledAt, id) and DeviceLiveness
+// (lastSeenAt desc, deviceId) for the sorts; a GIN trigram index on hostname for `q`. Liveness lives in
+// DeviceLiveness (alias l, LEFT JOINed: a device never seen has no row; PostgreSQL drops the join where no l column
+// is used). The gpuVendor filter reads Device.gpuVendors (the latest inventory's vendors, kept by the inventory
+// writer) on the rows it walks: a handful of vendors, so a trigram index would not narrow the count much.
 //
-// "lastSeenAt desc, never-seen last" has no index order (a btree DESC column puts NULLs first and Prisma cannot
-// declare NULLS LAST), so that sort is read in two parts: devices seen (index order) and then never seen (by id).
+// "lastSeenAt desc, never-seen last" is read in two parts: devices seen (in the liveness index's order) and then
+// never seen (by id).
 
 export interface SqlStatement {
   text: string;
   values: (string | number)[];
 }
+
+/** Devices (d) with their liveness (l; none for a device never seen). */
+const FROM_DEVICES = `"Device" d LEFT JOIN "DeviceLiveness" l ON l."deviceId" = d.id`;
 
 /** Which part of the fleet a statement reads: all, or (for the lastSeenAt-descending sort) seen / never-seen devices. */
 export type ListPart = "all" | "seen" | "unseen";
@@ -43,13 +46,13 @@ function whereOf(query: TDeviceListQueryV1, cutoff: Date, part: ListPart, values
       and.push(`d.state = 'revoked'`);
       break;
     case "never_seen":
-      and.push(`d.state = 'active'`, `d."lastSeenAt" IS NULL`);
+      and.push(`d.state = 'active'`, `l."lastSeenAt" IS NULL`);
       break;
     case "online":
-      and.push(`d.state = 'active'`, `d."lastSeenAt" >= ${param(cutoff.toISOString())}::timestamp(3)`);
+      and.push(`d.state = 'active'`, `l."lastSeenAt" >= ${param(cutoff.toISOString())}::timestamp(3)`);
       break;
     case "offline":
-      and.push(`d.state = 'active'`, `d."lastSeenAt" < ${param(cutoff.toISOString())}::timestamp(3)`);
+      and.push(`d.state = 'active'`, `l."lastSeenAt" < ${param(cutoff.toISOString())}::timestamp(3)`);
       break;
   }
   // q: a substring of the hostname (any case; trigram index) or a device id exactly (primary key). Device ids are
@@ -60,19 +63,19 @@ function whereOf(query: TDeviceListQueryV1, cutoff: Date, part: ListPart, values
   if (query.modelSha256) {
     and.push(`EXISTS (SELECT 1 FROM "InstalledModel" m WHERE m."deviceId" = d.id AND m.sha256 = ${param(query.modelSha256)} AND m."removedAt" IS NULL)`);
   }
-  if (part === "seen") and.push(`d."lastSeenAt" IS NOT NULL`);
-  if (part === "unseen") and.push(`d."lastSeenAt" IS NULL`);
+  if (part === "seen") and.push(`l."lastSeenAt" IS NOT NULL`);
+  if (part === "unseen") and.push(`l."lastSeenAt" IS NULL`);
   return and.length ? and.join(" AND ") : "TRUE";
 }
 
-/** ORDER BY of the sort (ties by id), for the device alias `d`. */
+/** ORDER BY of the sort (ties by id), for the aliases `d` (Device) and `l` (its DeviceLiveness). */
 function orderOf(query: TDeviceListQueryV1, part: ListPart): string {
   if (part === "unseen") return `d.id ASC`;
   const s = query.sort ?? "hostname";
   const dir = s.startsWith("-") ? "DESC" : "ASC";
   const col = s.replace(/^-/, "");
-  // seen part of -lastSeenAt: DESC (NULLS FIRST, none there) is the index's own order
-  if (col === "lastSeenAt") return part === "seen" ? `d."lastSeenAt" DESC, d.id ASC` : `d."lastSeenAt" ${dir} NULLS LAST, d.id ASC`;
+  // seen part of -lastSeenAt: the liveness index's own order (its deviceId is the device's id)
+  if (col === "lastSeenAt") return part === "seen" ? `l."lastSeenAt" DESC, l."deviceId" ASC` : `l."lastSeenAt" ${dir} NULLS LAST, d.id ASC`;
   return `d."${col}" ${dir}, d.id ASC`;
 }
 
@@ -84,11 +87,11 @@ export function devicePageSql(query: TDeviceListQueryV1, cutoff: Date, part: Lis
   const lim = `$${values.length - 1}::int`;
   const off = `$${values.length}::int`;
   const order = orderOf(query, part);
-  const text = `SELECT d.id, d.hostname, d.state::text AS state, d."enrolledAt", d."lastSeenAt", d."agentVersion",
+  const text = `SELECT d.id, d.hostname, d.state::text AS state, d."enrolledAt", l."lastSeenAt", d."agentVersion",
   s."cpuBrand", s."cpuCores", s."ramTotalBytes", s."osName",
   coalesce(g.gpus, '[]'::json) AS gpus, coalesce(m.models, '[]'::json) AS models, coalesce(f.flags, '[]'::json) AS flags
-FROM (SELECT d.id FROM "Device" d WHERE ${where} ORDER BY ${order} LIMIT ${lim} OFFSET ${off}) p
-JOIN "Device" d ON d.id = p.id
+FROM (SELECT d.id FROM ${FROM_DEVICES} WHERE ${where} ORDER BY ${order} LIMIT ${lim} OFFSET ${off}) p
+JOIN (${FROM_DEVICES}) ON d.id = p.id
 LEFT JOIN LATERAL (SELECT i.id, i."cpuBrand", i."cpuCores", i."ramTotalBytes", i."osName" FROM "InventorySnapshot" i
                    WHERE i."deviceId" = d.id ORDER BY i."receivedAt" DESC LIMIT 1) s ON true
 LEFT JOIN LATERAL (SELECT json_agg(json_build_object('vendor', x.vendor, 'model', x.model, 'vramBytes', x."vramBytes") ORDER BY x.index) AS gpus
@@ -107,7 +110,7 @@ ORDER BY ${order}`;
 export function deviceCountSql(query: TDeviceListQueryV1, cutoff: Date, part: ListPart = "all"): SqlStatement {
   const values: (string | number)[] = [];
   const where = whereOf(query, cutoff, part, values);
-  return { text: `SELECT count(*)::int AS n FROM "Device" d WHERE ${where}`, values };
+  return { text: `SELECT count(*)::int AS n FROM ${FROM_DEVICES} WHERE ${where}`, values };
 }
 
 /** The statements a page request starts with (the benches EXPLAIN these): the page (its first part) and the total. */

@@ -11,6 +11,7 @@ export const summaryInclude = {
   inventorySnapshots: { orderBy: { receivedAt: "desc" }, take: 1, include: { gpus: { orderBy: { index: "asc" } } } },
   installedModels: { where: { removedAt: null }, orderBy: { fileName: "asc" } },
   memoryPressureFlags: { orderBy: { lastSeenAt: "desc" }, take: 20 },
+  liveness: { select: { lastSeenAt: true } },
 } satisfies Prisma.DeviceInclude;
 
 export type DeviceWithSummary = Prisma.DeviceGetPayload<{ include: typeof summaryInclude }>;
@@ -145,11 +146,14 @@ export class DevicesRepository {
     }, REVOKE_TX);
   }
 
-  async activeDevicesSeenSince(cutoff: Date): Promise<{ id: string; lastSeenAt: Date | null }[]> {
-    return this.db.device.findMany({ where: { state: "active", lastSeenAt: { gte: cutoff } }, select: { id: true, lastSeenAt: true } });
+  async activeDevicesSeenSince(cutoff: Date): Promise<{ id: string; lastSeenAt: Date }[]> {
+    const rows = await this.db.deviceLiveness.findMany({ where: { lastSeenAt: { gte: cutoff }, device: { state: "active" } }, select: { deviceId: true, lastSeenAt: true } });
+    return rows.map((r) => ({ id: r.deviceId, lastSeenAt: r.lastSeenAt }));
   }
 
-  async lastSeen(ids: string[]): Promise<{ id: string; lastSeenAt: Date | null }[]> {
-    return this.db.device.findMany({ where: { id: { in: ids } }, select: { id: true, lastSeenAt: true } });
+  /** When these devices were last seen (a device never seen is not listed). */
+  async lastSeen(ids: string[]): Promise<{ id: string; lastSeenAt: Date }[]> {
+    const rows = await this.db.deviceLiveness.findMany({ where: { deviceId: { in: ids } }, select: { deviceId: true, lastSeenAt: true } });
+    return rows.map((r) => ({ id: r.deviceId, lastSeenAt: r.lastSeenAt }));
   }
 }

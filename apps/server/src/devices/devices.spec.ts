@@ -40,7 +40,7 @@ beforeAll(async () => {
   // amd was last seen two minutes ago: offline. Liveness is flushed from memory every second, so write the pending
   // lastSeenAt first; otherwise a later flush would put amd's real (recent) time back over the backdated one.
   await t.server.app.get(PresenceService).flush();
-  await t.db.prisma.device.update({ where: { id: amd.id }, data: { lastSeenAt: new Date(Date.now() - 120_000) } });
+  await t.db.prisma.deviceLiveness.update({ where: { deviceId: amd.id }, data: { lastSeenAt: new Date(Date.now() - 120_000) } });
   await t.admin(`/api/v1/devices/${gone.id}/revoke`, { method: "POST" });
 });
 afterAll(async () => t?.close());

@@ -12,8 +12,8 @@ const LIVENESS_FLUSH_MS = 1_000;
 
 /**
  * Tracks which devices are online and emits device.online / device.offline on transitions:
- * online at once when a report arrives, offline from a periodic sweep. Liveness (Device.lastSeenAt, lastSeq) is kept
- * out of the per-report transaction: reports mark it here, and one UPDATE writes all of it every second (and before
+ * online at once when a report arrives, offline from a periodic sweep. Liveness (DeviceLiveness: lastSeenAt, lastSeq) is kept
+ * out of the per-report transaction: reports mark it here, and one upsert writes all of it every second (and before
  * each sweep, which reads it back). A crash loses at most that second of lastSeenAt, which the next report restores.
  */
 @Injectable()

@@ -12,11 +12,11 @@ export class OverviewRepository {
   async deviceCounts(onlineSince: Date) {
     const [r] = await this.db.$queryRaw<Array<{ total: bigint; online: bigint; offline: bigint; never: bigint; revoked: bigint }>>`
       SELECT count(*) AS total,
-        count(*) FILTER (WHERE state = 'active' AND "lastSeenAt" >= ${onlineSince}) AS online,
-        count(*) FILTER (WHERE state = 'active' AND "lastSeenAt" < ${onlineSince}) AS offline,
-        count(*) FILTER (WHERE state = 'active' AND "lastSeenAt" IS NULL) AS never,
-        count(*) FILTER (WHERE state <> 'active') AS revoked
-      FROM "Device"`;
+        count(*) FILTER (WHERE d.state = 'active' AND l."lastSeenAt" >= ${onlineSince}) AS online,
+        count(*) FILTER (WHERE d.state = 'active' AND l."lastSeenAt" < ${onlineSince}) AS offline,
+        count(*) FILTER (WHERE d.state = 'active' AND l."lastSeenAt" IS NULL) AS never,
+        count(*) FILTER (WHERE d.state <> 'active') AS revoked
+      FROM "Device" d LEFT JOIN "DeviceLiveness" l ON l."deviceId" = d.id`;
     return r!;
   }
 

@@ -87,7 +87,7 @@ describe("batched ingestion", () => {
     expect(files.find((f) => f.fileName === "kept.gguf")?.firstSeenAt.toISOString()).toBe(models1.sentAt);
     // the version a heartbeat carries is on the device row with the report; lastSeq comes with the liveness flush
     expect((await t.db.prisma.device.findUniqueOrThrow({ where: { id: b.id } })).agentVersion).toBe("2.0.0");
-    await waitFor(async () => (await t.db.prisma.device.findUniqueOrThrow({ where: { id: a.id } })).lastSeq === BigInt(models2.seq), "lastSeq flushed");
+    await waitFor(async () => (await t.db.prisma.deviceLiveness.findUnique({ where: { deviceId: a.id } }))?.lastSeq === BigInt(models2.seq), "lastSeq flushed");
 
     expect(await metric("fleet_reports_duplicate_total")).toBe(2);
     for (const reason of ["bad_signature", "device_mismatch", "unknown_device"]) expect(await metric("fleet_reports_rejected_total", { reason })).toBe(1);

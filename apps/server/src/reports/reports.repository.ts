@@ -7,6 +7,7 @@ import type { ServerConfig } from "../common/env.js";
 import type { Db } from "../common/prisma.js";
 import { AuditRepository, type AggregatedAuditEntry } from "../audit/audit.repository.js";
 import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
+import { UPSERT_LIVENESS } from "../devices/liveness.repository.js";
 import { reportWriters, type BatchSql, type BatchWriter, type WriteItem, type WriteOutcome } from "./report-writers.js";
 
 export type StoreResult = { outcome: "duplicate" } | { outcome: "device_gone" } | ({ outcome: "stored" } & WriteOutcome);
@@ -98,18 +99,19 @@ export class ReportsRepository implements OnModuleDestroy {
       const claimed = new Set(claimedRows.map((r) => r.msgId));
 
       const changes = devices.filter((c) => activeIds.has(c.id));
-      if (changes.length) {
+      const versions = changes.filter((c) => c.agentVersion !== null);
+      if (versions.length) {
         await db.execute(
-          `UPDATE "Device" d SET "agentVersion" = COALESCE(x."agentVersion", d."agentVersion"),
-            "lastSeenAt" = CASE WHEN x."seenAt" IS NULL THEN d."lastSeenAt" ELSE GREATEST(COALESCE(d."lastSeenAt", x."seenAt"), x."seenAt") END,
-            "lastSeq" = GREATEST(d."lastSeq", COALESCE(x."seq", d."lastSeq")), "updatedAt" = now()
-          FROM json_to_recordset($1::json) AS x("id" text, "agentVersion" text, "seenAt" timestamp(3), "seq" bigint)
+          `UPDATE "Device" d SET "agentVersion" = x."agentVersion", "updatedAt" = now()
+          FROM json_to_recordset($1::json) AS x("id" text, "agentVersion" text)
           WHERE d.id = ANY($2::text[]) AND d.id = x."id"
             -- after a restart every device's first heartbeat carries its version: no row version for an unchanged one
-            AND (x."seenAt" IS NOT NULL OR x."agentVersion" IS DISTINCT FROM d."agentVersion")`,
-          [JSON.stringify(changes), changes.map((c) => c.id)],
+            AND x."agentVersion" IS DISTINCT FROM d."agentVersion"`,
+          [JSON.stringify(versions), versions.map((c) => c.id)],
         );
       }
+      const seen = changes.flatMap((c) => (c.seenAt ? [{ id: c.id, lastSeenAt: c.seenAt, lastSeq: c.seq ?? -1 }] : []));
+      if (seen.length) await db.execute(UPSERT_LIVENESS, [JSON.stringify(seen), seen.map((c) => c.id)]);
 
       const results = new Map<TReportV1, StoreResult>();
       for (const kind of KINDS) {

@@ -181,7 +181,7 @@ export class ReportsService {
     for (const r of reports) {
       if (r.kind === "heartbeat" && this.agentVersions.get(r.deviceId) !== r.body.agentVersion) change(r.deviceId).agentVersion = r.body.agentVersion;
       // Not from kinds with Prisma writers: they commit in a lane of their own (ReportConsumer), and two lanes
-      // updating one device row while both share-lock it would deadlock. Such a device is online after the flush.
+      // writing one device's liveness row would wait on each other. Such a device is online after the flush.
       if (!this.presence.isOnline(r.deviceId) && !reportWriters[r.kind].needsPrisma) {
         const c = change(r.deviceId);
         c.seenAt = receivedAt;
