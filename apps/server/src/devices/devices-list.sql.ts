@@ -13,8 +13,9 @@ import type { TDeviceListQueryV1 } from "@fleet/protocol";
 // is used). The gpuVendor filter reads Device.gpuVendors (the latest inventory's vendors, kept by the inventory
 // writer) on the rows it walks: a handful of vendors, so a trigram index would not narrow the count much.
 //
-// "lastSeenAt desc, never-seen last" is read in two parts: devices seen (in the liveness index's order) and then
-// never seen (by id).
+// Both "last seen" sorts put never-seen devices last and are read in two parts: devices seen (in the liveness
+// index's order, backwards for oldest first) and then never seen (by id). A seen part with no filter on the device
+// walks DeviceLiveness alone (its rows belong to existing devices: a foreign key), not Device for every row skipped.
 
 export interface SqlStatement {
   text: string;
@@ -24,7 +25,7 @@ export interface SqlStatement {
 /** Devices (d) with their liveness (l; none for a device never seen). */
 const FROM_DEVICES = `"Device" d LEFT JOIN "DeviceLiveness" l ON l."deviceId" = d.id`;
 
-/** Which part of the fleet a statement reads: all, or (for the lastSeenAt-descending sort) seen / never-seen devices. */
+/** Which part of the fleet a statement reads: all, or (for the lastSeenAt sorts) seen / never-seen devices. */
 export type ListPart = "all" | "seen" | "unseen";
 
 /** `%text%` for ILIKE with the pattern characters of `text` taken literally. */
@@ -33,7 +34,7 @@ export function containsPattern(text: string): string {
 }
 
 /** Does this query read the fleet in the two parts (seen, then never seen)? */
-export const isSplitSort = (query: Pick<TDeviceListQueryV1, "sort">): boolean => query.sort === "-lastSeenAt";
+export const isSplitSort = (query: Pick<TDeviceListQueryV1, "sort">): boolean => query.sort === "-lastSeenAt" || query.sort === "lastSeenAt";
 
 function whereOf(query: TDeviceListQueryV1, cutoff: Date, part: ListPart, values: (string | number)[]): string {
   const param = (v: string | number) => {
@@ -74,9 +75,16 @@ function orderOf(query: TDeviceListQueryV1, part: ListPart): string {
   const s = query.sort ?? "hostname";
   const dir = s.startsWith("-") ? "DESC" : "ASC";
   const col = s.replace(/^-/, "");
-  // seen part of -lastSeenAt: the liveness index's own order (its deviceId is the device's id)
-  if (col === "lastSeenAt") return part === "seen" ? `l."lastSeenAt" DESC, l."deviceId" ASC` : `l."lastSeenAt" ${dir} NULLS LAST, d.id ASC`;
+  // the seen part: the liveness index's order (its deviceId is the device's id); ascending, an incremental sort of
+  // the backward scan puts the (rare) ties in id order
+  if (col === "lastSeenAt") return part === "seen" ? `l."lastSeenAt" ${dir}, l."deviceId" ASC` : `l."lastSeenAt" ${dir} NULLS LAST, d.id ASC`;
   return `d."${col}" ${dir}, d.id ASC`;
+}
+
+/** SELECT of the page's ids before ORDER BY (see the header on the seen part). */
+function idsOf(part: ListPart, where: string): string {
+  if (part === "seen" && !/\bd\./.test(where)) return `SELECT l."deviceId" AS id FROM "DeviceLiveness" l WHERE ${where}`;
+  return `SELECT d.id FROM ${FROM_DEVICES} WHERE ${where}`;
 }
 
 /** One page of devices with their summary relations. */
@@ -90,7 +98,7 @@ export function devicePageSql(query: TDeviceListQueryV1, cutoff: Date, part: Lis
   const text = `SELECT d.id, d.hostname, d.state::text AS state, d."enrolledAt", l."lastSeenAt", d."agentVersion",
   s."cpuBrand", s."cpuCores", s."ramTotalBytes", s."osName",
   coalesce(g.gpus, '[]'::json) AS gpus, coalesce(m.models, '[]'::json) AS models, coalesce(f.flags, '[]'::json) AS flags
-FROM (SELECT d.id FROM ${FROM_DEVICES} WHERE ${where} ORDER BY ${order} LIMIT ${lim} OFFSET ${off}) p
+FROM (${idsOf(part, where)} ORDER BY ${order} LIMIT ${lim} OFFSET ${off}) p
 JOIN (${FROM_DEVICES}) ON d.id = p.id
 LEFT JOIN LATERAL (SELECT i.id, i."cpuBrand", i."cpuCores", i."ramTotalBytes", i."osName" FROM "InventorySnapshot" i
                    WHERE i."deviceId" = d.id ORDER BY i."receivedAt" DESC LIMIT 1) s ON true

@@ -106,6 +106,12 @@ describe("GET /api/v1/devices", () => {
     expect(hostnames(await list("?sort=-lastSeenAt&pageSize=3&page=2"))).toEqual([unseen[1]]);
     expect(hostnames(await list("?sort=-lastSeenAt&pageSize=1&page=4"))).toEqual([unseen[1]]);
     expect((await list("?sort=-lastSeenAt&pageSize=1&page=4")).total).toBe(4);
+    expect(hostnames(await list("?sort=lastSeenAt&pageSize=3&page=1"))).toEqual(["bravo-amd", "alpha-nv", unseen[0]]);
+    expect(hostnames(await list("?sort=lastSeenAt&pageSize=1&page=2"))).toEqual(["alpha-nv"]);
+    expect(hostnames(await list("?sort=lastSeenAt&pageSize=3&page=2"))).toEqual([unseen[1]]);
+    // a filter on the device row (status) with the seen part read from the liveness index
+    expect(hostnames(await list("?status=offline&sort=lastSeenAt"))).toEqual(["bravo-amd"]);
+    expect(hostnames(await list("?q=v&sort=-lastSeenAt"))).toEqual(["alpha-nv", "bravo-amd"]);
     expect(hostnames(await list("?sort=-enrolledAt"))).toEqual(["delta-gone", "charlie-quiet", "bravo-amd", "alpha-nv"]);
   });
 
