@@ -25,6 +25,13 @@ export interface SqlStatement {
 /** Devices (d) with their liveness (l; none for a device never seen). */
 const FROM_DEVICES = `"Device" d LEFT JOIN "DeviceLiveness" l ON l."deviceId" = d.id`;
 
+/**
+ * No liveness row. Tested on the join column: PostgreSQL plans that as an anti-join (a walk of the sort's index that
+ * probes DeviceLiveness's primary key), while `l."lastSeenAt" IS NULL` stayed an outer join filtered afterwards
+ * (both tables read whole and sorted: 50-140 ms at 50,000 devices against 6 ms).
+ */
+const NEVER_SEEN = `l."deviceId" IS NULL`;
+
 /** Which part of the fleet a statement reads: all, or (for the lastSeenAt sorts) seen / never-seen devices. */
 export type ListPart = "all" | "seen" | "unseen";
 
@@ -47,7 +54,7 @@ function whereOf(query: TDeviceListQueryV1, cutoff: Date, part: ListPart, values
       and.push(`d.state = 'revoked'`);
       break;
     case "never_seen":
-      and.push(`d.state = 'active'`, `l."lastSeenAt" IS NULL`);
+      and.push(`d.state = 'active'`, NEVER_SEEN);
       break;
     case "online":
       and.push(`d.state = 'active'`, `l."lastSeenAt" >= ${param(cutoff.toISOString())}::timestamp(3)`);
@@ -65,7 +72,7 @@ function whereOf(query: TDeviceListQueryV1, cutoff: Date, part: ListPart, values
     and.push(`EXISTS (SELECT 1 FROM "InstalledModel" m WHERE m."deviceId" = d.id AND m.sha256 = ${param(query.modelSha256)} AND m."removedAt" IS NULL)`);
   }
   if (part === "seen") and.push(`l."lastSeenAt" IS NOT NULL`);
-  if (part === "unseen") and.push(`l."lastSeenAt" IS NULL`);
+  if (part === "unseen") and.push(NEVER_SEEN);
   return and.length ? and.join(" AND ") : "TRUE";
 }
 
