@@ -54,7 +54,13 @@ describe("staged rollouts over four real agents", () => {
     // a fixed port, so the server restarted mid-rollout answers where the agents enrolled
     srv = await startTestServer({ PORT: String(await freePort()) });
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "fleet-e2e-scenario-"));
-    for (const name of ["ws-1", "ws-2", "ws-3", "ws-4"]) agents.push(await startRealAgent(srv, name, GROUP));
+    // the four agents start side by side (each spawns its own inference host and loads the tiny model: one after
+    // another this was most of the file's time); `agents` keeps their names' order, which the tests index by
+    const names = ["ws-1", "ws-2", "ws-3", "ws-4"];
+    const started = await Promise.allSettled(names.map((name) => startRealAgent(srv, name, GROUP)));
+    for (const s of started) if (s.status === "fulfilled") agents.push(s.value);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
     // A fifth workstation in the group with an older inference runtime than the entry requires (simulated: this machine
     // has one runtime only); it must be skipped with its reason and never sent the model.
     const old = await srv.enrollDevice("ws-old-runtime");
