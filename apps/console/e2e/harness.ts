@@ -111,7 +111,10 @@ export async function startConsole(
     },
     "next start to listen",
     20_000,
-  );
+  ).catch(async (err: unknown) => {
+    await stopProcess(proc); // it must not outlive the failed start
+    throw err;
+  });
   return { url, proc, output: () => output };
 }
 
@@ -223,18 +226,30 @@ export async function startStack(opts: {
   opts.onServer?.(server);
   // as the server's NATS user (it may publish on any device's subjects, as the specs simulate devices)
   const nc = await connect(nats.connectOptions());
-  const started = await startConsole(server.url, eventsToken, opts.consoleEnv, opts.consolePort);
-  const browser = await launchChromium();
+  const stopServices = async () => {
+    await nc.close().catch(() => undefined);
+    await server.close().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    await nats.dispose().catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  // `next start` and Chromium start side by side (neither needs the other); if one fails, everything started is stopped
+  // (a console left running when Chromium failed to launch outlived the test run)
+  const [consoleUp, chromiumUp] = await Promise.allSettled([startConsole(server.url, eventsToken, opts.consoleEnv, opts.consolePort), launchChromium()]);
+  if (consoleUp.status === "rejected" || chromiumUp.status === "rejected") {
+    if (chromiumUp.status === "fulfilled") await chromiumUp.value.close().catch(() => undefined);
+    if (consoleUp.status === "fulfilled") await stopProcess(consoleUp.value.proc);
+    await stopServices();
+    throw consoleUp.status === "rejected" ? consoleUp.reason : (chromiumUp as PromiseRejectedResult).reason;
+  }
+  const started = consoleUp.value;
+  const browser = chromiumUp.value;
   return {
     nats, db, server, nc, browser, consoleUrl: started.url, consoleProc: started.proc, eventsToken, consoleOutput: started.output,
     close: async () => {
       await browser.close().catch(() => undefined);
       await stopProcess(started.proc);
-      await nc.close().catch(() => undefined);
-      await server.close().catch(() => undefined);
-      await db.drop().catch(() => undefined);
-      await nats.dispose().catch(() => undefined);
-      rmSync(tmp, { recursive: true, force: true });
+      await stopServices();
     },
   };
 }
