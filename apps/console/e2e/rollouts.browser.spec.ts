@@ -83,7 +83,8 @@ async function startAgents(): Promise<void> {
 
 /**
  * Record, in the page, every text the rollout's progress line and its devices' state badges show from now on
- * (a MutationObserver: it survives router.refresh() but not a reload), and mark the window so a reload shows.
+ * (a MutationObserver: it survives router.refresh() and the wizard's client-side redirect, but not a reload), and mark
+ * the window so a reload shows. Installed on the wizard before the rollout starts, it sees the rollout page's first render.
  */
 async function watchProgress(page: Page): Promise<void> {
   await page.evaluate(() => {
@@ -92,8 +93,9 @@ async function watchProgress(page: Page): Promise<void> {
     w.__progress = [];
     w.__deviceStates = [];
     const read = () => {
-      const p = document.querySelector('[data-testid="rollout-progress"]')?.textContent ?? "";
-      if (w.__progress.at(-1) !== p) w.__progress.push(p);
+      const el = document.querySelector('[data-testid="rollout-progress"]');
+      const p = el?.textContent ?? "";
+      if (el && w.__progress.at(-1) !== p) w.__progress.push(p);
       for (const b of document.querySelectorAll("tr[data-device] [data-device-state]")) {
         const s = `${b.closest("tr")?.getAttribute("data-device")}:${b.getAttribute("data-device-state")}`;
         if (!w.__deviceStates.includes(s)) w.__deviceStates.push(s);
@@ -169,21 +171,23 @@ describe("rollouts in a real browser, over two real agents", () => {
     await page.locator('select[name="entryId"]').selectOption(entry.id);
     await page.getByLabel(/A device group/).check();
     await page.locator('input[name="group"]').fill(GROUP);
-    // a canary of one agent that soaks 9 s (so the page is up before the second ring starts), then the other agent
+    // a canary of one agent that soaks 3 s (shown in seconds, not "0 min"), then the other agent
     await page.locator('input[name="rings.0.name"]').fill("canary");
     await page.locator('input[name="rings.0.percent"]').fill("50");
-    await page.locator('input[name="rings.0.soakMin"]').fill("0.15");
+    await page.locator('input[name="rings.0.soakMin"]').fill("0.05");
     await page.locator('input[name="rings.0.gates.minTokensPerSecRatio"]').fill("");
     await page.locator('input[name="rings.1.name"]').fill("broad");
     await page.locator('input[name="rings.1.percent"]').fill("100");
     await page.locator('input[name="rings.1.soakMin"]').fill("0");
     await page.locator('input[name="rings.1.gates.minTokensPerSecRatio"]').fill("");
     await screenshot(page, "rollout-wizard");
+    // watching from the wizard on: the rollout page's first render is recorded however fast the agents are (before,
+    // a 9 s canary soak gave the page time to load before the second ring started)
+    await watchProgress(page);
     await page.getByRole("button", { name: "Start rollout" }).click();
     await page.waitForURL(/\/rollouts\/[0-9a-f-]{36}$/);
     rolloutId = page.url().split("/").pop()!;
     await page.locator('[data-live="live"]').waitFor({ timeout: WAIT });
-    await watchProgress(page);
 
     // the agents install the model for real; each update report moves the page without a reload
     await page.locator('[data-rollout-state="completed"]').first().waitFor({ timeout: WAIT });
@@ -193,7 +197,7 @@ describe("rollouts in a real browser, over two real agents", () => {
     expect(installed.progress.length, `progress texts seen: ${installed.progress.join(" | ")}`).toBeGreaterThan(1);
     expect(installed.progress[0]).not.toBe("2 / 2 active (100%)");
     for (const a of agents) expect(installed.deviceStates).toContain(`${a.name}:active`);
-    expect(await page.locator('tr[data-ring="canary"]').innerText()).toContain("50% · soak 9 s");
+    expect(await page.locator('tr[data-ring="canary"]').innerText()).toContain("50% · soak 3 s");
     expect(await page.locator('tr[data-ring="canary"] td.ring-progress').innerText()).toBe("1 / 1 active (100%)");
     expect(await page.locator('tr[data-ring="broad"] td.ring-progress').innerText()).toBe("1 / 1 active (100%)");
     // what the page says is what the agents do: both serve the new model
@@ -238,18 +242,18 @@ describe("rollouts in a real browser, over two real agents", () => {
     await form.locator('select[name="mode"]').selectOption("sustained");
     await form.getByLabel("Prompt tokens").fill("16");
     await form.getByLabel("Generated tokens").fill("8");
-    await form.getByLabel("Duration (s)").fill("3");
+    await form.getByLabel("Duration (s)").fill("2"); // the shortest the server accepts
     await form.getByLabel("Sample every (s)").fill("1");
     await form.getByRole("button", { name: "Run benchmark…" }).click();
     // nothing is sent before the confirmation, which says what will run where
     const dialog = form.getByRole("dialog", { name: "Confirm benchmark" });
-    expect(await dialog.innerText()).toContain(`Run a sustained benchmark on ${agent.name} with its active model: generate for 3 s, sampling tokens/s every 1 s`);
+    expect(await dialog.innerText()).toContain(`Run a sustained benchmark on ${agent.name} with its active model: generate for 2 s, sampling tokens/s every 1 s`);
     await screenshot(page, "device-benchmark-confirm");
     await dialog.getByRole("button", { name: "Confirm benchmark" }).click();
     const status = form.getByRole("status", { name: "Benchmark request" });
     await status.waitFor({ timeout: WAIT });
     const commandId = (await status.locator("code").innerText()).trim();
-    // the agent verifies the signed command, runs 3 s of generation on the tiny model and reports; the page follows live
+    // the agent verifies the signed command, runs 2 s of generation on the tiny model and reports; the page follows live
     await form.locator('[data-request-state="completed"]').waitFor({ timeout: WAIT });
     expect(await status.innerText()).toMatch(/^Sustained benchmark completed .*: generation \d/);
     expect((await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)) === true).toBe(true);
