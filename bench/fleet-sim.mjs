@@ -1,6 +1,8 @@
 // bench/fleet-sim: a simulated fleet against the real server (its own process, production config), real
 // nats-server (JetStream) and PostgreSQL, all on 127.0.0.1. Per fleet size (BENCH_SIZES, default
-// "1000,10000,50000"), on a fresh database, NATS and server:
+// "1000,10000,50000"), on a fresh database, NATS and server (BENCH_SIM_REPLICAS, default 1: that many server
+// processes on the same NATS and database, sharing the durable consumer as production replicas do; the server CPU
+// reported is theirs together):
 // - N devices are seeded in bulk into the database (one Ed25519 key pair each, derived from a run seed in the signing
 //   threads, bench/lib/sim/keys.mjs; Device rows as enrollment writes them; not enrolled over REST, which would take
 //   longer than the measurement at 50,000), as a fleet that has been reporting: each last seen within a heartbeat
@@ -34,8 +36,8 @@
 //   backlog is given up to BENCH_SIM_DRAIN_SECONDS (120) to be stored (the rates stop there), and up to
 //   BENCH_SIM_SETTLE_SECONDS (300) more before lost/duplicated are counted (late is not lost).
 // Measured: reportsPerSec (every stored report / time from the window's opening until the last acked one is stored),
-// lag (publish-to-stored: one report in BENCH_SIM_LAG_SAMPLE is polled in ProcessedMessage every 250 ms, so an upper
-// bound by up to one poll; sentAt is the planned due time, so a simulator publishing late shows as lag; lagReceived
+// lag (publish-to-stored: one report in BENCH_SIM_LAG_SAMPLE is polled in ProcessedMessage every
+// BENCH_SIM_LAG_POLL_MS, 100 (250 until 2026-11-29), so an upper bound by up to one poll; sentAt is the planned due time, so a simulator publishing late shows as lag; lagReceived
 // is sentAt to the row's receivedAt for every report), lost and duplicated from the database against what JetStream
 // acked (update reports included), the server's CPU (% of one core over that time) and max RSS; per size a
 // `rollout` object (assigned, active, failed, state, time to active p50/p95 from the admin's POST).
@@ -84,6 +86,11 @@ const DRAIN_SEC = num("BENCH_SIM_DRAIN_SECONDS", 120);
 const SETTLE_SEC = num("BENCH_SIM_SETTLE_SECONDS", 300);
 const CONNECTIONS = num("BENCH_SIM_CONNECTIONS", 4);
 const LAG_SAMPLE = num("BENCH_SIM_LAG_SAMPLE", 10);
+/** server processes on the same NATS and PostgreSQL, as replicas run in production (one shared durable consumer) */
+const REPLICAS = num("BENCH_SIM_REPLICAS", 1);
+if (!Number.isInteger(REPLICAS) || REPLICAS > 4) throw new Error(`BENCH_SIM_REPLICAS must be an integer 1..4, got ${REPLICAS}`);
+/** how often the sampled reports are looked for in ProcessedMessage: the lag is an upper bound by up to this much */
+const LAG_POLL_MS = num("BENCH_SIM_LAG_POLL_MS", 100);
 /**
  * seconds a size's services (database, nats-server, keys, seed, server) get to come up before the attempt is stopped
  * and tried once more: 120 + 6 per 1,000 devices. The hang once seen here (the process asleep in a futex while making
@@ -159,6 +166,9 @@ function machine() {
   return { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(), ramGB: round(os.totalmem() / 2 ** 30, 1), loadavg: os.loadavg().map((x) => round(x, 2)) };
 }
 
+/** CPU time of the server processes so far (ms), all replicas together. */
+const serversCpuMs = (servers) => servers.reduce((sum, x) => sum + procStats(x.pid).cpuMs, 0);
+
 /** The server's count of online devices (fleet_devices_online on its public /metrics). */
 async function devicesOnline(serverUrl) {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
@@ -173,6 +183,8 @@ async function runSize(n) {
   const infra = await startInfra(`fleet-sim-${n}`);
   progress(`${n} devices: database and nats-server up in ${round((performance.now() - ti) / 1000, 1)} s`);
   let server = null;
+  /** every replica; `server` (the first) also answers the benchmark's REST calls */
+  const servers = [];
   let stopKeepingOnline = null;
   let autovacuum = null;
   const conns = [];
@@ -198,6 +210,8 @@ async function runSize(n) {
     const ro = ROLLOUT_SHARE > 0 ? await prepareRollout(infra.db.prisma, db, n, ROLLOUT_SHARE, ARTIFACT_MB * MB, deviceId) : null;
     if (ro) progress(`${n} devices: ${ro.targeted.length} targeted by the rollout (catalog entry, compatibility rows, group label)`);
     server = await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, "server.log"));
+    servers.push(server);
+    for (let r = 2; r <= REPLICAS; r++) servers.push(await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, `server-${r}.log`)));
     for (let c = 0; c < CONNECTIONS; c++) conns.push(await connect({ servers: infra.nats.url, name: `fleet-sim-${c}` }));
     const jss = conns.map((nc) => nc.jetstream());
     // before the window's reports are signed with their due times (bench/lib/commandConsumers.mjs)
@@ -207,7 +221,7 @@ async function runSize(n) {
     const schedule = makeSchedule(n);
     const active = Uint8Array.from({ length: n }, (_, i) => (servesInference(i, ACTIVE_SHARE) ? 1 : 0));
     const expectedPerSec = (reportsPerSimSecond(n) - (n * (1 - ACTIVE_SHARE)) / INTERVALS_SEC.metrics - ((1 - CHANGE_SHARE) * n * (1 / 300 + 1 / 300 + 1 / 3600))) * COMPRESSION;
-    progress(`server pid ${server.pid}; ${CONNECTIONS} NATS connections; simulating ${WINDOW_SEC} s at ×${COMPRESSION} (≈${round(expectedPerSec, 0)} reports/s offered)`);
+    progress(`server pid ${servers.map((x) => x.pid).join(", ")}; ${CONNECTIONS} NATS connections; simulating ${WINDOW_SEC} s at ×${COMPRESSION} (≈${round(expectedPerSec, 0)} reports/s offered)`);
 
     // --- the plan: every report due in the window (device, kind, seq, due offset), in due order ---
     const plan = planWindow(n, schedule, active);
@@ -262,9 +276,9 @@ async function runSize(n) {
 
     // the fresh server's start-up work (e.g. over the seeded devices) settles before the window opens (at most 20 s)
     for (let k = 0; k < 20 && Date.now() < wall0 - 1000; k++) {
-      const a = procStats(server.pid).cpuMs;
+      const a = serversCpuMs(servers);
       await sleep(1000);
-      if (procStats(server.pid).cpuMs - a < 150) break;
+      if (serversCpuMs(servers) - a < 150 * servers.length) break;
     }
     await stopKeepingOnline?.();
     const onlineAtWindow = await devicesOnline(server.url);
@@ -322,7 +336,7 @@ async function runSize(n) {
 
     let stored = 0;
     let polling = true;
-    let ticks = 0;
+    let lastCount = 0;
     let longestStallMs = 0;
     async function poll() {
       try {
@@ -337,9 +351,11 @@ async function runSize(n) {
       let lastStored = 0;
       let stalledSince = null;
       while (polling) {
-        await sleep(250);
-        // stalls: acked reports waiting while the stored count does not move (counted once a second)
-        if (++ticks % 4 === 0) {
+        await sleep(LAG_POLL_MS);
+        // stalls: acked reports waiting while the stored count does not move (counted once a second: a count of
+        // ProcessedMessage reads the table)
+        if (performance.now() - lastCount >= 1000) {
+          lastCount = performance.now();
           stored = (await db.query(`SELECT count(*)::int AS n FROM "ProcessedMessage"`)).rows[0].n;
           const now = performance.now();
           if (stored > lastStored || stored >= acked.size) stalledSince = null;
@@ -358,7 +374,7 @@ async function runSize(n) {
             pendingLag.delete(r.msgId);
           }
         }
-        rss.push(procStats(server.pid).rssBytes / MB);
+        rss.push(Math.max(...servers.map((x) => procStats(x.pid).rssBytes / MB)));
         if (performance.now() - lastProgress > 5000) {
           lastProgress = performance.now();
           progress(`  t=${round((lastProgress - t0) / 1000, 0)} s: ${published} published, ${stored} stored, ${inflight} awaiting PubAck, ${total - head} planned and not yet sent` +
@@ -373,7 +389,7 @@ async function runSize(n) {
       await server.startProfile();
     }
     await sleep(Math.max(0, wall0 - Date.now()));
-    const s0 = procStats(server.pid);
+    const s0 = { cpuMs: serversCpuMs(servers) };
     const dbRows = async (q) => (await db.query(q)).rows;
     const svc0 = await serviceCpu(dbRows, infra.nats.port);
     const client0 = process.cpuUsage();
@@ -439,7 +455,7 @@ async function runSize(n) {
       await sleep(100);
     }
     const wallMs = performance.now() - t0;
-    const s1 = procStats(server.pid);
+    const s1 = { cpuMs: serversCpuMs(servers), rssBytes: Math.max(...servers.map((x) => procStats(x.pid).rssBytes)) };
     const svc = cpuBetween(svc0, await serviceCpu(dbRows, infra.nats.port));
     const client = process.cpuUsage(client0);
     polling = false;
@@ -486,7 +502,9 @@ async function runSize(n) {
       lagP99Ms: percentile(lag, 99),
       lost: counts.lost,
       duplicated: counts.duplicated,
+      // all replicas together (% of one core)
       serverCpuPct: round((cpuMs / wallMs) * 100, 1),
+      ...(REPLICAS > 1 ? { replicas: REPLICAS } : {}),
       // PostgreSQL's backends on this database and the private nats-server over the same time (% of one core)
       postgresCpuPct: round((svc.postgresMs / wallMs) * 100, 1),
       natsCpuPct: svc.natsMs === null ? null : round((svc.natsMs / wallMs) * 100, 1),
@@ -507,6 +525,7 @@ async function runSize(n) {
       lagP50Ms: percentile(lag, 50),
       lagP99PlannedMs: percentile(lagPlanned, 99),
       lagSampled: lag.length,
+      lagPollMs: LAG_POLL_MS,
       lagNotStoredAtEnd: pendingLag.size,
       lagReceivedP99Ms: round(percentile(lagReceived, 99), 0),
       simBehindScheduleP99Ms: percentile(behind, 99),
@@ -543,11 +562,15 @@ async function runSize(n) {
         : {}),
     };
     // the server's own log (pino JSON: batches, warnings) outlives the run's temp dir, for a look at its stalls
-    const keptLog = path.join(os.tmpdir(), `fleet-sim-${n}-server-${Date.now()}.log`);
-    fs.copyFileSync(path.join(infra.dir, "server.log"), keptLog);
-    result.serverLog = keptLog;
-    // the server's account of its batches (pino JSON lines), as bench/server-ingest reads it
-    const batches = fs.readFileSync(keptLog, "utf8").split("\n").filter((l) => l.includes('"report batch stored"')).map((l) => JSON.parse(l));
+    const stamp = Date.now();
+    const keptLogs = servers.map((_, r) => {
+      const kept = path.join(os.tmpdir(), `fleet-sim-${n}-server${r ? `-${r + 1}` : ""}-${stamp}.log`);
+      fs.copyFileSync(path.join(infra.dir, r ? `server-${r + 1}.log` : "server.log"), kept);
+      return kept;
+    });
+    result.serverLog = keptLogs.join(" ");
+    // the servers' account of their batches (pino JSON lines), as bench/server-ingest reads it
+    const batches = keptLogs.flatMap((f) => fs.readFileSync(f, "utf8").split("\n").filter((l) => l.includes('"report batch stored"')).map((l) => JSON.parse(l)));
     if (batches.length) {
       result.serverBatches = {
         count: batches.length,
@@ -572,7 +595,7 @@ async function runSize(n) {
     await autovacuum?.stop();
     await db.end().catch(() => undefined);
     await Promise.allSettled(conns.map((nc) => nc.close()));
-    await server?.close().catch((err) => console.error(`[fleet-sim] server close: ${err.message}`));
+    await Promise.all(servers.map((x) => x.close().catch((err) => console.error(`[fleet-sim] server close: ${err.message}`))));
     await signers.close().catch(() => undefined);
     await infra.dispose();
   }
