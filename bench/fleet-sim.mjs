@@ -166,6 +166,9 @@ function machine() {
   return { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(), ramGB: round(os.totalmem() / 2 ** 30, 1), loadavg: os.loadavg().map((x) => round(x, 2)) };
 }
 
+/** The log file of replica r (1-based) in the run's directory. */
+const serverLogName = (r) => (r === 1 ? "server.log" : `server-${r}.log`);
+
 /** CPU time of the server processes so far (ms), all replicas together. */
 const serversCpuMs = (servers) => servers.reduce((sum, x) => sum + procStats(x.pid).cpuMs, 0);
 
@@ -209,9 +212,8 @@ async function runSize(n) {
     if (autovacuum.enabled) progress(`${n} devices: PostgreSQL runs with autovacuum off here; the benchmark stands in for it (every ${autovacuum.naptimeSec} s, its thresholds; bench/lib/autovacuum.mjs)`);
     const ro = ROLLOUT_SHARE > 0 ? await prepareRollout(infra.db.prisma, db, n, ROLLOUT_SHARE, ARTIFACT_MB * MB, deviceId) : null;
     if (ro) progress(`${n} devices: ${ro.targeted.length} targeted by the rollout (catalog entry, compatibility rows, group label)`);
-    server = await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, "server.log"));
-    servers.push(server);
-    for (let r = 2; r <= REPLICAS; r++) servers.push(await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, `server-${r}.log`)));
+    for (let r = 1; r <= REPLICAS; r++) servers.push(await startServerChild(infra.env({ LOG_LEVEL: "info" }), path.join(infra.dir, serverLogName(r))));
+    server = servers[0];
     for (let c = 0; c < CONNECTIONS; c++) conns.push(await connect({ servers: infra.nats.url, name: `fleet-sim-${c}` }));
     const jss = conns.map((nc) => nc.jetstream());
     // before the window's reports are signed with their due times (bench/lib/commandConsumers.mjs)
@@ -563,9 +565,9 @@ async function runSize(n) {
     };
     // the server's own log (pino JSON: batches, warnings) outlives the run's temp dir, for a look at its stalls
     const stamp = Date.now();
-    const keptLogs = servers.map((_, r) => {
-      const kept = path.join(os.tmpdir(), `fleet-sim-${n}-server${r ? `-${r + 1}` : ""}-${stamp}.log`);
-      fs.copyFileSync(path.join(infra.dir, r ? `server-${r + 1}.log` : "server.log"), kept);
+    const keptLogs = servers.map((_, k) => {
+      const kept = path.join(os.tmpdir(), `fleet-sim-${n}-${serverLogName(k + 1).replace(".log", "")}-${stamp}.log`);
+      fs.copyFileSync(path.join(infra.dir, serverLogName(k + 1)), kept);
       return kept;
     });
     result.serverLog = keptLogs.join(" ");
@@ -583,7 +585,7 @@ async function runSize(n) {
     return result;
   } catch (err) {
     // a failed size keeps its server's log too (the temp dir goes with infra.dispose below)
-    const log = path.join(infra.dir, "server.log");
+    const log = path.join(infra.dir, serverLogName(1));
     if (fs.existsSync(log)) {
       const kept = path.join(os.tmpdir(), `fleet-sim-${n}-server-failed-${Date.now()}.log`);
       fs.copyFileSync(log, kept);
