@@ -56,6 +56,7 @@ import { deviceId, keepFleetOnline, seedFleet } from "./lib/sim/seed.mjs";
 import { prepareRollout, ROLLOUT_GROUP, rolloutDevices } from "./lib/sim/rollout.mjs";
 import { startSigners } from "./lib/sim/signers.mjs";
 import { emulateAutovacuum } from "./lib/autovacuum.mjs";
+import { samplePgActivity, topActivity } from "./lib/pgActivity.mjs";
 import { waitForCommandConsumers } from "./lib/commandConsumers.mjs";
 import { describeLoad, machineLoad } from "./lib/machineLoad.mjs";
 import { cpuProfileTop } from "./lib/cpuProfileTop.mjs";
@@ -91,6 +92,12 @@ const REPLICAS = num("BENCH_SIM_REPLICAS", 1);
 if (!Number.isInteger(REPLICAS) || REPLICAS > 4) throw new Error(`BENCH_SIM_REPLICAS must be an integer 1..4, got ${REPLICAS}`);
 /** how often the sampled reports are looked for in ProcessedMessage: the lag is an upper bound by up to this much */
 const LAG_POLL_MS = num("BENCH_SIM_LAG_POLL_MS", 100);
+/**
+ * when set, pg_stat_activity is sampled this often (ms) through the window and drain; the seconds with the slowest
+ * batch commits are printed with what the database's backends were doing (bench/lib/pgActivity.mjs), and every
+ * second's account is kept in a file next to the server log
+ */
+const PG_ACTIVITY_MS = process.env.BENCH_SIM_PG_ACTIVITY_MS ? num("BENCH_SIM_PG_ACTIVITY_MS", 50) : null;
 /**
  * seconds a size's services (database, nats-server, keys, seed, server) get to come up before the attempt is stopped
  * and tried once more: 120 + 6 per 1,000 devices. The hang once seen here (the process asleep in a futex while making
@@ -173,6 +180,40 @@ const serverLogName = (r) => (r === 1 ? "server.log" : `server-${r}.log`);
 const serversCpuMs = (servers) => servers.reduce((sum, x) => sum + procStats(x.pid).cpuMs, 0);
 
 /** The server's count of online devices (fleet_devices_online on its public /metrics). */
+/**
+ * The database's account of each second (pg_stat_activity samples) beside the server's batches of that second (count,
+ * commit p50): every second written to a kept file, the five seconds with the slowest commits printed.
+ */
+function reportActivity(n, bySecond, batches, marks, epoch0, stamp, samples) {
+  const marked = new Map();
+  for (const m of marks) {
+    const sec = Math.floor((Date.parse(m.time) - epoch0) / 1000);
+    marked.set(sec, [...(marked.get(sec) ?? []), m.ring === undefined ? m.msg : `${m.msg} (ring ${m.ring}, ${m.firstWave} sent)`]);
+  }
+  const perSecond = new Map();
+  for (const b of batches) {
+    const sec = Math.floor((Date.parse(b.time) - epoch0) / 1000); // pino writes ISO times here
+    const x = perSecond.get(sec) ?? { reports: 0, commits: [] };
+    x.reports += b.batch;
+    x.commits.push(b.commitMs);
+    perSecond.set(sec, x);
+  }
+  const seconds = [...new Set([...bySecond.keys(), ...perSecond.keys()])].filter((s) => s >= 0).sort((a, b) => a - b);
+  const rows = seconds.map((t) => {
+    const b = perSecond.get(t);
+    return { t, batches: b?.commits.length ?? 0, reports: b?.reports ?? 0, commitP50Ms: b ? percentile(b.commits, 50) : null, ...(marked.has(t) ? { server: marked.get(t) } : {}), top: topActivity(bySecond.get(t), 8) };
+  });
+  const file = path.join(os.tmpdir(), `fleet-sim-${n}-pg-activity-${stamp}.jsonl`);
+  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  const worst = rows.filter((r) => r.batches >= 3).sort((a, b) => b.commitP50Ms - a.commitP50Ms).slice(0, 5);
+  progress(`${n} devices: pg_stat_activity sampled ${samples} times (every ${PG_ACTIVITY_MS} ms), per second in ${file}; the slowest commits:`);
+  for (const r of worst) {
+    progress(`  t=${r.t} s: ${r.batches} batches, ${r.reports} reports, commit p50 ${r.commitP50Ms} ms${r.server ? `; server: ${r.server.join(", ")}` : ""}`);
+    for (const line of r.top) progress(`    ${line}`);
+  }
+  return { samples, everyMs: PG_ACTIVITY_MS, file, slowestSeconds: worst.map((r) => ({ t: r.t, commitP50Ms: r.commitP50Ms, batches: r.batches })) };
+}
+
 async function devicesOnline(serverUrl) {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
   const m = /^fleet_devices_online (\d+)/m.exec(text);
@@ -396,6 +437,8 @@ async function runSize(n) {
     const svc0 = await serviceCpu(dbRows, infra.nats.port);
     const client0 = process.cpuUsage();
     const t0 = performance.now();
+    const epoch0 = Date.now();
+    const activity = PG_ACTIVITY_MS ? await samplePgActivity(infra.db.url, PG_ACTIVITY_MS, () => t0, (err) => progress(`  pg_stat_activity sampling stopped: ${err.message}`)) : null;
     const poller = poll();
     let rolloutId = null;
     let rolloutCreatedAt = null;
@@ -462,6 +505,7 @@ async function runSize(n) {
     const client = process.cpuUsage(client0);
     polling = false;
     await poller;
+    const activityBySecond = await activity?.stop();
     const machineAfter = machine();
     if (CPU_PROF) {
       const file = await server.stopProfile(path.join(CPU_PROF, `fleet-sim-${n}-${Date.now()}.cpuprofile`));
@@ -572,7 +616,8 @@ async function runSize(n) {
     });
     result.serverLog = keptLogs.join(" ");
     // the servers' account of their batches (pino JSON lines), as bench/server-ingest reads it
-    const batches = keptLogs.flatMap((f) => fs.readFileSync(f, "utf8").split("\n").filter((l) => l.includes('"report batch stored"')).map((l) => JSON.parse(l)));
+    const logLines = keptLogs.flatMap((f) => fs.readFileSync(f, "utf8").split("\n"));
+    const batches = logLines.filter((l) => l.includes('"report batch stored"')).map((l) => JSON.parse(l));
     if (batches.length) {
       result.serverBatches = {
         count: batches.length,
@@ -581,6 +626,7 @@ async function runSize(n) {
         commitP95Ms: percentile(batches.map((b) => b.commitMs), 95),
       };
     }
+    if (activityBySecond) result.pgActivity = reportActivity(n, activityBySecond, batches, logLines.filter((l) => l.includes('"ring started"')).map((l) => JSON.parse(l)), epoch0, stamp, activity.samples);
     progress(`${n} devices: ${JSON.stringify(result)}`);
     return result;
   } catch (err) {
