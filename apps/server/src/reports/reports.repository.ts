@@ -8,6 +8,7 @@ import type { Db } from "../common/prisma.js";
 import { AuditRepository, type AggregatedAuditEntry } from "../audit/audit.repository.js";
 import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
 import { UPSERT_LIVENESS } from "../devices/liveness.repository.js";
+import { withTimeout } from "../common/with-timeout.js";
 import { reportWriters, type BatchSql, type BatchWriter, type WriteItem, type WriteOutcome } from "./report-writers.js";
 
 export type StoreResult = { outcome: "duplicate" } | { outcome: "device_gone" } | ({ outcome: "stored" } & WriteOutcome);
@@ -37,6 +38,9 @@ export const NO_BITMAP_SCANS = "SET LOCAL enable_bitmapscan = off";
  */
 export const LOCK_ACTIVE_DEVICES = `SELECT id FROM "Device" WHERE id = ANY($1::text[]) AND state = 'active' ORDER BY id FOR KEY SHARE`;
 
+/** How long shutdown waits for the ingest connections to be given back and closed. */
+const POOL_END_MS = 3_000;
+
 /** Kinds in the order their writers run within a batch. */
 const KINDS = Object.keys(reportWriters) as ReportKind[];
 
@@ -46,6 +50,7 @@ export class ReportsRepository implements OnModuleDestroy {
   private readonly pool: ReturnType<typeof createPgPool>;
   /** Rejection audit writes about to be made, by audit row (reason, device): later rejections of the row join them. */
   private readonly pendingRejections = new Map<string, { entry: AggregatedAuditEntry; count: number; written: Promise<void> }>();
+  private readonly log: Logger;
 
   constructor(
     @Inject(PRISMA) private readonly db: Db,
@@ -53,6 +58,7 @@ export class ReportsRepository implements OnModuleDestroy {
     @Inject(CONFIG) config: ServerConfig,
     @Inject(LOGGER) log: Logger,
   ) {
+    this.log = log.child({ context: "ReportsRepository" });
     this.pool = createPgPool(config.databaseUrl, {
       max: 3,
       connectionTimeoutMillis: 10_000,
@@ -61,11 +67,16 @@ export class ReportsRepository implements OnModuleDestroy {
       idle_in_transaction_session_timeout: 30_000,
     });
     // an idle connection dropped by a database restart must not take the process down; the next batch reconnects
-    this.pool.on("error", (err: Error) => log.child({ context: "ReportsRepository" }).warn({ err }, "idle ingest database connection failed"));
+    this.pool.on("error", (err: Error) => this.log.warn({ err }, "idle ingest database connection failed"));
   }
 
+  /**
+   * pool.end() waits for every checked-out connection: a batch still committing when the consumer gave up waiting for
+   * it (a hung database) would hold shutdown up to its statement timeout. Bounded; its reports were not acked and are
+   * redelivered.
+   */
   async onModuleDestroy(): Promise<void> {
-    await this.pool.end();
+    await withTimeout(this.pool.end(), POOL_END_MS, "ingest pool close").catch((err: unknown) => this.log.warn({ err }, "ingest database connections did not close in time"));
   }
 
   /**
