@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPgPool } from "@fleet/db";
 import { LOCK_ACTIVE_DEVICES } from "../reports/reports.repository.js";
+import { holdConnection, type HeldConnection } from "../testing/held-connection.js";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import { DevicesRepository } from "./devices.repository.js";
 import { LivenessRepository } from "./liveness.repository.js";
@@ -9,18 +9,15 @@ import { LivenessRepository } from "./liveness.repository.js";
 // rows that run beside ingest: the liveness flush must not wait for it (it did with a share lock: hundreds of ms per
 // batch under load), a revocation must (a batch that read the device as active commits before the device is revoked).
 let t: TestServer;
-let pool: ReturnType<typeof createPgPool>;
-/** a connection of the pool, as an ingest transaction holds one */
-let batch: { query(text: string, params?: unknown[]): Promise<{ rows: { id: string }[] }>; release(): void };
+/** a connection of its own, as an ingest transaction holds one */
+let batch: HeldConnection;
 
 beforeAll(async () => {
   t = await startTestServer();
-  pool = createPgPool(t.db.url, { max: 1 });
-  batch = await pool.connect();
+  batch = await holdConnection(t.db.url);
 });
 afterAll(async () => {
-  batch?.release();
-  await pool?.end();
+  await batch?.close();
   await t?.close();
 });
 
@@ -32,7 +29,7 @@ describe("Device row locks of report ingest", () => {
   it("a liveness flush goes past an ingest transaction's lock; a revocation waits for its commit", async () => {
     const dev = await t.enrollDevice("ws-locks");
     await batch.query("BEGIN");
-    const locked = await batch.query(LOCK_ACTIVE_DEVICES, [[dev.id]]);
+    const locked = await batch.query<{ id: string }>(LOCK_ACTIVE_DEVICES, [[dev.id]]);
     expect(locked.rows.map((r) => r.id)).toEqual([dev.id]);
 
     const seenAt = new Date();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPgPool } from "@fleet/db";
 import { waitFor } from "@fleet/test-utils";
 import { createServer, type FleetServer } from "../app.js";
+import { holdConnection, type HeldConnection } from "../testing/held-connection.js";
 import { startTestServer, type TestServer } from "../testing/test-server.js";
 import type { SimDevice } from "../testing/device-sim.js";
 import { heartbeatBody } from "../testing/fixtures.js";
@@ -11,20 +11,17 @@ import { heartbeatBody } from "../testing/fixtures.js";
 // never acked, is stored once by the next server.
 let t: TestServer;
 let dev: SimDevice;
-let pool: ReturnType<typeof createPgPool>;
-/** one connection of the pool, held: its transaction keeps the device's row locked */
-let locker: { query(text: string, params?: unknown[]): Promise<unknown>; release(): void };
+/** its transaction keeps the device's row locked */
+let locker: HeldConnection;
 let next: FleetServer | null = null;
 
 beforeAll(async () => {
   t = await startTestServer();
   dev = await t.enrollDevice("ws-shutdown");
-  pool = createPgPool(t.db.url, { max: 1 });
-  locker = await pool.connect();
+  locker = await holdConnection(t.db.url);
 });
 afterAll(async () => {
-  locker?.release();
-  await pool?.end();
+  await locker?.close();
   await next?.close();
   await t?.close();
 });
