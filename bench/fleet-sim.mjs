@@ -179,20 +179,18 @@ const serverLogName = (r) => (r === 1 ? "server.log" : `server-${r}.log`);
 /** CPU time of the server processes so far (ms), all replicas together. */
 const serversCpuMs = (servers) => servers.reduce((sum, x) => sum + procStats(x.pid).cpuMs, 0);
 
-/** The server's count of online devices (fleet_devices_online on its public /metrics). */
 /**
  * The database's account of each second (pg_stat_activity samples) beside the server's batches of that second (count,
  * commit p50): every second written to a kept file, the five seconds with the slowest commits printed.
  */
-function reportActivity(n, bySecond, batches, marks, epoch0, stamp, samples) {
+function reportActivity(n, bySecond, batches, ringStarts, epoch0, stamp, samples) {
+  // the second of the window a server log line falls in (pino writes ISO times here)
+  const secondOf = (line) => Math.floor((Date.parse(line.time) - epoch0) / 1000);
   const marked = new Map();
-  for (const m of marks) {
-    const sec = Math.floor((Date.parse(m.time) - epoch0) / 1000);
-    marked.set(sec, [...(marked.get(sec) ?? []), m.ring === undefined ? m.msg : `${m.msg} (ring ${m.ring}, ${m.firstWave} sent)`]);
-  }
+  for (const m of ringStarts) marked.set(secondOf(m), [...(marked.get(secondOf(m)) ?? []), `${m.msg} (ring ${m.ring}, ${m.firstWave} sent)`]);
   const perSecond = new Map();
   for (const b of batches) {
-    const sec = Math.floor((Date.parse(b.time) - epoch0) / 1000); // pino writes ISO times here
+    const sec = secondOf(b);
     const x = perSecond.get(sec) ?? { reports: 0, commits: [] };
     x.reports += b.batch;
     x.commits.push(b.commitMs);
@@ -214,6 +212,7 @@ function reportActivity(n, bySecond, batches, marks, epoch0, stamp, samples) {
   return { samples, everyMs: PG_ACTIVITY_MS, file, slowestSeconds: worst.map((r) => ({ t: r.t, commitP50Ms: r.commitP50Ms, batches: r.batches })) };
 }
 
+/** The server's count of online devices (fleet_devices_online on its public /metrics). */
 async function devicesOnline(serverUrl) {
   const text = await (await fetch(`${serverUrl}/metrics`)).text();
   const m = /^fleet_devices_online (\d+)/m.exec(text);
@@ -438,7 +437,7 @@ async function runSize(n) {
     const client0 = process.cpuUsage();
     const t0 = performance.now();
     const epoch0 = Date.now();
-    const activity = PG_ACTIVITY_MS ? await samplePgActivity(infra.db.url, PG_ACTIVITY_MS, () => t0, (err) => progress(`  pg_stat_activity sampling stopped: ${err.message}`)) : null;
+    const activity = PG_ACTIVITY_MS ? await samplePgActivity(infra.db.url, PG_ACTIVITY_MS, t0, (err) => progress(`  pg_stat_activity sampling stopped: ${err.message}`)) : null;
     const poller = poll();
     let rolloutId = null;
     let rolloutCreatedAt = null;

@@ -6,11 +6,11 @@ import pg from "pg";
 const ACTIVE = `
   SELECT coalesce(wait_event_type || ':' || wait_event, 'cpu') AS wait, regexp_replace(left(query, 160), '\\s+', ' ', 'g') AS q
   FROM pg_stat_activity
-  WHERE datname = current_database() AND pid <> pg_backend_pid() AND state NOT IN ('idle') AND backend_type = 'client backend'`;
+  WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle' AND backend_type = 'client backend'`;
 
 /**
  * Starts sampling; returns { stop(): Promise<Map<second, Map<"wait | statement", samples>>>, samples } where seconds
- * count from `t0` (performance.now() of the window's opening, or earlier: negative seconds are kept as they are).
+ * count from `t0` (performance.now() of the window's opening).
  */
 export async function samplePgActivity(url, everyMs, t0, onError = () => {}) {
   const client = new pg.Client({ connectionString: url });
@@ -24,7 +24,7 @@ export async function samplePgActivity(url, everyMs, t0, onError = () => {}) {
       try {
         const { rows } = await client.query(ACTIVE);
         samples++;
-        const sec = Math.floor((started - t0()) / 1000);
+        const sec = Math.floor((started - t0) / 1000);
         const m = bySecond.get(sec) ?? new Map();
         bySecond.set(sec, m);
         for (const r of rows) {
