@@ -9,6 +9,7 @@ import { AuditRepository, type AggregatedAuditEntry } from "../audit/audit.repos
 import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
 import { UPSERT_LIVENESS } from "../devices/liveness.repository.js";
 import { withTimeout } from "../common/with-timeout.js";
+import type { BatchArrival } from "./arrival-clock.js";
 import { reportWriters, type BatchSql, type BatchWriter, type WriteItem, type WriteOutcome } from "./report-writers.js";
 
 export type StoreResult = { outcome: "duplicate" } | { outcome: "device_gone" } | ({ outcome: "stored" } & WriteOutcome);
@@ -88,7 +89,7 @@ export class ReportsRepository implements OnModuleDestroy {
    * is mostly not written here (PresenceService flushes it every second): `devices` carries only what must be
    * visible with the report, a device's agent version when it changed and lastSeenAt when it comes online.
    */
-  async storeBatch(reports: TReportV1[], receivedAt: Date, devices: DeviceChange[] = []): Promise<StoreResult[]> {
+  async storeBatch(reports: TReportV1[], arrival: BatchArrival, devices: DeviceChange[] = []): Promise<StoreResult[]> {
     if (!reports.length) return [];
     const needsPrisma = reports.some((r) => reportWriters[r.kind].needsPrisma);
     return this.inTransaction(needsPrisma, async (db) => {
@@ -96,7 +97,7 @@ export class ReportsRepository implements OnModuleDestroy {
       const active = await db.query<{ id: string }>(LOCK_ACTIVE_DEVICES, [deviceIds]);
       const activeIds = new Set(active.map((d) => d.id));
       const live = reports.filter((r) => activeIds.has(r.deviceId));
-      const stampOf = arrivalStamps(live, receivedAt);
+      const { stampOf } = arrival;
       const rows = live.map((r) => ({ msgId: r.msgId, deviceId: r.deviceId, kind: r.kind, seq: r.seq, sentAt: new Date(r.sentAt), receivedAt: stampOf.get(r)! }));
       const claimedRows = rows.length
         ? await db.query<{ msgId: string }>(
@@ -216,20 +217,4 @@ export class ReportsRepository implements OnModuleDestroy {
       return false;
     }
   }
-}
-
-/**
- * One receivedAt per report of a batch: a device's k-th report in the batch (stream order) is stamped k ms after the
- * batch's time, so "newest first" by receivedAt keeps each device's order even when several of its reports commit
- * together (histories would otherwise tie and come back in any order).
- */
-export function arrivalStamps(reports: readonly TReportV1[], receivedAt: Date): Map<TReportV1, Date> {
-  const seen = new Map<string, number>();
-  const out = new Map<TReportV1, Date>();
-  for (const r of reports) {
-    const k = seen.get(r.deviceId) ?? 0;
-    seen.set(r.deviceId, k + 1);
-    out.set(r, new Date(receivedAt.getTime() + k));
-  }
-  return out;
 }

@@ -21,6 +21,7 @@ import { ComplianceService } from "../compliance/compliance.service.js";
 import { DeviceKeyCache } from "../devices/device-key.cache.js";
 import { PresenceService } from "../devices/presence.service.js";
 import { FleetEvent, FleetEventBus } from "../events/fleet-events.js";
+import { ArrivalClock } from "./arrival-clock.js";
 import { reportWriters } from "./report-writers.js";
 import { ReportsRepository, type DeviceChange, type StoreResult } from "./reports.repository.js";
 import { SignatureVerifier } from "./signature-verifier.js";
@@ -60,6 +61,8 @@ export class ReportsService {
   /** The agent version each device last reported, as stored: a heartbeat writes Device.agentVersion only on a change. */
   private readonly agentVersions = new Map<string, string>();
   private static readonly MAX_KNOWN_VERSIONS = 200_000;
+  /** receivedAt of every stored report: in each device's order across batches and lanes */
+  private readonly arrivals = new ArrivalClock();
 
   constructor(
     private readonly repo: ReportsRepository,
@@ -127,14 +130,12 @@ export class ReportsService {
   async commitBatch(batch: VerifiedBatch, log: Logger): Promise<IngestOutcome[]> {
     const { msgs, outcomes, accepted, repeats, rejections } = batch;
     if (accepted.length) {
-      const receivedAt = new Date();
+      const reports = accepted.map((a) => a.report);
+      const arrival = this.arrivals.stamp(reports);
+      const receivedAt = arrival.at;
       const t0 = performance.now();
-      const changes = this.deviceChanges(accepted.map((a) => a.report), receivedAt);
-      const stored = await this.repo.storeBatch(
-        accepted.map((a) => a.report),
-        receivedAt,
-        [...changes.values()],
-      );
+      const changes = this.deviceChanges(reports, receivedAt);
+      const stored = await this.repo.storeBatch(reports, arrival, [...changes.values()]);
       if (this.agentVersions.size + changes.size > ReportsService.MAX_KNOWN_VERSIONS) this.agentVersions.clear();
       for (const c of changes.values()) if (c.agentVersion !== null) this.agentVersions.set(c.id, c.agentVersion);
       const counts = { stored: 0, duplicate: 0, stale: 0 };
