@@ -249,8 +249,10 @@ describe("AgentService against a private nats-server", () => {
     expect(left).toBeGreaterThanOrEqual(3);
     await service!.stop();
     service = null;
+    // every report queued before the stop is still on disk, and maybe one more: stop() waits for reports still being
+    // collected (a heartbeat begun before the drop, late on a loaded machine) and they are queued, not dropped
     const onDisk = await DiskQueue.inspect(path.join(config.home, "queue"));
-    expect(onDisk.depth).toBe(left);
+    expect(onDisk.depth).toBeGreaterThanOrEqual(left);
     const leftSeqs = (await fs.readdir(path.join(config.home, "queue"))).filter((n) => n.endsWith(".json")).map((n) => Number(n.split(".")[0]));
 
     await nats.start();
@@ -271,7 +273,8 @@ describe("AgentService against a private nats-server", () => {
     const runtime = new SeamRuntime();
     const rtConfig = { ...config, runtime: { ...config.runtime, metricsIntervalSec: 1 } };
     service = new AgentService({ config: rtConfig, state, runtime, tuning: TUNING });
-    const before = (await waitFor(() => reader.readAll(), "stream readable")).length;
+    // the previous test restarted nats-server: the reader's connection may still be reconnecting (as there, 30 s)
+    const before = (await waitFor(() => reader.readAll(), "stream readable", 30_000)).length;
     await service.start();
     const benchId = await serverCommand({ type: "benchmark", modelId: null, nPrompt: 8, nGen: 4, repetitions: 1 });
     const r = await waitFor(async () => {
