@@ -1,10 +1,15 @@
+import { connect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_STREAM_NAME } from "@fleet/protocol";
 import { waitFor } from "@fleet/test-utils";
 import { expectEveryReportStoredOnce } from "../support/fleetLoad.js";
 import { startFaultFleet, type FaultFleet } from "../support/faultFleet.js";
 
 const DEVICES = 30;
 const REPORTS_PER_DEVICE = 40;
+// what the dead server had pulled and not acked comes back after this (the production default of 30 s held this test
+// for 30 s of its 31)
+const ACK_WAIT_SEC = 5;
 
 // The server process (apps/server/dist/main.js, as production runs it) is SIGKILLed while 30 devices publish and
 // ingest is busy: batches in flight are neither committed nor acked. JetStream keeps accepting reports; the restarted
@@ -14,7 +19,7 @@ describe("fault: server killed under ingest load and restarted", () => {
   let fleet: FaultFleet<false, "process">;
 
   beforeAll(async () => {
-    fleet = await startFaultFleet({ name: "fault-kill", devices: DEVICES });
+    fleet = await startFaultFleet({ name: "fault-kill", devices: DEVICES, env: { INGEST_ACK_WAIT_SEC: String(ACK_WAIT_SEC) } });
   });
   afterAll(async () => {
     await fleet?.close();
@@ -22,6 +27,13 @@ describe("fault: server killed under ingest load and restarted", () => {
 
   it("stores every report exactly once across the kill and restart", async () => {
     const { db, srv, deviceIds: ids } = fleet;
+    const nc = await connect(fleet.nats.connectOptions());
+    try {
+      const consumer = await (await nc.jetstreamManager()).consumers.info(DEFAULT_STREAM_NAME, "fleet-server");
+      expect(consumer.config.ack_wait).toBe(ACK_WAIT_SEC * 1e9); // INGEST_ACK_WAIT_SEC reached the shared consumer
+    } finally {
+      await nc.close();
+    }
     const load = fleet.startLoad({ reportsPerDevice: REPORTS_PER_DEVICE, intervalMs: 50 });
     const storedCount = () => db.prisma.processedMessage.count({ where: { deviceId: { in: ids } } });
     // kill it while it is busy storing: a third acked by JetStream and some already in the database

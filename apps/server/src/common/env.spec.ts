@@ -26,6 +26,7 @@ describe("parseEnv", () => {
       reportMaxAgeDays: 30,
       // one per core beyond the first, at least one, at most four
       ingestVerifyThreads: Math.min(4, Math.max(1, availableParallelism() - 1)),
+      ingestAckWaitSec: 30,
       rolloutAssignPerSec: 100,
       retention: { intervalSec: 3600, batchSize: 5000, heartbeatDays: 7, inventoryDays: 90, eventDays: 90, auditDays: 365, postureDays: 90, runtimeMetricDays: 30, modelLoadDays: 90, benchmarkDays: 365 },
       limits: { reportStreamMaxBytes: 1024 ** 3, commandStreamMaxBytes: 64 * 1024 ** 2, ratePerMin: 600, enrollRatePerMin: 120, trustedProxy: null },
@@ -57,6 +58,11 @@ describe("parseEnv", () => {
     expect((err as EnvError).problems.map((p) => p.split(":")[0]).sort()).toEqual([
       "EVENT_RETENTION_DAYS", "HEARTBEAT_RETENTION_DAYS", "INVENTORY_RETENTION_DAYS", "RETENTION_BATCH_SIZE", "RETENTION_INTERVAL_SEC",
     ]);
+  });
+
+  it("reads INGEST_ACK_WAIT_SEC and refuses one under 5 s (a busy commit would be redelivered while it runs)", () => {
+    expect(parseEnv({ ...base, INGEST_ACK_WAIT_SEC: "10" }).ingestAckWaitSec).toBe(10);
+    expect(() => parseEnv({ ...base, INGEST_ACK_WAIT_SEC: "4" })).toThrow(/INGEST_ACK_WAIT_SEC/);
   });
 
   it("FLEET_PUBLIC_NATS_URL defaults to NATS_URL, and is used when given", () => {

@@ -41,6 +41,9 @@ const ZEnv = ZQualityEnv.extend({
   REPORT_MAX_AGE_DAYS: ZInt(30, 1, 3650),
   // worker threads verifying report signatures; 0 = on the main thread. Default: one per core beyond the first (max 4)
   INGEST_VERIFY_THREADS: ZInt(Math.min(4, Math.max(1, availableParallelism() - 1)), 0, 16),
+  // how long a report a server pulled and did not ack (it died, or its commit hangs) waits before JetStream
+  // redelivers it, to this replica or another; the same on every replica (each start applies it to the shared consumer)
+  INGEST_ACK_WAIT_SEC: ZInt(30, 5, 3600),
   // devices of a rollout ring sent the model per second at most: a ring of thousands starts as a wave, not a herd
   ROLLOUT_ASSIGN_PER_SEC: ZInt(100, 1, 100_000),
   // 0 = this instance never prunes (another one does)
@@ -104,6 +107,8 @@ export interface ServerConfig {
   reportMaxAgeDays: number;
   /** worker threads verifying report signatures (0: the main thread does) */
   ingestVerifyThreads: number;
+  /** seconds until JetStream redelivers a report pulled and not acked (the report consumer's ack_wait) */
+  ingestAckWaitSec: number;
   /** devices of a rollout ring assigned per second at most (the ring's first second's worth at once) */
   rolloutAssignPerSec: number;
   retention: RetentionConfig;
@@ -228,6 +233,7 @@ export function parseEnv(env: Record<string, string | undefined>): ServerConfig 
     offlineAfterSec: e.OFFLINE_AFTER_SEC,
     reportMaxAgeDays: e.REPORT_MAX_AGE_DAYS,
     ingestVerifyThreads: e.INGEST_VERIFY_THREADS,
+    ingestAckWaitSec: e.INGEST_ACK_WAIT_SEC,
     rolloutAssignPerSec: e.ROLLOUT_ASSIGN_PER_SEC,
     retention: {
       intervalSec: e.RETENTION_INTERVAL_SEC,

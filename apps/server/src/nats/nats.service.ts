@@ -82,7 +82,7 @@ export class NatsService {
       durable_name: this.config.consumer,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(30_000),
+      ack_wait: nanos(this.config.ingestAckWaitSec * 1000),
       // Unlimited: a database outage naks messages until it is back; bad messages are term()ed instead.
       max_deliver: -1,
       max_ack_pending: 1000,
