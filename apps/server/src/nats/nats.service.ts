@@ -89,7 +89,9 @@ export class NatsService {
     };
     try {
       await this.jsm.consumers.info(this.config.stream, this.config.consumer);
-      await this.jsm.consumers.update(this.config.stream, this.config.consumer, { ack_wait: consumer.ack_wait, max_deliver: -1, max_ack_pending: 1000 });
+      // the settings an existing durable consumer may change; its name and policies are fixed at creation
+      const { ack_wait, max_deliver, max_ack_pending } = consumer;
+      await this.jsm.consumers.update(this.config.stream, this.config.consumer, { ack_wait, max_deliver, max_ack_pending });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       await this.jsm.consumers.add(this.config.stream, consumer);

@@ -9,7 +9,6 @@ import { AuditRepository, type AggregatedAuditEntry } from "../audit/audit.repos
 import { REFUSAL_AUDIT_BUCKET_SEC } from "../audit/refusal-audit.js";
 import { UPSERT_LIVENESS } from "../devices/liveness.repository.js";
 import { withTimeout } from "../common/with-timeout.js";
-import type { BatchArrival } from "./arrival-clock.js";
 import { reportWriters, type BatchSql, type BatchWriter, type WriteItem, type WriteOutcome } from "./report-writers.js";
 
 export type StoreResult = { outcome: "duplicate" } | { outcome: "device_gone" } | ({ outcome: "stored" } & WriteOutcome);
@@ -88,8 +87,9 @@ export class ReportsRepository implements OnModuleDestroy {
    * remains. The msgIds must be distinct (the caller drops repeats within a batch). Liveness (lastSeenAt, lastSeq)
    * is mostly not written here (PresenceService flushes it every second): `devices` carries only what must be
    * visible with the report, a device's agent version when it changed and lastSeenAt when it comes online.
+   * `stampOf` is each report's receivedAt (ArrivalClock: in each device's order).
    */
-  async storeBatch(reports: TReportV1[], arrival: BatchArrival, devices: DeviceChange[] = []): Promise<StoreResult[]> {
+  async storeBatch(reports: TReportV1[], stampOf: ReadonlyMap<TReportV1, Date>, devices: DeviceChange[] = []): Promise<StoreResult[]> {
     if (!reports.length) return [];
     const needsPrisma = reports.some((r) => reportWriters[r.kind].needsPrisma);
     return this.inTransaction(needsPrisma, async (db) => {
@@ -97,7 +97,6 @@ export class ReportsRepository implements OnModuleDestroy {
       const active = await db.query<{ id: string }>(LOCK_ACTIVE_DEVICES, [deviceIds]);
       const activeIds = new Set(active.map((d) => d.id));
       const live = reports.filter((r) => activeIds.has(r.deviceId));
-      const { stampOf } = arrival;
       const rows = live.map((r) => ({ msgId: r.msgId, deviceId: r.deviceId, kind: r.kind, seq: r.seq, sentAt: new Date(r.sentAt), receivedAt: stampOf.get(r)! }));
       const claimedRows = rows.length
         ? await db.query<{ msgId: string }>(

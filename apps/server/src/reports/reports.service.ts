@@ -135,7 +135,7 @@ export class ReportsService {
       const receivedAt = arrival.at;
       const t0 = performance.now();
       const changes = this.deviceChanges(reports, receivedAt);
-      const stored = await this.repo.storeBatch(reports, arrival, [...changes.values()]);
+      const stored = await this.repo.storeBatch(reports, arrival.stampOf, [...changes.values()]);
       if (this.agentVersions.size + changes.size > ReportsService.MAX_KNOWN_VERSIONS) this.agentVersions.clear();
       for (const c of changes.values()) if (c.agentVersion !== null) this.agentVersions.set(c.id, c.agentVersion);
       const counts = { stored: 0, duplicate: 0, stale: 0 };
