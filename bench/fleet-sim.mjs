@@ -187,7 +187,10 @@ function reportActivity(n, bySecond, batches, ringStarts, epoch0, stamp, samples
   // the second of the window a server log line falls in (pino writes ISO times here)
   const secondOf = (line) => Math.floor((Date.parse(line.time) - epoch0) / 1000);
   const marked = new Map();
-  for (const m of ringStarts) marked.set(secondOf(m), [...(marked.get(secondOf(m)) ?? []), `${m.msg} (ring ${m.ring}, ${m.firstWave} sent)`]);
+  for (const m of ringStarts) {
+    const sec = secondOf(m);
+    marked.set(sec, [...(marked.get(sec) ?? []), `${m.msg} (ring ${m.ring}, ${m.firstWave} sent)`]);
+  }
   const perSecond = new Map();
   for (const b of batches) {
     const sec = secondOf(b);
